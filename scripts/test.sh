@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs, builds and runs every racewin test.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+"$here/scripts/setup.sh" "$here/build"
+cd "$here/build"
+ctest --output-on-failure -j "$(nproc)"

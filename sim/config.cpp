@@ -1,0 +1,205 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "units.hpp"
+
+namespace racewin {
+namespace {
+
+// Nodes created by overrides carry no mark; remember where they came from.
+struct Origin {
+  YAML::Node node;
+  std::shared_ptr<const std::string> file;
+  SourceLoc loc;
+};
+std::vector<Origin>& origins() {
+  static thread_local std::vector<Origin> o;
+  return o;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string nearest_word(const std::string& word, const std::vector<std::string>& choices) {
+  std::string best;
+  size_t best_d = word.size() / 2 + 2;
+  for (const auto& c : choices) {
+    size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+CNode::CNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string key_path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(key_path)) {}
+
+CNode CNode::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError({path, 0, 0}, "cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path);
+}
+
+CNode CNode::parse(const std::string& text, const std::string& label) {
+  try {
+    return CNode(YAML::Load(text), std::make_shared<const std::string>(label), "");
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError({label, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+  }
+}
+
+SourceLoc CNode::loc() const {
+  for (const auto& o : origins())
+    if (o.node.is(node_)) return o.loc;
+  SourceLoc l{file_ ? *file_ : std::string(), 0, 0};
+  if (node_.IsDefined() && !node_.Mark().is_null()) {
+    l.line = node_.Mark().line + 1;
+    l.column = node_.Mark().column + 1;
+  }
+  return l;
+}
+
+void CNode::fail(const std::string& msg) const {
+  throw ConfigError(loc(), (path_.empty() ? std::string() : "'" + path_ + "': ") + msg);
+}
+
+bool CNode::has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
+
+std::optional<CNode> CNode::get(const std::string& key) const {
+  if (!node_.IsMap()) fail("expected a map with key '" + key + "'");
+  YAML::Node n = node_[key];
+  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  return CNode(n, file_, path_.empty() ? key : path_ + "." + key);
+}
+
+CNode CNode::at(const std::string& key) const {
+  auto n = get(key);
+  if (!n) fail("missing required key '" + key + "'");
+  return *n;
+}
+
+std::vector<CNode> CNode::items() const {
+  if (!node_.IsSequence()) fail("expected a list");
+  std::vector<CNode> out;
+  for (size_t i = 0; i < node_.size(); ++i)
+    out.emplace_back(node_[i], file_, path_ + "[" + std::to_string(i) + "]");
+  return out;
+}
+
+std::vector<std::pair<std::string, CNode>> CNode::entries() const {
+  if (!node_.IsMap()) fail("expected a map");
+  std::vector<std::pair<std::string, CNode>> out;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    std::string k = it->first.as<std::string>();
+    out.emplace_back(k, CNode(it->second, file_, path_.empty() ? k : path_ + "." + k));
+  }
+  return out;
+}
+
+void CNode::allow_keys(const std::vector<std::string>& allowed) const {
+  if (!node_.IsMap()) fail("expected a map");
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    std::string k = it->first.as<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    CNode key_node(it->first, file_, path_);
+    std::string msg = "unknown key '" + k + "'";
+    std::string near = nearest_word(k, allowed);
+    if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+    msg += "; expected one of:";
+    for (const auto& a : allowed) msg += " " + a;
+    key_node.fail(msg);
+  }
+}
+
+std::string CNode::str() const {
+  if (!node_.IsScalar()) fail("expected a single value");
+  return node_.Scalar();
+}
+
+double CNode::number() const {
+  std::string s = str();
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !std::isfinite(v)) fail("expected a number, got '" + s + "'");
+  return v;
+}
+
+double CNode::duration() const {
+  std::string s = str();
+  auto v = parse_duration_ns(s);
+  if (!v) fail("expected a duration such as 250ns, 1.5us, 4ms or 2s, got '" + s + "'");
+  if (*v < 0) fail("a duration cannot be negative, got '" + s + "'");
+  return *v;
+}
+
+long CNode::integer(long lo, long hi) const {
+  std::string s = str();
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (end == s.c_str() || *end != '\0') fail("expected a whole number, got '" + s + "'");
+  if (v < lo || v > hi)
+    fail("expected a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+         ", got " + s);
+  return v;
+}
+
+bool CNode::boolean() const {
+  std::string s = str();
+  if (s == "true" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "no" || s == "off") return false;
+  fail("expected true or false, got '" + s + "'");
+}
+
+std::string CNode::resolve_path(const std::string& rel) const {
+  namespace fs = std::filesystem;
+  fs::path p(rel);
+  if (p.is_absolute() || !file_) return rel;
+  fs::path base = fs::path(*file_).parent_path();
+  return (base / p).lexically_normal().string();
+}
+
+void CNode::set_dotted(const std::string& key, const YAML::Node& value,
+                       std::shared_ptr<const std::string> origin) const {
+  YAML::Node cur;
+  cur.reset(node_);  // yaml-cpp: operator= would overwrite the node, reset() rebinds
+  std::string rest = key;
+  while (true) {
+    auto dot = rest.find('.');
+    std::string head = rest.substr(0, dot);
+    if (!cur.IsMap()) fail("cannot set '" + key + "': '" + head + "' is not inside a map");
+    if (dot == std::string::npos) {
+      cur[head] = value;
+      break;
+    }
+    YAML::Node next;
+    next.reset(cur[head]);
+    if (!next.IsDefined() || next.IsNull()) {
+      cur[head] = YAML::Node(YAML::NodeType::Map);
+      next.reset(cur[head]);
+    }
+    cur.reset(next);
+    rest = rest.substr(dot + 1);
+  }
+  SourceLoc l{origin ? *origin : "--set " + key, 0, 0};
+  if (!value.Mark().is_null()) l.line = value.Mark().line + 1, l.column = value.Mark().column + 1;
+  origins().push_back({value, origin, l});
+}
+
+}  // namespace racewin

@@ -1,0 +1,216 @@
+#include "expr.hpp"
+
+#include <cctype>
+
+namespace racewin {
+
+struct ExprNode {
+  enum class Op { Const, Var, Field, Not, And, Or, Eq, Ne, Lt, Le, Gt, Ge,
+                  PageCount, PageMapcount, PageLocked, PteOf, PteSame, TlbPending, TlbBatch };
+  Op op = Op::Const;
+  int64_t num = 0;
+  int index = -1;
+  std::string field;  // for Field
+  std::vector<std::shared_ptr<const ExprNode>> args;
+};
+
+namespace {
+
+using NodeP = std::shared_ptr<const ExprNode>;
+
+class Parser {
+ public:
+  Parser(const std::string& t, const ExprScope& s, const SourceLoc& l) : text_(t), scope_(s), loc_(l) {}
+
+  NodeP parse() {
+    NodeP n = parse_or();
+    skip_ws();
+    if (pos_ != text_.size()) fail("unexpected '" + text_.substr(pos_) + "'");
+    return n;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& m) const {
+    SourceLoc l = loc_;
+    throw ConfigError(l, "in condition '" + text_ + "' at character " + std::to_string(pos_ + 1) + ": " + m);
+  }
+  void skip_ws() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool eat(const std::string& tok) {
+    skip_ws();
+    if (text_.compare(pos_, tok.size(), tok) == 0) {
+      pos_ += tok.size();
+      return true;
+    }
+    return false;
+  }
+  static NodeP make(ExprNode::Op op, std::vector<NodeP> args = {}) {
+    auto n = std::make_shared<ExprNode>();
+    n->op = op;
+    n->args = std::move(args);
+    return n;
+  }
+  NodeP parse_or() {
+    NodeP l = parse_and();
+    while (eat("||")) l = make(ExprNode::Op::Or, {l, parse_and()});
+    return l;
+  }
+  NodeP parse_and() {
+    NodeP l = parse_cmp();
+    while (eat("&&")) l = make(ExprNode::Op::And, {l, parse_cmp()});
+    return l;
+  }
+  NodeP parse_cmp() {
+    NodeP l = parse_unary();
+    static const std::pair<const char*, ExprNode::Op> ops[] = {
+        {"==", ExprNode::Op::Eq}, {"!=", ExprNode::Op::Ne}, {"<=", ExprNode::Op::Le},
+        {">=", ExprNode::Op::Ge}, {"<", ExprNode::Op::Lt},  {">", ExprNode::Op::Gt}};
+    for (auto& [tok, op] : ops)
+      if (eat(tok)) return make(op, {l, parse_unary()});
+    return l;
+  }
+  NodeP parse_unary() {
+    if (eat("!")) return make(ExprNode::Op::Not, {parse_unary()});
+    return parse_primary();
+  }
+  std::string ident() {
+    skip_ws();
+    size_t s = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) ++pos_;
+    return text_.substr(s, pos_ - s);
+  }
+  NodeP parse_primary() {
+    if (eat("(")) {
+      NodeP n = parse_or();
+      if (!eat(")")) fail("expected ')'");
+      return n;
+    }
+    skip_ws();
+    if (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
+      size_t s = pos_;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      auto n = std::make_shared<ExprNode>();
+      n->num = std::stoll(text_.substr(s, pos_ - s));
+      return n;
+    }
+    std::string id = ident();
+    if (id.empty()) fail("expected a name, a number or '('");
+    if (id == "true" || id == "false") {
+      auto n = std::make_shared<ExprNode>();
+      n->num = id == "true";
+      return n;
+    }
+    if (id == "tlb") {
+      if (!eat(".")) fail("expected tlb.pending or tlb.batch");
+      std::string f = ident();
+      if (f == "pending") return make(ExprNode::Op::TlbPending);
+      if (f == "batch") return make(ExprNode::Op::TlbBatch);
+      fail("unknown field tlb." + f + "; expected tlb.pending or tlb.batch");
+    }
+    if (eat("(")) return call(id);
+    int v = scope_.var_index(id);
+    if (v < 0) fail("unknown variable '" + id + "' (declare it under vars: or set it with into:)");
+    auto n = std::make_shared<ExprNode>();
+    n->op = ExprNode::Op::Var;
+    n->index = v;
+    NodeP cur = n;
+    while (eat(".")) {
+      std::string f = ident();
+      static const char* fields[] = {"present", "none", "page", "writable", "dirty", "young"};
+      bool ok = false;
+      for (auto* x : fields) ok |= f == x;
+      if (!ok) fail("unknown PTE field '" + f + "'; expected present, none, page, writable, dirty or young");
+      auto fn = std::make_shared<ExprNode>();
+      fn->op = ExprNode::Op::Field;
+      fn->field = f;
+      fn->args = {cur};
+      cur = fn;
+    }
+    return cur;
+  }
+  NodeP call(const std::string& fn) {
+    std::vector<NodeP> args;
+    if (fn == "pte") {
+      std::string name = ident();
+      int p = scope_.pte_index(name);
+      if (p < 0) fail("unknown pte '" + name + "'");
+      if (!eat(")")) fail("expected ')'");
+      auto n = std::make_shared<ExprNode>();
+      n->op = ExprNode::Op::PteOf;
+      n->index = p;
+      return n;
+    }
+    if (!eat(")")) {
+      do args.push_back(parse_or());
+      while (eat(","));
+      if (!eat(")")) fail("expected ')'");
+    }
+    auto want = [&](size_t k) {
+      if (args.size() != k) fail(fn + "() takes " + std::to_string(k) + " argument(s)");
+    };
+    if (fn == "page_count") return want(1), make(ExprNode::Op::PageCount, args);
+    if (fn == "page_mapcount") return want(1), make(ExprNode::Op::PageMapcount, args);
+    if (fn == "PageLocked") return want(1), make(ExprNode::Op::PageLocked, args);
+    if (fn == "pte_same") return want(2), make(ExprNode::Op::PteSame, args);
+    fail("unknown function '" + fn + "'; expected page_count, page_mapcount, PageLocked, pte_same or pte");
+  }
+
+  const std::string& text_;
+  const ExprScope& scope_;
+  SourceLoc loc_;
+  size_t pos_ = 0;
+};
+
+int64_t as_int(const Value& v) { return v.is_pte ? int64_t(v.pte.present) : v.i; }
+
+Value eval_node(const ExprNode& n, const ExprContext& c) {
+  using Op = ExprNode::Op;
+  auto arg = [&](size_t k) { return eval_node(*n.args[k], c); };
+  auto num = [](int64_t v) { return Value::num(v); };
+  switch (n.op) {
+    case Op::Const: return num(n.num);
+    case Op::Var: return c.var(n.index);
+    case Op::Field: {
+      Value v = arg(0);
+      const PteVal& p = v.pte;
+      if (n.field == "present") return num(p.present);
+      if (n.field == "none") return num(!p.present);
+      if (n.field == "page") return num(p.present ? p.page : kNoPage);
+      if (n.field == "writable") return num(p.writable);
+      if (n.field == "dirty") return num(p.dirty);
+      return num(p.young);
+    }
+    case Op::Not: return num(!as_int(arg(0)));
+    case Op::And: return num(as_int(arg(0)) && as_int(arg(1)));
+    case Op::Or: return num(as_int(arg(0)) || as_int(arg(1)));
+    case Op::Eq: return num(as_int(arg(0)) == as_int(arg(1)));
+    case Op::Ne: return num(as_int(arg(0)) != as_int(arg(1)));
+    case Op::Lt: return num(as_int(arg(0)) < as_int(arg(1)));
+    case Op::Le: return num(as_int(arg(0)) <= as_int(arg(1)));
+    case Op::Gt: return num(as_int(arg(0)) > as_int(arg(1)));
+    case Op::Ge: return num(as_int(arg(0)) >= as_int(arg(1)));
+    case Op::PageCount: return num(c.page_count(int(as_int(arg(0)))));
+    case Op::PageMapcount: return num(c.page_mapcount(int(as_int(arg(0)))));
+    case Op::PageLocked: return num(c.page_locked(int(as_int(arg(0)))));
+    case Op::PteOf: return Value::of(c.pte(n.index));
+    case Op::PteSame: return num(arg(0).pte == arg(1).pte);
+    case Op::TlbPending: return num(c.tlb_pending());
+    case Op::TlbBatch: return num(c.tlb_batch());
+  }
+  return num(0);
+}
+
+}  // namespace
+
+Expr Expr::compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc) {
+  Expr e;
+  e.text_ = text;
+  e.root_ = Parser(text, scope, loc).parse();
+  return e;
+}
+
+Value Expr::eval(const ExprContext& ctx) const { return eval_node(*root_, ctx); }
+bool Expr::truthy(const ExprContext& ctx) const { return as_int(eval(ctx)) != 0; }
+
+}  // namespace racewin

@@ -1,0 +1,47 @@
+#pragma once
+// Conditions in path files: `ptent.none`, `page_count(page) != 1 || !ok`,
+// `pte_same(ptent, pte(map))`, `tlb.pending`. Compiled once, evaluated per step.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "value.hpp"
+
+namespace racewin {
+
+class ExprContext {  // what an expression can read; the machine implements it
+ public:
+  virtual ~ExprContext() = default;
+  virtual const Value& var(int index) const = 0;
+  virtual int64_t page_count(int page) const = 0;
+  virtual int64_t page_mapcount(int page) const = 0;
+  virtual bool page_locked(int page) const = 0;
+  virtual PteVal pte(int pte_index) const = 0;
+  virtual bool tlb_pending() const = 0;
+  virtual int64_t tlb_batch() const = 0;
+};
+
+// Resolves names while compiling; unknown names are errors.
+class ExprScope {
+ public:
+  virtual ~ExprScope() = default;
+  virtual int var_index(const std::string& name) const = 0;  // -1 if unknown
+  virtual int pte_index(const std::string& name) const = 0;  // -1 if unknown
+};
+
+struct ExprNode;
+
+class Expr {
+ public:
+  static Expr compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc);
+  Value eval(const ExprContext& ctx) const;
+  bool truthy(const ExprContext& ctx) const;
+  const std::string& text() const { return text_; }
+
+ private:
+  std::shared_ptr<const ExprNode> root_;
+  std::string text_;
+};
+
+}  // namespace racewin

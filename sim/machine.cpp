@@ -1,0 +1,615 @@
+#include "machine.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace racewin {
+namespace {
+
+// Costs the model itself charges, besides those the steps name.
+int cost_index(const CaseConfig& c, const std::string& name) {
+  for (size_t i = 0; i < c.cost_names.size(); ++i)
+    if (c.cost_names[i] == name) return int(i);
+  throw ModelError("the cost table has no '" + name + "'");
+}
+
+enum : uint64_t { kStreamSteal = 1, kStreamIpi = 2, kStreamHandler = 3, kStreamIrq = 4, kStreamThread = 5 };
+uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) { return (kind << 40) | (who << 16) | sub; }
+
+}  // namespace
+
+Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine) : cfg_(cfg), eng_(engine) {
+  irq_sources_ = cfg.arch.interrupts;
+  irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
+  vcpus_.resize(size_t(cfg.vcpus));
+  for (size_t v = 0; v < vcpus_.size(); ++v) {
+    Vcpu& c = vcpus_[v];
+    c.steal_rng = Rng(seed, stream(kStreamSteal, v));
+    c.ipi_rng = Rng(seed, stream(kStreamIpi, v));
+    c.handler_rng = Rng(seed, stream(kStreamHandler, v));
+    for (size_t s = 0; s < irq_sources_.size(); ++s) c.irq_rngs.emplace_back(seed, stream(kStreamIrq, v, s));
+    c.irq_pending.assign(irq_sources_.size(), 0);
+  }
+  threads_.resize(cfg.threads.size());
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    Thread& t = threads_[i];
+    t.id = int(i);
+    t.spec = &cfg.threads[i];
+    t.vcpu = t.spec->vcpu;
+    t.vars = t.spec->path.var_init;
+    t.cost_rng = Rng(seed, stream(kStreamThread, i));
+    t.window_open_at.assign(cfg.names.windows.size(), -1);
+    t.window_stretch.assign(cfg.names.windows.size(), 0);
+    vcpus_[size_t(t.vcpu)].thread = int(i);
+  }
+  pages_.resize(size_t(cfg.pages));
+  for (int p = cfg.pages - 1; p >= 0; --p) free_pages_.push_back(p);
+  ptes_.resize(cfg.names.ptes.size());
+  locks_.resize(cfg.names.spinlocks.size());
+  for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0});
+}
+
+uint64_t Machine::iterations() const { return threads_[size_t(cfg_.count_thread)].iterations; }
+
+double Machine::stolen_time(int v) const {
+  const Vcpu& c = vcpus_[size_t(v)];
+  return c.stolen_total + (c.stolen ? eng_.now() - c.stolen_since : 0);
+}
+
+void Machine::emit(int vcpu, const std::string& what) {
+  if (on_event) on_event({eng_.now(), vcpu, what});
+}
+
+std::string Machine::where(const Thread& t) const {
+  const Step& s = step_of(t);
+  return t.spec->name + " (vCPU " + std::to_string(t.vcpu) + ") at " + s.text + " [" + s.loc.str() + "]";
+}
+
+void Machine::start() {
+  for (size_t v = 0; v < vcpus_.size(); ++v) {
+    Vcpu& c = vcpus_[v];
+    for (size_t s = 0; s < irq_sources_.size(); ++s)  // first arrival at a random phase
+      eng_.schedule(eng_.now() + c.irq_rngs[s].uniform() * irq_sources_[s].interarrival.sample(c.irq_rngs[s]),
+                    {Timer::IrqArrive, int(v), int(s)});
+    if (cfg_.hypervisor.steal) start_steal_process(int(v));
+  }
+  for (auto& t : threads_) run_thread(t);
+}
+
+void Machine::start_steal_process(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  double first = c.steal_rng.uniform() * cfg_.hypervisor.steal_interarrival.sample(c.steal_rng);
+  eng_.schedule(eng_.now() + first, {Timer::StealStart, v, 0});
+}
+
+// ---- threads ---------------------------------------------------------------------------------
+
+bool Machine::on_top(const Thread& t) const { return vcpus_[size_t(t.vcpu)].handlers.empty(); }
+
+void Machine::begin_work(Thread& t, double amount) {
+  t.state = TState::Working;
+  t.remaining = amount;
+  if (on_top(t)) eng_.start_work(t.vcpu, amount);
+}
+
+void Machine::next_step(Thread& t) {
+  if (++t.pc >= int(t.spec->path.steps.size())) end_iteration(t);
+}
+
+void Machine::end_iteration(Thread& t) {
+  t.pc = 0;
+  ++t.iterations;
+  if (t.id == cfg_.count_thread && cfg_.limits.iterations && t.iterations >= cfg_.limits.iterations)
+    finished_ = true;
+}
+
+void Machine::run_thread(Thread& t) {
+  const auto& steps = t.spec->path.steps;
+  for (int guard = 0;; ++guard) {
+    if (guard > 100000)
+      throw ModelError("livelock: " + where(t) + " loops without spending time (every step in the loop costs 0)");
+    const Step& s = steps[size_t(t.pc)];
+    cur_ = &t;
+    if (s.cond && !s.cond->truthy(*this)) {
+      next_step(t);
+      continue;
+    }
+    if (s.op == Op::Nop) { next_step(t); continue; }
+    if (s.op == Op::Goto) { t.pc = s.target; continue; }
+    if (s.op == Op::End) { end_iteration(t); continue; }
+    double c = s.cost_index >= 0 ? cfg_.costs[size_t(s.cost_index)].sample(t.cost_rng) : 0.0;
+    if (c > 0) {
+      t.effect_pending = true;
+      begin_work(t, c);
+      return;
+    }
+    if (!apply(t, s)) return;
+  }
+}
+
+void Machine::block(Thread& t, TState st) {
+  t.state = st;
+  t.wait_since = eng_.now();
+  if ((st == TState::Spinning || st == TState::WaitingAcks) && on_top(t)) eng_.start_work(t.vcpu, kForever);
+  check_deadlock(t);
+}
+
+void Machine::wake(Thread& t, double latency) {
+  bool running = on_top(t) && (t.state == TState::Spinning || t.state == TState::WaitingAcks);
+  if (running) eng_.stop_work(t.vcpu);
+  t.waiting_lock = t.waiting_page = -1;
+  t.effect_pending = false;
+  t.state = TState::Working;
+  t.remaining = latency;
+  if (!on_top(t)) return;  // resumes when its vCPU leaves the handler
+  if (latency > 0) eng_.start_work(t.vcpu, latency);
+  else work_completed(t);
+}
+
+void Machine::on_work_done(int v) {
+  ++events_;
+  Vcpu& c = vcpus_[size_t(v)];
+  if (!c.handlers.empty()) return handler_done(v);
+  work_completed(threads_[size_t(c.thread)]);
+}
+
+void Machine::work_completed(Thread& t) {
+  t.remaining = 0;
+  if (t.effect_pending) {
+    t.effect_pending = false;
+    if (!apply(t, step_of(t))) return;
+  } else {
+    next_step(t);
+  }
+  t.state = TState::Ready;
+  run_thread(t);
+}
+
+// Performs step `s` of `t` (its time is spent) and moves to the next step, or blocks.
+bool Machine::apply(Thread& t, const Step& s) {
+  cur_ = &t;
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  if (tracing()) emit(t.vcpu, t.spec->name + " " + s.text);
+  switch (s.op) {
+    case Op::Work: case Op::Nop: case Op::Goto: case Op::End: break;
+    case Op::LocalIrqDisable: c.irq_on = false; break;
+    case Op::LocalIrqEnable:
+      c.irq_on = true;
+      if (!c.pending.empty() && !c.stolen) {
+        next_step(t);
+        t.state = TState::Ready;
+        try_deliver(t.vcpu);
+        return false;
+      }
+      break;
+    case Op::PreemptDisable: ++c.preempt; break;
+    case Op::PreemptEnable: --c.preempt; break;
+    case Op::SpinLock: {
+      SpinLock& l = locks_[size_t(s.obj)];
+      ++c.preempt;
+      ++l.stats.acquisitions;
+      if (l.owner < 0) {
+        l.owner = t.id;
+        l.acquired_at = eng_.now();
+        break;
+      }
+      ++l.stats.contended;
+      l.waiters.push_back(t.id);
+      t.waiting_lock = s.obj;
+      block(t, TState::Spinning);
+      return false;
+    }
+    case Op::SpinUnlock: spin_unlock(t, s.obj); break;
+    case Op::PteRead: t.vars[size_t(s.into)] = Value::of(ptes_[size_t(s.obj)]); break;
+    case Op::PtepGetAndClear:
+      t.vars[size_t(s.into)] = Value::of(ptes_[size_t(s.obj)]);
+      ptes_[size_t(s.obj)] = PteVal{};
+      break;
+    case Op::SetPte: {
+      int p = page_arg(t, s);
+      ptes_[size_t(s.obj)] = PteVal{true, p, s.writable, s.dirty, s.young};
+      break;
+    }
+    case Op::PtepSetAccessFlags: {
+      PteVal& e = ptes_[size_t(s.obj)];
+      if (e.present) e.writable |= s.writable, e.dirty |= s.dirty, e.young |= s.young;
+      break;
+    }
+    case Op::PtepClearFlush:
+      ptes_[size_t(s.obj)] = PteVal{};
+      if (!flush_others(t)) return false;
+      break;
+    case Op::GetPage: get_page(page_arg(t, s), t); break;
+    case Op::PutPage: put_page(page_arg(t, s), t); break;
+    case Op::TryGetPage: {
+      int p = page_arg(t, s);
+      bool ok = p >= 0 && pages_[size_t(p)].refcount > 0;
+      if (ok) ++pages_[size_t(p)].refcount;
+      t.vars[size_t(s.into)] = Value::num(ok);
+      break;
+    }
+    case Op::PageAddRmap:
+      if (Page* pg = live_page(page_arg(t, s), "page_add_rmap", t)) ++pg->mapcount;
+      break;
+    case Op::PageRemoveRmap:
+      if (Page* pg = live_page(page_arg(t, s), "page_remove_rmap", t)) {
+        if (--pg->mapcount < 0) hazard("mapcount_underflow", where(t));
+      }
+      break;
+    case Op::AllocPage: t.vars[size_t(s.into)] = Value::num(alloc_page(t)); break;
+    case Op::LruCacheAdd: {
+      int p = page_arg(t, s);
+      get_page(p, t);
+      c.pagevec.push_back(p);
+      if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) {  // __pagevec_lru_add + release
+        std::vector<int> drained;
+        drained.swap(c.pagevec);
+        for (int q : drained) {
+          pages_[size_t(q)].lru = true;
+          put_page(q, t);
+        }
+      }
+      break;
+    }
+    case Op::LockPage: {
+      int p = page_arg(t, s);
+      Page* pg = live_page(p, "lock_page", t);
+      if (!pg) break;
+      if (!pg->locked) {
+        pg->locked = true;
+        pg->lock_owner = t.id;
+        break;
+      }
+      pg->lock_waiters.push_back(t.id);
+      t.waiting_page = p;
+      block(t, TState::Sleeping);
+      return false;
+    }
+    case Op::TrylockPage: {
+      int p = page_arg(t, s);
+      Page* pg = live_page(p, "trylock_page", t);
+      bool ok = pg && !pg->locked;
+      if (ok) pg->locked = true, pg->lock_owner = t.id;
+      t.vars[size_t(s.into)] = Value::num(ok);
+      break;
+    }
+    case Op::UnlockPage: {
+      int p = page_arg(t, s);
+      if (p < 0) throw ModelError(where(t) + ": unlock_page of no page");
+      Page& pg = pages_[size_t(p)];
+      if (pg.state == Page::State::Free) hazard("flags_changed_on_free_page", where(t) + ": PG_locked cleared on a free page");
+      if (!pg.locked) hazard("unlock_page_not_locked", where(t));
+      pg.locked = false;
+      pg.lock_owner = -1;
+      if (!pg.lock_waiters.empty()) {  // hand the lock to the first sleeper
+        Thread& w = threads_[size_t(pg.lock_waiters.front())];
+        pg.lock_waiters.pop_front();
+        pg.locked = true;
+        pg.lock_owner = w.id;
+        wake(w, cfg_.costs[size_t(cost_index(cfg_, "lock_page_wakeup"))].sample(w.cost_rng));
+      }
+      break;
+    }
+    case Op::TlbGatherMmu: t.tlb = MmuGather{}; break;
+    case Op::TlbRemoveTlbEntry: t.tlb.pending = true; break;
+    case Op::TlbRemovePage: {
+      int p = page_arg(t, s);
+      if (cfg_.arch.page_free == ArchProfile::PageFree::Direct) put_page(p, t);  // free_page_and_swap_cache
+      else t.tlb.batch.push_back(p);
+      break;
+    }
+    case Op::TlbFlushMmuTlbonly:
+      if (!t.tlb.pending) break;
+      t.tlb.pending = false;
+      if (!flush_others(t)) return false;
+      break;
+    case Op::TlbFlushMmuFree: {
+      std::vector<int> batch;
+      batch.swap(t.tlb.batch);
+      for (int p : batch) put_page(p, t);
+      break;
+    }
+    case Op::WindowOpen:
+      t.window_open_at[size_t(s.obj)] = eng_.now();
+      t.window_stretch[size_t(s.obj)] = 0;
+      ++window_stats_[size_t(s.obj)].opened;
+      break;
+    case Op::WindowClose: {
+      Time at = t.window_open_at[size_t(s.obj)];
+      if (at < 0) break;
+      WindowStats& w = window_stats_[size_t(s.obj)];
+      double len = eng_.now() - at;
+      ++w.closed;
+      w.length_sum += len;
+      w.length_max = std::max(w.length_max, len);
+      if (t.window_stretch[size_t(s.obj)] & 1) ++w.stretched_by_steal;
+      if (t.window_stretch[size_t(s.obj)] & 2) ++w.stretched_by_irq;
+      t.window_open_at[size_t(s.obj)] = -1;
+      break;
+    }
+    case Op::WindowHit:
+      for (const auto& o : threads_)
+        if (o.id != t.id && o.window_open_at[size_t(s.obj)] >= 0)
+          hazard("window:" + cfg_.names.windows[size_t(s.obj)], where(t) + " inside " + o.spec->name + "'s window");
+      break;
+    case Op::Set: t.vars[size_t(s.into)] = s.value->eval(*this); break;
+  }
+  next_step(t);
+  return true;
+}
+
+int Machine::page_arg(Thread& t, const Step& s) {
+  cur_ = &t;
+  Value v = s.page->eval(*this);
+  int p = int(v.is_pte ? (v.pte.present ? v.pte.page : kNoPage) : v.i);
+  if (p < kNoPage || p >= int(pages_.size())) throw ModelError(where(t) + ": '" + s.page->text() + "' is not a page");
+  return p;
+}
+
+// ---- pages -----------------------------------------------------------------------------------
+
+int64_t Machine::page_count(int p) const { return p < 0 ? 0 : pages_[size_t(p)].refcount; }
+int64_t Machine::page_mapcount(int p) const { return p < 0 ? 0 : pages_[size_t(p)].mapcount; }
+bool Machine::page_locked(int p) const { return p >= 0 && pages_[size_t(p)].locked; }
+
+Page* Machine::live_page(int p, const char* op, Thread& t) {
+  if (p < 0) throw ModelError(where(t) + ": " + op + " of no page");
+  Page& pg = pages_[size_t(p)];
+  if (pg.state != Page::State::Allocated) {
+    hazard("use_after_free", where(t) + ": " + op + " on a freed page");
+    return nullptr;
+  }
+  return &pg;
+}
+
+void Machine::get_page(int p, Thread& t) {
+  if (Page* pg = live_page(p, "get_page", t)) ++pg->refcount;
+}
+
+void Machine::put_page(int p, Thread& t) {
+  Page* pg = live_page(p, "put_page", t);
+  if (!pg) return;
+  if (pg->refcount <= 0) {
+    hazard("refcount_underflow", where(t));
+    return;
+  }
+  if (--pg->refcount == 0) free_page(p, t);
+}
+
+// free_pages_prepare(): the page must carry none of PAGE_FLAGS_CHECK_AT_FREE and no mappings.
+void Machine::free_page(int p, Thread& t) {
+  Page& pg = pages_[size_t(p)];
+  pg.lru = false;  // __page_cache_release
+  std::string bad;
+  if (pg.locked) bad += " PG_locked";
+  if (pg.mapcount != 0) bad += " nonzero mapcount";
+  if (!bad.empty()) {
+    hazard("bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
+    pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
+    return;
+  }
+  pg = Page{};
+  free_pages_.push_back(p);
+  if (tracing()) emit(t.vcpu, "free page " + std::to_string(p));
+}
+
+int Machine::alloc_page(Thread& t) {
+  if (free_pages_.empty())
+    throw ModelError(where(t) + ": the page pool is exhausted (machine.pages is " +
+                     std::to_string(pages_.size()) + "; pages leak when freed in a bad state)");
+  int p = free_pages_.back();
+  free_pages_.pop_back();
+  Page& pg = pages_[size_t(p)];
+  pg = Page{};
+  pg.state = Page::State::Allocated;
+  pg.refcount = 1;
+  pg.anon = pg.swapbacked = true;
+  return p;
+}
+
+void Machine::hazard(const std::string& name, const std::string& detail) {
+  auto it = std::find_if(hazards_.begin(), hazards_.end(), [&](const HazardStats& h) { return h.name == name; });
+  if (it == hazards_.end()) {
+    hazards_.push_back({name, 0, -1, 0, {}});
+    it = hazards_.end() - 1;
+  }
+  if (it->count++ == 0) {
+    it->first_time = eng_.now();
+    it->first_iteration = iterations();
+    it->first_detail = detail;
+  }
+  if (tracing()) emit(-1, "HAZARD " + name + ": " + detail);
+}
+
+// ---- locks -----------------------------------------------------------------------------------
+
+void Machine::spin_unlock(Thread& t, int lock) {
+  SpinLock& l = locks_[size_t(lock)];
+  if (l.owner != t.id)
+    throw ModelError(where(t) + ": spin_unlock of '" + cfg_.names.spinlocks[size_t(lock)] + "', which it does not hold");
+  --vcpus_[size_t(t.vcpu)].preempt;
+  double hold = eng_.now() - l.acquired_at;
+  l.stats.hold_sum += hold;
+  l.stats.hold_max = std::max(l.stats.hold_max, hold);
+  l.owner = -1;
+  if (l.waiters.empty()) return;
+  Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
+  l.waiters.pop_front();
+  l.owner = w.id;
+  l.acquired_at = eng_.now();
+  double waited = eng_.now() - w.wait_since;
+  l.stats.wait_sum += waited;
+  l.stats.wait_max = std::max(l.stats.wait_max, waited);
+  wake(w, cfg_.costs[size_t(cost_index(cfg_, "spin_lock_handoff"))].sample(w.cost_rng));
+}
+
+void Machine::check_deadlock(const Thread& start) {
+  // Follow "waits for" edges; a cycle back to `start` is a deadlock.
+  auto waits_for = [&](const Thread& t) -> std::vector<int> {
+    if (t.state == TState::Spinning && t.waiting_lock >= 0) return {locks_[size_t(t.waiting_lock)].owner};
+    if (t.state == TState::Sleeping && t.waiting_page >= 0) return {pages_[size_t(t.waiting_page)].lock_owner};
+    if (t.state == TState::WaitingAcks) {  // a target with IRQs off that is itself stuck never acks
+      std::vector<int> out;
+      for (const auto& o : threads_)
+        if (o.id != t.id && !vcpus_[size_t(o.vcpu)].irq_on && o.state != TState::Working && o.state != TState::Ready)
+          out.push_back(o.id);
+      return out;
+    }
+    return {};
+  };
+  std::vector<int> chain{start.id};
+  std::vector<uint8_t> seen(threads_.size(), 0);
+  std::function<bool(int)> dfs = [&](int id) -> bool {
+    for (int n : waits_for(threads_[size_t(id)])) {
+      if (n < 0) continue;
+      if (n == start.id) return true;
+      if (seen[size_t(n)]) continue;
+      seen[size_t(n)] = 1;
+      chain.push_back(n);
+      if (dfs(n)) return true;
+      chain.pop_back();
+    }
+    return false;
+  };
+  if (!dfs(start.id)) return;
+  std::ostringstream o;
+  o << "deadlock at t=" << format_duration(eng_.now()) << ":";
+  for (int id : chain) {
+    const Thread& t = threads_[size_t(id)];
+    o << "\n  " << where(t);
+    if (t.waiting_lock >= 0)
+      o << " spins on '" << cfg_.names.spinlocks[size_t(t.waiting_lock)] << "' held by "
+        << threads_[size_t(locks_[size_t(t.waiting_lock)].owner)].spec->name;
+    else if (t.waiting_page >= 0)
+      o << " sleeps on PG_locked of page " << t.waiting_page;
+    else if (t.state == TState::WaitingAcks)
+      o << " waits for IPI acks from vCPUs with IRQs off";
+  }
+  throw DeadlockError(o.str());
+}
+
+// ---- interrupts, IPIs, steal ------------------------------------------------------------------
+
+void Machine::try_deliver(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
+  Pending p = c.pending.front();
+  c.pending.pop_front();
+  if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
+  if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
+    Thread& t = threads_[size_t(c.thread)];
+    if (t.state == TState::Working) t.remaining = eng_.stop_work(v);
+    else if (t.state == TState::Spinning || t.state == TState::WaitingAcks) eng_.stop_work(v);
+    for (size_t w = 0; w < t.window_open_at.size(); ++w)
+      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
+  }
+  c.handlers.push_back({p.kind, p.arg});
+  c.irq_on = false;
+  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.handler_rng)
+                                    : irq_sources_[size_t(p.arg)].handler.sample(c.handler_rng);
+  if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
+  eng_.start_work(v, len);
+}
+
+void Machine::handler_done(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  Handler h = c.handlers.back();
+  c.handlers.pop_back();
+  c.irq_on = true;
+  if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
+    Ipi ipi = ipis_[size_t(h.arg)];
+    free_ipis_.push_back(h.arg);
+    double lat = cfg_.arch.ipi_ack_latency.sample(c.handler_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
+  }
+  if (tracing()) emit(v, "handler done");
+  if (!c.pending.empty() && !c.stolen) return try_deliver(v);
+  resume_vcpu(v);
+}
+
+void Machine::resume_vcpu(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.thread < 0 || !c.handlers.empty()) return;
+  Thread& t = threads_[size_t(c.thread)];
+  switch (t.state) {
+    case TState::Working:
+      if (t.remaining > 0) eng_.start_work(v, t.remaining);
+      else work_completed(t);  // finished at the instant the handler came, or woken meanwhile
+      break;
+    case TState::Spinning: case TState::WaitingAcks: eng_.start_work(v, kForever); break;
+    case TState::Sleeping: break;
+    case TState::Ready: run_thread(t); break;
+  }
+}
+
+bool Machine::flush_others(Thread& t) {
+  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  t.wait_acks = 0;
+  for (const auto& o : threads_) {
+    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
+    int id;
+    if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
+    else id = int(ipis_.size()), ipis_.push_back({});
+    ipis_[size_t(id)] = {t.vcpu, t.id};
+    double lat = cfg_.arch.ipi_latency.sample(c.ipi_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
+    ++t.wait_acks;
+  }
+  if (t.wait_acks == 0) return true;
+  if (tracing()) emit(t.vcpu, t.spec->name + " waits for " + std::to_string(t.wait_acks) + " TLB-flush ack(s)");
+  block(t, TState::WaitingAcks);
+  return false;
+}
+
+void Machine::on_timer(const Timer& tm) {
+  ++events_;
+  Vcpu& c = vcpus_[size_t(tm.vcpu)];
+  switch (tm.kind) {
+    case Timer::StealStart: {
+      c.stolen = true;
+      c.stolen_since = eng_.now();
+      eng_.set_stolen(tm.vcpu, true);
+      if (c.thread >= 0) {
+        Thread& t = threads_[size_t(c.thread)];
+        for (size_t w = 0; w < t.window_open_at.size(); ++w)
+          if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
+      }
+      if (tracing()) emit(tm.vcpu, "steal begins");
+      eng_.schedule(eng_.now() + cfg_.hypervisor.steal_duration.sample(c.steal_rng), {Timer::StealEnd, tm.vcpu, 0});
+      break;
+    }
+    case Timer::StealEnd:
+      c.stolen = false;
+      c.stolen_total += eng_.now() - c.stolen_since;
+      eng_.set_stolen(tm.vcpu, false);
+      if (tracing()) emit(tm.vcpu, "steal ends");
+      eng_.schedule(eng_.now() + cfg_.hypervisor.steal_interarrival.sample(c.steal_rng), {Timer::StealStart, tm.vcpu, 0});
+      try_deliver(tm.vcpu);
+      break;
+    case Timer::IrqArrive: {
+      const IrqSource& src = irq_sources_[size_t(tm.arg)];
+      Rng& r = c.irq_rngs[size_t(tm.arg)];
+      eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
+      if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
+      c.irq_pending[size_t(tm.arg)] = 1;
+      c.pending.push_back({HKind::Irq, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    }
+    case Timer::IpiArrive:
+      if (tracing()) emit(tm.vcpu, "ipi arrives");
+      c.pending.push_back({HKind::Ipi, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    case Timer::AckArrive: {
+      Thread& t = threads_[size_t(tm.arg)];
+      if (--t.wait_acks > 0) break;
+      if (tracing()) emit(t.vcpu, t.spec->name + " has all acks");
+      wake(t, 0);
+      break;
+    }
+  }
+}
+
+}  // namespace racewin

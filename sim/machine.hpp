@@ -1,0 +1,177 @@
+#pragma once
+// The machine model: vCPUs, steal, interrupts, IPIs, locks and mm state, advanced by an engine.
+// It never looks at the names of variants, architectures or scenarios: hazards come from state.
+#include <deque>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "mm_state.hpp"
+#include "rng.hpp"
+#include "scenario.hpp"
+
+namespace racewin {
+
+struct HazardStats {
+  std::string name;
+  uint64_t count = 0;
+  Time first_time = -1;
+  uint64_t first_iteration = 0;
+  std::string first_detail;
+};
+
+struct WindowStats {
+  std::string name;
+  uint64_t opened = 0, closed = 0;
+  double length_sum = 0, length_max = 0;
+  uint64_t stretched_by_steal = 0, stretched_by_irq = 0;
+};
+
+// A deadlock of the modelled paths: a result to report, not a crash.
+class DeadlockError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// A path that misuses the model (unlocking a lock it does not hold, exhausting the page pool).
+class ModelError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ModelEvent {
+  Time time;
+  int vcpu;
+  std::string what;
+};
+
+class Machine : private ExprContext {
+ public:
+  Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine);
+
+  void start();
+  void on_work_done(int vcpu);
+  void on_timer(const Timer& t);
+  bool finished() const { return finished_; }
+
+  // Observers for tests, traces and reports.
+  std::function<void(const ModelEvent&)> on_event;
+  uint64_t iterations() const;  // of the counted thread
+  uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
+  const std::vector<HazardStats>& hazards() const { return hazards_; }
+  const std::vector<WindowStats>& windows() const { return window_stats_; }
+  const std::vector<SpinLock>& spinlocks() const { return locks_; }
+  const Page& page(int i) const { return pages_[size_t(i)]; }
+  const PteVal& pte_state(int i) const { return ptes_[size_t(i)]; }
+  uint64_t events() const { return events_; }
+  double stolen_time(int vcpu) const;
+
+ private:
+  enum class TState : uint8_t { Ready, Working, Spinning, WaitingAcks, Sleeping };
+  struct Thread {
+    int id = 0, vcpu = 0;
+    const ThreadSpec* spec = nullptr;
+    int pc = 0;
+    std::vector<Value> vars;
+    TState state = TState::Ready;
+    bool effect_pending = false;  // the step's effect comes when its work is done
+    double remaining = 0;          // work left when preempted
+    int wait_acks = 0;
+    int waiting_lock = -1;
+    int waiting_page = -1;
+    Time wait_since = 0;
+    MmuGather tlb;
+    uint64_t iterations = 0;
+    Rng cost_rng;
+    std::vector<Time> window_open_at;  // < 0: closed
+    std::vector<uint8_t> window_stretch;
+  };
+  enum class HKind : uint8_t { Irq, Ipi };
+  struct Pending {
+    HKind kind;
+    int arg;
+  };
+  struct Handler {
+    HKind kind;
+    int arg;
+  };
+  struct Vcpu {
+    bool irq_on = true;
+    int preempt = 0;
+    bool stolen = false;
+    Time stolen_since = 0;
+    double stolen_total = 0;
+    std::vector<Handler> handlers;  // running interrupt handler on top
+    std::deque<Pending> pending;
+    std::vector<uint8_t> irq_pending;  // per source: at most one pending
+    std::vector<int> pagevec;           // per-CPU LRU pagevec
+    int thread = -1;
+    Rng steal_rng, ipi_rng, handler_rng;
+    std::vector<Rng> irq_rngs;
+  };
+  struct Ipi {
+    int from_vcpu, from_thread;
+  };
+
+  // ExprContext
+  const Value& var(int index) const override { return cur_->vars[size_t(index)]; }
+  int64_t page_count(int p) const override;
+  int64_t page_mapcount(int p) const override;
+  bool page_locked(int p) const override;
+  PteVal pte(int idx) const override { return ptes_[size_t(idx)]; }
+  bool tlb_pending() const override { return cur_->tlb.pending; }
+  int64_t tlb_batch() const override { return int64_t(cur_->tlb.batch.size()); }
+
+  void emit(int vcpu, const std::string& what);
+  bool tracing() const { return static_cast<bool>(on_event); }
+  const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
+  std::string where(const Thread& t) const;
+
+  void run_thread(Thread& t);
+  bool apply(Thread& t, const Step& s);  // false: the thread blocked
+  void next_step(Thread& t);
+  void work_completed(Thread& t);
+  void end_iteration(Thread& t);
+  void begin_work(Thread& t, double amount);
+  void block(Thread& t, TState st);
+  void wake(Thread& t, double latency);  // the blocking condition is over
+  bool on_top(const Thread& t) const;
+  void resume_vcpu(int v);
+  void try_deliver(int v);
+  void handler_done(int v);
+
+  void send_flush_ipis(Thread& t);
+  bool flush_others(Thread& t);  // false: waiting for acks
+
+  int page_arg(Thread& t, const Step& s);
+  Page* live_page(int p, const char* op, Thread& t);
+  void get_page(int p, Thread& t);
+  void put_page(int p, Thread& t);
+  void free_page(int p, Thread& t);
+  int alloc_page(Thread& t);
+  void spin_unlock(Thread& t, int lock);
+  void check_deadlock(const Thread& t);
+  void hazard(const std::string& name, const std::string& detail);
+
+  void start_steal_process(int v);
+
+  const CaseConfig& cfg_;
+  EngineOps& eng_;
+  std::vector<Vcpu> vcpus_;
+  std::vector<Thread> threads_;
+  std::vector<Page> pages_;
+  std::vector<int> free_pages_;  // LIFO, like the per-CPU hot list
+  std::vector<PteVal> ptes_;
+  std::vector<SpinLock> locks_;
+  std::vector<Ipi> ipis_;
+  std::vector<int> free_ipis_;
+  std::vector<IrqSource> irq_sources_;
+  std::vector<HazardStats> hazards_;
+  std::vector<WindowStats> window_stats_;
+  Thread* cur_ = nullptr;
+  bool finished_ = false;
+  uint64_t events_ = 0;
+};
+
+}  // namespace racewin

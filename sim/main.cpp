@@ -1,0 +1,134 @@
+// racewin: how likely is a kernel race window hit on a hypervisor-perturbed SMP machine?
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+
+#include "output.hpp"
+#include "run.hpp"
+#include "scenario.hpp"
+#include "version.hpp"
+
+using namespace racewin;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_sigint(int) { g_stop = true; }
+
+std::vector<Override> parse_sets(const std::vector<std::string>& sets) {
+  std::vector<Override> out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw ConfigError({"--set " + s, 0, 0}, "expected key=value, e.g. --set hypervisor.steal.duration=2ms");
+    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"racewin: a timing simulator of Linux mm race windows on hypervisor-perturbed SMP machines"};
+  app.set_version_flag("--version", std::string(kVersion));
+  app.require_subcommand(1);
+
+  std::string config, out_dir, engine = "native", trace;
+  std::vector<std::string> sets, cases;
+  uint64_t seed = 0, iterations = 0;
+  std::string time;
+  bool quiet = false;
+
+  auto* run = app.add_subcommand("run", "simulate every case of a scenario and report its hazards");
+  run->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  run->add_option("--set", sets, "override a configuration key, e.g. --set hypervisor.steal.duration=2ms");
+  run->add_option("--case", cases, "run only this case (repeatable)");
+  run->add_option("--seed", seed, "seed of every random stream (default: run.seed of the scenario)");
+  auto* it_opt = run->add_option("--iterations", iterations, "stop after N loop iterations of the counted thread");
+  run->add_option("--time", time, "simulated time per case, e.g. 30s")->excludes(it_opt);
+  run->add_option("--out", out_dir, "write results.json and hazards.csv to this directory");
+  run->add_option("--engine", engine, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
+  run->add_option("--trace", trace, "with --engine simgrid: write a Paje trace of the (single) case here");
+  run->add_flag("-q,--quiet", quiet, "no progress display");
+
+  auto* validate = app.add_subcommand("validate", "check a scenario and the models it uses, without running it");
+  validate->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  validate->add_option("--set", sets, "override a configuration key");
+
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<Override> overrides;
+  Scenario sc;
+  try {
+    overrides = parse_sets(sets);
+    if (seed) overrides.push_back({"run.seed", std::to_string(seed)});
+    if (iterations) overrides.push_back({"run.iterations", std::to_string(iterations)}), overrides.push_back({"run.time", "0"});
+    if (!time.empty()) overrides.push_back({"run.time", time}), overrides.push_back({"run.iterations", "0"});
+    sc = load_scenario(config, overrides, cases);
+  } catch (const ConfigError& e) {
+    std::cerr << "racewin: " << e.what() << "\n";
+    return 1;
+  }
+
+  if (*validate) {
+    std::cout << fmt::format("{}: valid; {} case(s)\n", config, sc.cases.size());
+    for (const auto& c : sc.cases) {
+      std::cout << fmt::format("  {}: arch {}, hypervisor {}, {} vCPU(s);", c.name, c.arch.name, c.hypervisor.name, c.vcpus);
+      for (const auto& t : c.threads) std::cout << fmt::format(" {}={} on vCPU {};", t.name, t.path.name, t.vcpu);
+      std::cout << "\n";
+    }
+    return 0;
+  }
+
+  EngineKind kind = engine == "simgrid" ? EngineKind::SimGrid : EngineKind::Native;
+  if (!trace.empty() && (kind != EngineKind::SimGrid || sc.cases.size() != 1)) {
+    std::cerr << "racewin: --trace needs --engine simgrid and a single case (use --case NAME)\n";
+    return 2;
+  }
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+  bool tty = isatty(STDERR_FILENO) && !quiet;
+  RunInfo info{kVersion, config, ""};
+  for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
+
+  std::vector<CaseResult> results;
+  bool failed = false;
+  for (size_t i = 0; i < sc.cases.size() && !g_stop; ++i) {
+    const CaseConfig& c = sc.cases[i];
+    RunControl ctl;
+    ctl.stop = &g_stop;
+    if (tty)
+      ctl.progress = [&, i](Time now) {
+        double frac = c.limits.time_ns > 0 ? now / c.limits.time_ns : 0;
+        std::cerr << fmt::format("\r[{}/{}] {:<28} {:5.1f}%  simulated {}      ", i + 1, sc.cases.size(), c.name,
+                                 100 * frac, format_duration(now))
+                  << std::flush;
+      };
+    try {
+      results.push_back(run_case(c, kind, ctl, trace));
+    } catch (const ModelError& e) {
+      std::cerr << "\nracewin: " << c.name << ": " << e.what() << "\n";
+      return 1;
+    }
+    if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
+    if (!results.back().failure.empty()) failed = true;
+  }
+  bool complete = !g_stop && results.size() == sc.cases.size();
+  print_table(std::cout, sc, results);
+  if (!out_dir.empty()) {
+    try {
+      write_results(out_dir, info, sc, results, complete);
+      std::cout << fmt::format("\nwrote {}/results.json and {}/hazards.csv{}\n", out_dir, out_dir,
+                               complete ? "" : " (incomplete: interrupted)");
+    } catch (const std::exception& e) {
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  if (!complete) return 130;
+  return failed ? 3 : 0;
+}

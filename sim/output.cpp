@@ -1,0 +1,147 @@
+#include "output.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace racewin {
+namespace {
+
+std::string num(double v) {
+  if (std::isinf(v)) return "inf";
+  if (v == 0) return "0";
+  return fmt::format("{:.3g}", v);
+}
+
+std::string secs(double s) {
+  if (std::isinf(s)) return "never";
+  return format_duration(s * 1e9);
+}
+
+nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::vector<std::string> shown_hazards(const std::vector<CaseResult>& results) {
+  std::vector<std::string> shown = {"bad_page_state"};
+  for (const auto& r : results)
+    for (const auto& h : r.hazards)
+      if (h.count && std::find(shown.begin(), shown.end(), h.name) == shown.end()) shown.push_back(h.name);
+  return shown;
+}
+
+}  // namespace
+
+void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
+  for (const auto& hz : shown_hazards(results)) {
+    out << fmt::format("\n{} — hazard {}\n", sc.name, hz);
+    out << fmt::format("{:<28} {:>12} {:>9} {:>6}  {:<30} {:<26} {}\n", "case", "iterations", "sim time", "hits",
+                       "p per iteration [95% CI]", "rate /s [95% CI]", "mean time to failure [95% CI]");
+    for (const auto& r : results) {
+      for (const auto& h : r.hazards) {
+        if (h.name != hz) continue;
+        out << fmt::format("{:<28} {:>12} {:>9} {:>6}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
+                           format_duration(r.sim_time_ns), h.count,
+                           fmt::format("{} [{}, {}]", num(h.p), num(h.p_ci.lo), num(h.p_ci.hi)),
+                           fmt::format("{} [{}, {}]", num(h.rate), num(h.rate_ci.lo), num(h.rate_ci.hi)),
+                           fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi)));
+      }
+    }
+  }
+  for (const auto& r : results) {
+    if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
+    if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", r.case_name);
+  }
+}
+
+nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
+                            bool complete) {
+  nlohmann::json j;
+  j["program"] = "racewin";
+  j["version"] = info.program_version;
+  j["scenario"] = sc.name;
+  j["scenario_file"] = info.scenario_file;
+  j["complete"] = complete;
+  j["cases"] = nlohmann::json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    const CaseResult& r = results[i];
+    const CaseConfig* cfg = nullptr;
+    for (const auto& c : sc.cases)
+      if (c.name == r.case_name) cfg = &c;
+    nlohmann::json c;
+    c["case"] = r.case_name;
+    c["engine"] = engine_name(r.engine);
+    c["seed"] = r.seed;
+    c["sim_time_ns"] = r.sim_time_ns;
+    c["iterations"] = r.iterations;
+    c["events"] = r.events;
+    c["interrupted"] = r.interrupted;
+    c["failure"] = r.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.failure);
+    for (const auto& [t, n] : r.thread_iterations) c["thread_iterations"][t] = n;
+    c["steal_fraction"] = r.steal_fraction;
+    for (const auto& h : r.hazards) {
+      nlohmann::json hj = {{"hazard", h.name},
+                           {"count", h.count},
+                           {"p_per_iteration", h.p},
+                           {"p_ci95", {h.p_ci.lo, h.p_ci.hi}},
+                           {"rate_per_s", h.rate},
+                           {"rate_ci95", {h.rate_ci.lo, finite(h.rate_ci.hi)}},
+                           {"mttf_s", finite(h.mttf_s)},
+                           {"mttf_ci95", {finite(h.mttf_ci.lo), finite(h.mttf_ci.hi)}}};
+      if (h.count) hj["first"] = {{"time_s", h.first_time_s}, {"iteration", h.first_iteration}, {"detail", h.first_detail}};
+      c["hazards"].push_back(hj);
+    }
+    for (const auto& w : r.windows)
+      c["windows"].push_back({{"window", w.name},
+                              {"opened", w.opened},
+                              {"closed", w.closed},
+                              {"mean_length_ns", w.closed ? w.length_sum / double(w.closed) : 0.0},
+                              {"max_length_ns", w.length_max},
+                              {"stretched_by_steal", w.stretched_by_steal},
+                              {"stretched_by_irq", w.stretched_by_irq}});
+    for (const auto& [name, s] : r.locks)
+      c["spinlocks"].push_back({{"lock", name},
+                                {"acquisitions", s.acquisitions},
+                                {"contended", s.contended},
+                                {"mean_hold_ns", s.acquisitions ? s.hold_sum / double(s.acquisitions) : 0.0},
+                                {"max_hold_ns", s.hold_max},
+                                {"mean_wait_ns", s.contended ? s.wait_sum / double(s.contended) : 0.0},
+                                {"max_wait_ns", s.wait_max}});
+    if (cfg) c["config"] = cfg->resolved;
+    c["wall_clock"] = {{"seconds", r.wall_seconds}};
+    j["cases"].push_back(c);
+  }
+  return j;
+}
+
+std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results) {
+  std::string s =
+      "scenario,case,engine,seed,hazard,count,iterations,sim_time_s,p_per_iteration,p_lo,p_hi,rate_per_s,rate_lo,"
+      "rate_hi,mttf_s,mttf_lo,mttf_hi,interrupted,failed\n";
+  for (const auto& r : results)
+    for (const auto& h : r.hazards)
+      s += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n",
+                       sc.name, r.case_name, engine_name(r.engine), r.seed, h.name, h.count, r.iterations,
+                       r.sim_time_ns * 1e-9, h.p, h.p_ci.lo, h.p_ci.hi, h.rate, h.rate_ci.lo, h.rate_ci.hi, h.mttf_s,
+                       h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty());
+  return s;
+}
+
+void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
+                   const std::vector<CaseResult>& results, bool complete) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  auto put = [&](const std::string& name, const std::string& text) {
+    fs::path tmp = fs::path(dir) / (name + ".tmp");
+    {
+      std::ofstream o(tmp);
+      if (!o) throw std::runtime_error("cannot write " + tmp.string());
+      o << text;
+    }
+    fs::rename(tmp, fs::path(dir) / name);
+  };
+  put("results.json", results_json(info, sc, results, complete).dump(2) + "\n");
+  put("hazards.csv", results_csv(sc, results));
+}
+
+}  // namespace racewin

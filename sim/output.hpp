@@ -1,0 +1,28 @@
+#pragma once
+// Results as a table for people and as CSV/JSON for other tools.
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "run.hpp"
+#include "scenario.hpp"
+
+namespace racewin {
+
+struct RunInfo {
+  std::string program_version;
+  std::string scenario_file;
+  std::string command_line;
+};
+
+void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
+nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
+                            bool complete);
+std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
+// Writes results.json and hazards.csv into `dir` (created), atomically file by file.
+void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
+                   const std::vector<CaseResult>& results, bool complete);
+
+}  // namespace racewin

@@ -1,0 +1,63 @@
+#pragma once
+// The path language: a kernel path as a YAML list of steps named after the kernel's own calls,
+// run by a thread in a loop. See docs/paths.md for the vocabulary.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "dist.hpp"
+#include "expr.hpp"
+
+namespace racewin {
+
+enum class Op {
+  Work, LocalIrqDisable, LocalIrqEnable, PreemptDisable, PreemptEnable,
+  SpinLock, SpinUnlock,
+  PteRead, PtepGetAndClear, SetPte, PtepSetAccessFlags, PtepClearFlush,
+  GetPage, PutPage, TryGetPage, PageAddRmap, PageRemoveRmap, AllocPage, LruCacheAdd,
+  LockPage, TrylockPage, UnlockPage,
+  TlbGatherMmu, TlbRemoveTlbEntry, TlbRemovePage, TlbFlushMmuTlbonly, TlbFlushMmuFree,
+  WindowOpen, WindowClose, WindowHit,
+  Set, Goto, End, Nop
+};
+
+const char* op_name(Op op);
+
+// Names a path can refer to, fixed by the scenario's machine section.
+struct MachineNames {
+  std::vector<std::string> spinlocks;
+  std::vector<std::string> ptes;
+  std::vector<std::string> windows;  // grows as paths name windows
+  int window_index(const std::string& name);
+};
+
+struct Step {
+  Op op = Op::Nop;
+  SourceLoc loc;
+  std::string text;        // as a kernel developer reads it: "spin_lock(ptl)"
+  int obj = -1;            // spinlock, pte or window index
+  int into = -1;           // variable written
+  std::optional<Expr> page;   // page operand
+  std::optional<Expr> cond;   // "if:" guard
+  std::optional<Expr> value;  // "set:" value
+  int target = -1;            // goto target step
+  bool writable = false, dirty = false, young = false;
+  std::string cost_name;            // looked up in the arch/hypervisor cost table
+  std::optional<Dist> cost_inline;  // or given in the step
+  int cost_index = -1;              // resolved by the scenario
+};
+
+struct Path {
+  std::string name;
+  std::string file;
+  std::vector<std::string> var_names;
+  std::vector<Value> var_init;
+  std::vector<Step> steps;
+  int var_index(const std::string& n) const;
+};
+
+Path load_path(const std::string& file, MachineNames& names);
+Path parse_path(const CNode& root, MachineNames& names);
+
+}  // namespace racewin

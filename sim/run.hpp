@@ -1,0 +1,55 @@
+#pragma once
+// One case run to its end on an engine, and what it measured.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "machine.hpp"
+#include "run_control.hpp"
+#include "scenario.hpp"
+#include "stats.hpp"
+
+namespace racewin {
+
+enum class EngineKind { Native, SimGrid };
+const char* engine_name(EngineKind k);
+
+struct HazardResult {
+  std::string name;
+  uint64_t count = 0;
+  double p = 0;
+  Interval p_ci;          // per loop iteration of the counted thread
+  double rate = 0;
+  Interval rate_ci;       // per simulated second
+  double mttf_s = 0;
+  Interval mttf_ci;       // seconds of simulated time to the first failure (1/rate)
+  double first_time_s = -1;
+  uint64_t first_iteration = 0;
+  std::string first_detail;
+};
+
+struct CaseResult {
+  std::string case_name;
+  EngineKind engine = EngineKind::Native;
+  uint64_t seed = 0;
+  double sim_time_ns = 0;
+  uint64_t iterations = 0;
+  std::vector<std::pair<std::string, uint64_t>> thread_iterations;
+  uint64_t events = 0;
+  std::vector<HazardResult> hazards;
+  std::vector<WindowStats> windows;
+  std::vector<std::pair<std::string, SpinLockStats>> locks;
+  std::vector<double> steal_fraction;  // per vCPU
+  bool interrupted = false;
+  std::string failure;  // a deadlock or model error: the run's result, not a crash
+  double wall_seconds = 0;
+};
+
+// Hazards every run reports, hit or not.
+const std::vector<std::string>& builtin_hazards();
+
+CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control,
+                    const std::string& paje_trace = {});
+
+}  // namespace racewin

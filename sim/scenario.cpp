@@ -1,0 +1,175 @@
+#include "scenario.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace racewin {
+namespace {
+
+const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wakeup"};
+
+struct Pending {
+  std::string key;
+  YAML::Node value;
+  std::shared_ptr<const std::string> origin;
+};
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
+CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets) {
+  CNode ref = root.at(key);
+  CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
+  for (const auto& s : sets)
+    if (starts_with(s.key, key + ".")) doc.set_dotted(s.key.substr(key.size() + 1), s.value, s.origin);
+  return doc;
+}
+
+CaseConfig build_case(const std::string& file, const std::string& case_name, const CNode* case_node,
+                      const std::vector<Override>& overrides) {
+  CNode root = CNode::load_file(file);
+  std::vector<Pending> sets;
+  if (case_node)
+    for (auto& [k, v] : case_node->entries()) sets.push_back({k, v.raw(), nullptr});
+  for (const auto& o : overrides) {
+    YAML::Node v;
+    try {
+      v = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError({"--set " + o.key, 0, 0}, "value '" + o.value + "' is not valid YAML: " + e.msg);
+    }
+    sets.push_back({o.key, v, std::make_shared<const std::string>("--set " + o.key)});
+  }
+  for (const auto& s : sets)
+    if (!starts_with(s.key, "arch.") && !starts_with(s.key, "hypervisor.")) root.set_dotted(s.key, s.value, s.origin);
+
+  root.allow_keys({"scenario", "doc", "run", "machine", "arch", "hypervisor", "threads", "cases"});
+  CaseConfig c;
+  c.scenario = root.at("scenario").str();
+  c.name = case_name;
+  if (auto d = root.get("doc")) c.doc = d->str();
+
+  CNode run = root.at("run");
+  run.allow_keys({"time", "iterations", "seed", "count"});
+  if (auto t = run.get("time")) c.limits.time_ns = t->duration();
+  if (auto i = run.get("iterations")) c.limits.iterations = uint64_t(i->integer(0, 1L << 62));
+  if (auto s = run.get("seed")) c.seed = uint64_t(s->integer(0, 1L << 62));
+  if (c.limits.time_ns <= 0 && c.limits.iterations == 0)
+    run.fail("give run.time or run.iterations (a run must end)");
+
+  CNode m = root.at("machine");
+  m.allow_keys({"vcpus", "pages", "spinlocks", "ptes"});
+  c.vcpus = int(m.at("vcpus").integer(1, 1024));
+  if (auto p = m.get("pages")) c.pages = int(p->integer(1, 1 << 24));
+  if (auto l = m.get("spinlocks")) for (auto& n : l->items()) c.names.spinlocks.push_back(n.str());
+  if (auto p = m.get("ptes")) for (auto& n : p->items()) c.names.ptes.push_back(n.str());
+
+  CNode arch_doc = load_profile(root, "arch", sets);
+  CNode hyp_doc = load_profile(root, "hypervisor", sets);
+  c.arch = parse_arch(arch_doc);
+  c.hypervisor = parse_hypervisor(hyp_doc);
+
+  nlohmann::json paths = nlohmann::json::object();
+  for (auto& [name, t] : root.at("threads").entries()) {
+    t.allow_keys({"vcpu", "path"});
+    ThreadSpec ts;
+    ts.name = name;
+    ts.vcpu = int(t.at("vcpu").integer(0, c.vcpus - 1));
+    for (const auto& o : c.threads)
+      if (o.vcpu == ts.vcpu) t.at("vcpu").fail("vCPU " + std::to_string(ts.vcpu) + " already runs thread '" + o.name + "'");
+    CNode p = t.at("path");
+    std::string pf = p.resolve_path(p.str());
+    if (!std::filesystem::exists(pf)) p.fail("no such path file: " + pf);
+    ts.path = load_path(pf, c.names);
+    paths[name] = {{"file", pf}, {"path", ts.path.name}, {"yaml", yaml_to_json(CNode::load_file(pf).raw())}};
+    c.threads.push_back(std::move(ts));
+  }
+  if (c.threads.empty()) root.at("threads").fail("a scenario needs at least one thread");
+  c.count_thread = 0;
+  if (auto cnt = run.get("count")) {
+    auto it = std::find_if(c.threads.begin(), c.threads.end(), [&](const ThreadSpec& t) { return t.name == cnt->str(); });
+    if (it == c.threads.end()) cnt->fail("no thread named '" + cnt->str() + "'");
+    c.count_thread = int(it - c.threads.begin());
+  }
+
+  // The cost table: the arch's, with the hypervisor's on top; steps point into it.
+  std::map<std::string, Dist> costs = c.arch.costs;
+  for (auto& [k, v] : c.hypervisor.costs) costs.insert_or_assign(k, v);
+  for (auto& [k, v] : costs) c.cost_names.push_back(k), c.costs.push_back(v);
+  for (const auto& k : kModelCosts)
+    if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
+  for (auto& t : c.threads)
+    for (auto& s : t.path.steps) {
+      if (s.cost_inline) {
+        c.cost_names.push_back(s.text + "@" + s.loc.str());
+        c.costs.push_back(*s.cost_inline);
+        s.cost_index = int(c.costs.size()) - 1;
+      } else if (!s.cost_name.empty()) {
+        auto it = std::find(c.cost_names.begin(), c.cost_names.end(), s.cost_name);
+        if (it == c.cost_names.end())
+          throw ConfigError(s.loc, "step '" + s.text + "' needs cost '" + s.cost_name + "', which arch '" + c.arch.name +
+                                       "' (" + arch_doc.file() + ") and hypervisor '" + c.hypervisor.name +
+                                       "' do not define; add it under costs: or give the step a cost:");
+        s.cost_index = int(it - c.cost_names.begin());
+      }
+    }
+
+  c.resolved = {{"scenario", yaml_to_json(root.raw())},
+                {"case", case_name},
+                {"arch", yaml_to_json(arch_doc.raw())},
+                {"hypervisor", yaml_to_json(hyp_doc.raw())},
+                {"paths", paths}};
+  c.resolved["scenario"].erase("cases");
+  return c;
+}
+
+}  // namespace
+
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : n) j.push_back(yaml_to_json(e));
+      return j;
+    }
+    case YAML::NodeType::Scalar: return n.Scalar();
+    default: return nullptr;
+  }
+}
+
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
+                       const std::vector<std::string>& only_cases) {
+  CNode root = CNode::load_file(file);
+  Scenario sc;
+  sc.file = file;
+  sc.name = root.at("scenario").str();
+  if (auto d = root.get("doc")) sc.doc = d->str();
+  auto cases = root.get("cases");
+  std::vector<std::string> known;
+  if (!cases) {
+    sc.cases.push_back(build_case(file, sc.name, nullptr, overrides));
+  } else {
+    for (auto& [name, node] : cases->entries()) {
+      known.push_back(name);
+      if (!only_cases.empty() && std::find(only_cases.begin(), only_cases.end(), name) == only_cases.end()) continue;
+      if (!node.is_map() && !node.raw().IsNull()) node.fail("a case is a map of overrides such as {arch: ../models/arch/x86_64.yaml}");
+      CNode n = node.is_map() ? node : CNode(YAML::Node(YAML::NodeType::Map), std::make_shared<const std::string>(file), name);
+      sc.cases.push_back(build_case(file, name, &n, overrides));
+    }
+  }
+  for (const auto& want : only_cases)
+    if (std::find(known.begin(), known.end(), want) == known.end() && !(known.empty() && want == sc.name)) {
+      std::string msg = "no case '" + want + "'";
+      std::string near = nearest_word(want, known);
+      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+      throw ConfigError({file, 0, 0}, msg);
+    }
+  return sc;
+}
+
+}  // namespace racewin

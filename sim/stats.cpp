@@ -1,0 +1,27 @@
+#include "stats.hpp"
+
+#include <boost/math/distributions/beta.hpp>
+#include <boost/math/distributions/gamma.hpp>
+#include <limits>
+
+namespace racewin {
+
+Interval binomial_interval(uint64_t k, uint64_t n, double confidence) {
+  if (n == 0) return {0, 1};
+  double a = (1 - confidence) / 2;
+  Interval r;
+  r.lo = k == 0 ? 0 : boost::math::quantile(boost::math::beta_distribution<>(double(k), double(n - k + 1)), a);
+  r.hi = k == n ? 1 : boost::math::quantile(boost::math::beta_distribution<>(double(k + 1), double(n - k)), 1 - a);
+  return r;
+}
+
+Interval poisson_rate_interval(uint64_t k, double exposure, double confidence) {
+  if (exposure <= 0) return {0, std::numeric_limits<double>::infinity()};
+  double a = (1 - confidence) / 2;
+  Interval r;
+  r.lo = k == 0 ? 0 : boost::math::quantile(boost::math::gamma_distribution<>(double(k)), a) / exposure;
+  r.hi = boost::math::quantile(boost::math::gamma_distribution<>(double(k + 1)), 1 - a) / exposure;
+  return r;
+}
+
+}  // namespace racewin
