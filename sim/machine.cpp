@@ -503,8 +503,7 @@ void Machine::try_deliver(int v) {
     for (size_t w = 0; w < t.window_open_at.size(); ++w)
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
-  c.handlers.push_back({p.kind, p.arg});
-  c.irq_on = false;
+  c.handlers.push_back({p.kind, p.arg});  // handlers run with IRQs off: no nesting
   double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.handler_rng)
                                     : irq_sources_[size_t(p.arg)].handler.sample(c.handler_rng);
   if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
@@ -515,7 +514,6 @@ void Machine::handler_done(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   Handler h = c.handlers.back();
   c.handlers.pop_back();
-  c.irq_on = true;
   if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
     Ipi ipi = ipis_[size_t(h.arg)];
     free_ipis_.push_back(h.arg);

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "output.hpp"
 #include "run.hpp"
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 0, iterations = 0;
   std::string time;
   bool quiet = false;
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
 
   auto* run = app.add_subcommand("run", "simulate every case of a scenario and report its hazards");
   run->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
@@ -54,6 +57,8 @@ int main(int argc, char** argv) {
   run->add_option("--engine", engine, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
   run->add_option("--trace", trace, "with --engine simgrid: write a Paje trace of the (single) case here");
   run->add_flag("-q,--quiet", quiet, "no progress display");
+  run->add_option("--jobs", jobs, "cases simulated at once (native engine; default: the number of cores)")
+      ->check(CLI::Range(1u, 1024u));
 
   auto* validate = app.add_subcommand("validate", "check a scenario and the models it uses, without running it");
   validate->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
@@ -95,29 +100,66 @@ int main(int argc, char** argv) {
   RunInfo info{kVersion, config, ""};
   for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
 
+  // Cases are independent: simulate them on `jobs` threads, report them in file order.
+  if (kind == EngineKind::SimGrid) jobs = 1;  // one SimGrid engine per process
+  std::vector<CaseResult> slots(sc.cases.size());
+  std::vector<uint8_t> done(sc.cases.size(), 0);
+  std::vector<double> progress(sc.cases.size(), 0);
+  std::mutex mu;
+  std::string model_error;
+  size_t next_case = 0;
+  auto show = [&]() {  // with mu held
+    double total = 0;
+    for (size_t i = 0; i < progress.size(); ++i) total += done[i] ? 1.0 : progress[i];
+    std::cerr << fmt::format("\r{}: {:5.1f}% of {} case(s) simulated   ", sc.name, 100 * total / double(progress.size()),
+                             progress.size())
+              << std::flush;
+  };
+  auto worker = [&]() {
+    while (true) {
+      size_t i;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (next_case >= sc.cases.size() || g_stop || !model_error.empty()) return;
+        i = next_case++;
+      }
+      const CaseConfig& c = sc.cases[i];
+      RunControl ctl;
+      ctl.stop = &g_stop;
+      if (tty)
+        ctl.progress = [&, i](Time now) {
+          std::lock_guard<std::mutex> lk(mu);
+          progress[i] = c.limits.time_ns > 0 ? now / c.limits.time_ns : 0;
+          show();
+        };
+      try {
+        CaseResult r = run_case(c, kind, ctl, trace);
+        std::lock_guard<std::mutex> lk(mu);
+        slots[i] = std::move(r);
+        done[i] = 1;
+      } catch (const ModelError& e) {
+        std::lock_guard<std::mutex> lk(mu);
+        model_error = c.name + ": " + e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 0; j < std::min<size_t>(jobs, sc.cases.size()); ++j) pool.emplace_back(worker);
+  for (auto& th : pool) th.join();
+  if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
+  if (!model_error.empty()) {
+    std::cerr << "racewin: " << model_error << "\n";
+    return 1;
+  }
   std::vector<CaseResult> results;
   bool failed = false;
-  for (size_t i = 0; i < sc.cases.size() && !g_stop; ++i) {
-    const CaseConfig& c = sc.cases[i];
-    RunControl ctl;
-    ctl.stop = &g_stop;
-    if (tty)
-      ctl.progress = [&, i](Time now) {
-        double frac = c.limits.time_ns > 0 ? now / c.limits.time_ns : 0;
-        std::cerr << fmt::format("\r[{}/{}] {:<28} {:5.1f}%  simulated {}      ", i + 1, sc.cases.size(), c.name,
-                                 100 * frac, format_duration(now))
-                  << std::flush;
-      };
-    try {
-      results.push_back(run_case(c, kind, ctl, trace));
-    } catch (const ModelError& e) {
-      std::cerr << "\nracewin: " << c.name << ": " << e.what() << "\n";
-      return 1;
-    }
-    if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
-    if (!results.back().failure.empty()) failed = true;
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (!done[i]) continue;
+    if (!slots[i].failure.empty()) failed = true;
+    results.push_back(std::move(slots[i]));
   }
-  bool complete = !g_stop && results.size() == sc.cases.size();
+  bool complete = results.size() == sc.cases.size();
+  for (const auto& r : results) complete = complete && !r.interrupted;
   print_table(std::cout, sc, results);
   if (!out_dir.empty()) {
     try {

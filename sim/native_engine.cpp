@@ -4,7 +4,8 @@
 
 namespace racewin {
 
-constexpr uint8_t kWorkDone = 255;
+// Work completions live in one slot per vCPU (a vCPU runs one thing at a time), timers in a heap.
+// At equal times, work completions come first, lowest vCPU first; then timers in the order set.
 
 NativeEngine::NativeEngine(int vcpus) : work_(size_t(vcpus)) {}
 
@@ -13,10 +14,8 @@ void NativeEngine::settle(Work& w) {
   w.since = now_;
 }
 
-void NativeEngine::push_completion(int v) {
-  Work& w = work_[size_t(v)];
-  if (!w.active || w.stolen || !std::isfinite(w.remaining)) return;
-  queue_.push({now_ + w.remaining, seq_++, Timer{Timer::Kind(kWorkDone), v, 0}, w.version});
+void NativeEngine::update_done(Work& w) {
+  w.done_at = (w.active && !w.stolen && std::isfinite(w.remaining)) ? now_ + w.remaining : kForever;
 }
 
 void NativeEngine::start_work(int v, double amount) {
@@ -24,15 +23,14 @@ void NativeEngine::start_work(int v, double amount) {
   w.active = true;
   w.remaining = amount;
   w.since = now_;
-  ++w.version;
-  push_completion(v);
+  update_done(w);
 }
 
 double NativeEngine::stop_work(int v) {
   Work& w = work_[size_t(v)];
   settle(w);
   w.active = false;
-  ++w.version;
+  update_done(w);
   return w.remaining;
 }
 
@@ -40,32 +38,38 @@ void NativeEngine::set_stolen(int v, bool stolen) {
   Work& w = work_[size_t(v)];
   settle(w);
   w.stolen = stolen;
-  ++w.version;
-  push_completion(v);
+  update_done(w);
 }
 
-void NativeEngine::schedule(Time at, const Timer& t) { queue_.push({at, seq_++, t, 0}); }
+void NativeEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++, t}); }
 
 void NativeEngine::run(Machine& m, Time until, RunControl& control) {
   m.start();
   uint64_t n = 0;
-  while (!m.finished() && !queue_.empty()) {
-    Event e = queue_.top();
-    if (until > 0 && e.at > until) {
+  const int nv = int(work_.size());
+  while (!m.finished()) {
+    int v_next = -1;
+    Time t_work = kForever;
+    for (int v = 0; v < nv; ++v)
+      if (work_[size_t(v)].done_at < t_work) t_work = work_[size_t(v)].done_at, v_next = v;
+    Time t_timer = timers_.empty() ? kForever : timers_.top().at;
+    Time next = std::min(t_work, t_timer);
+    if (next == kForever) break;
+    if (until > 0 && next > until) {
       now_ = until;
       break;
     }
-    queue_.pop();
-    if (uint8_t(e.timer.kind) == kWorkDone) {
-      Work& w = work_[size_t(e.timer.vcpu)];
-      if (e.version != w.version || !w.active) continue;
-      now_ = e.at;
+    now_ = next;
+    if (t_work <= t_timer) {
+      Work& w = work_[size_t(v_next)];
       w.active = false;
       w.remaining = 0;
-      m.on_work_done(e.timer.vcpu);
+      w.done_at = kForever;
+      m.on_work_done(v_next);
     } else {
-      now_ = e.at;
-      m.on_timer(e.timer);
+      Timer t = timers_.top().timer;
+      timers_.pop();
+      m.on_timer(t);
     }
     if ((++n & 0xffff) == 0) {
       if (control.progress) control.progress(now_);

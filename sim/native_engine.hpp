@@ -26,22 +26,21 @@ class NativeEngine final : public EngineOps {
     bool active = false, stolen = false;
     double remaining = 0;
     Time since = 0;
-    uint32_t version = 0;
+    Time done_at = kForever;  // when it completes, if nothing changes
   };
   struct Event {
     Time at;
     uint64_t seq;
-    Timer timer;        // kind == 255: a work completion
-    uint32_t version;
+    Timer timer;
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void settle(Work& w);
-  void push_completion(int vcpu);
+  void update_done(Work& w);
 
   Time now_ = 0;
   uint64_t seq_ = 0;
   std::vector<Work> work_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> timers_;
 };
 
 }  // namespace racewin

@@ -30,14 +30,22 @@ class Rng {
   double uniform() { return double(next() >> 11) * 0x1.0p-53; }           // [0,1)
   double uniform_open() { return (double(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0,1)
   double exponential(double mean) { return -mean * std::log(uniform_open()); }
-  double normal() {  // Box-Muller, one value per call for a fixed draw count
-    double u1 = uniform_open(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  double normal() {  // Box-Muller; the second value of each pair is kept for the next call
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double r = std::sqrt(-2.0 * std::log(uniform_open())), a = 2.0 * M_PI * uniform();
+    spare_ = r * std::sin(a);
+    has_spare_ = true;
+    return r * std::cos(a);
   }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
+  double spare_ = 0;
+  bool has_spare_ = false;
 };
 
 }  // namespace racewin
