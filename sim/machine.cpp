@@ -68,18 +68,26 @@ std::string Machine::where(const Thread& t) const {
 void Machine::start() {
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
-    for (size_t s = 0; s < irq_sources_.size(); ++s)  // first arrival at a random phase
-      eng_.schedule(eng_.now() + c.irq_rngs[s].uniform() * irq_sources_[s].interarrival.sample(c.irq_rngs[s]),
-                    {Timer::IrqArrive, int(v), int(s)});
-    if (cfg_.hypervisor.steal) start_steal_process(int(v));
+    for (size_t s = 0; s < irq_sources_.size(); ++s) {
+      const IrqSource& src = irq_sources_[s];
+      double first = src.first >= 0 ? src.first : c.irq_rngs[s].uniform() * src.interarrival.sample(c.irq_rngs[s]);
+      eng_.schedule(eng_.now() + first, {Timer::IrqArrive, int(v), int(s)});
+    }
+    start_steal_process(int(v));
   }
   for (auto& t : threads_) run_thread(t);
 }
 
 void Machine::start_steal_process(int v) {
   Vcpu& c = vcpus_[size_t(v)];
-  double first = c.steal_rng.uniform() * cfg_.hypervisor.steal_interarrival.sample(c.steal_rng);
-  eng_.schedule(eng_.now() + first, {Timer::StealStart, v, 0});
+  const HypervisorProfile& h = cfg_.hypervisor;
+  if (h.steal == HypervisorProfile::Steal::Renewal) {
+    double first = c.steal_rng.uniform() * h.steal_interarrival.sample(c.steal_rng);
+    eng_.schedule(eng_.now() + first, {Timer::StealStart, v, 0});
+  } else if (h.steal == HypervisorProfile::Steal::Trace && size_t(v) < h.steal_trace.size() &&
+             !h.steal_trace[size_t(v)].empty()) {
+    eng_.schedule(eng_.now() + h.steal_trace[size_t(v)][0].start, {Timer::StealStart, v, 0});
+  }
 }
 
 // ---- threads ---------------------------------------------------------------------------------
@@ -574,7 +582,10 @@ void Machine::on_timer(const Timer& tm) {
           if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
       }
       if (tracing()) emit(tm.vcpu, "steal begins");
-      eng_.schedule(eng_.now() + cfg_.hypervisor.steal_duration.sample(c.steal_rng), {Timer::StealEnd, tm.vcpu, 0});
+      double len = cfg_.hypervisor.steal == HypervisorProfile::Steal::Trace
+                       ? cfg_.hypervisor.steal_trace[size_t(tm.vcpu)][size_t(c.trace_pos)].duration
+                       : cfg_.hypervisor.steal_duration.sample(c.steal_rng);
+      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, 0});
       break;
     }
     case Timer::StealEnd:
@@ -582,7 +593,12 @@ void Machine::on_timer(const Timer& tm) {
       c.stolen_total += eng_.now() - c.stolen_since;
       eng_.set_stolen(tm.vcpu, false);
       if (tracing()) emit(tm.vcpu, "steal ends");
-      eng_.schedule(eng_.now() + cfg_.hypervisor.steal_interarrival.sample(c.steal_rng), {Timer::StealStart, tm.vcpu, 0});
+      if (cfg_.hypervisor.steal == HypervisorProfile::Steal::Renewal) {
+        eng_.schedule(eng_.now() + cfg_.hypervisor.steal_interarrival.sample(c.steal_rng), {Timer::StealStart, tm.vcpu, 0});
+      } else {
+        const auto& trace = cfg_.hypervisor.steal_trace[size_t(tm.vcpu)];
+        if (size_t(++c.trace_pos) < trace.size()) eng_.schedule(trace[size_t(c.trace_pos)].start, {Timer::StealStart, tm.vcpu, 0});
+      }
       try_deliver(tm.vcpu);
       break;
     case Timer::IrqArrive: {

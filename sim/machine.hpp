@@ -102,6 +102,7 @@ class Machine : private ExprContext {
     bool stolen = false;
     Time stolen_since = 0;
     double stolen_total = 0;
+    int trace_pos = 0;  // next interval of a steal trace
     std::vector<Handler> handlers;  // running interrupt handler on top
     std::deque<Pending> pending;
     std::vector<uint8_t> irq_pending;  // per source: at most one pending

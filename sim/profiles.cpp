@@ -6,8 +6,10 @@ namespace {
 std::vector<IrqSource> parse_irqs(const CNode& list) {
   std::vector<IrqSource> out;
   for (const auto& n : list.items()) {
-    n.allow_keys({"name", "interarrival", "handler", "source"});
-    out.push_back({n.at("name").str(), Dist::parse(n.at("interarrival")), Dist::parse(n.at("handler"))});
+    n.allow_keys({"name", "interarrival", "handler", "first", "source"});
+    out.push_back({n.at("name").str(), Dist::parse(n.at("interarrival")), Dist::parse(n.at("handler")),
+                   n.has("first") ? n.at("first").duration() : -1.0});
+    if (out.back().interarrival.mean() <= 0) n.at("interarrival").fail("the interarrival time must be positive");
   }
   return out;
 }
@@ -50,15 +52,31 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto s = root.get("steal")) {
-    s->allow_keys({"model", "interarrival", "duration"});
+    s->allow_keys({"model", "interarrival", "duration", "vcpus"});
     std::string m = s->at("model").str();
-    if (m == "renewal") {
-      h.steal = true;
+    if (m == "trace") {  // vcpus: {0: [[start, duration], ...], ...}
+      h.steal = HypervisorProfile::Steal::Trace;
+      for (auto& [k, list] : s->at("vcpus").entries()) {
+        CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());
+        size_t v = size_t(key.integer(0, 1023));
+        if (h.steal_trace.size() <= v) h.steal_trace.resize(v + 1);
+        double end = 0;
+        for (auto& iv : list.items()) {
+          auto pair = iv.items();
+          if (pair.size() != 2) iv.fail("expected [start, duration]");
+          StealInterval si{pair[0].duration(), pair[1].duration()};
+          if (si.start < end) iv.fail("steal intervals must be sorted and must not overlap");
+          end = si.start + si.duration;
+          h.steal_trace[v].push_back(si);
+        }
+      }
+    } else if (m == "renewal") {
+      h.steal = HypervisorProfile::Steal::Renewal;
       h.steal_interarrival = Dist::parse(s->at("interarrival"));
       h.steal_duration = Dist::parse(s->at("duration"));
       if (h.steal_interarrival.mean() <= 0) s->at("interarrival").fail("the interarrival time must be positive");
     } else if (m != "none") {
-      s->at("model").fail("expected none or renewal, got '" + m + "'");
+      s->at("model").fail("expected none, renewal or trace, got '" + m + "'");
     }
   }
   if (auto ipi = root.get("ipi")) {

@@ -13,6 +13,11 @@ struct IrqSource {
   std::string name;
   Dist interarrival;  // renewal process per vCPU; held pending while IRQs are off
   Dist handler;       // time the handler occupies the vCPU
+  double first = -1;  // first arrival; < 0: a random phase within one interarrival
+};
+
+struct StealInterval {
+  double start, duration;
 };
 
 struct ArchProfile {
@@ -29,9 +34,11 @@ struct ArchProfile {
 
 struct HypervisorProfile {
   std::string name;
-  bool steal = false;
-  Dist steal_interarrival;  // running time between two steals
+  enum class Steal { None, Renewal, Trace };
+  Steal steal = Steal::None;
+  Dist steal_interarrival;  // renewal: running time between two steals
   Dist steal_duration;
+  std::vector<std::vector<StealInterval>> steal_trace;  // trace: per vCPU, sorted, disjoint
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
   std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)

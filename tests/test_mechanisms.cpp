@@ -1,0 +1,153 @@
+// Each mechanism of the machine model on a deterministic input, with times worked out by hand.
+#include "support.hpp"
+
+using namespace racewin;
+using namespace racewin::test;
+
+TEST_CASE("an IPI to a vCPU with IRQs off is handled when they come back on") {
+  TempDir d;
+  // cpu0 turns IRQs off for 1000 ns; cpu1 sends a TLB-flush IPI meanwhile.
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal,
+                     {{"irqoff", "  - local_irq_disable\n  - work: long\n  - local_irq_enable\n  - work: idle\n"},
+                      {"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n"
+                                  "  - tlb_flush_mmu_tlbonly\n  - work: idle\n"}});
+  Log log = run_logged(c, 3000);
+  // flusher: gather 1, entry 1, short 100, tlbonly 25 -> IPI sent at 127, arrives at 177.
+  CHECK(log.at(1, "waits for 1 TLB-flush ack") == doctest::Approx(127));
+  CHECK(log.at(0, "ipi arrives") == doctest::Approx(177));
+  // irqoff: disable at 1, work to 1001, enable takes effect at 1002: the handler starts then.
+  CHECK(log.at(0, "local_irq_enable") == doctest::Approx(1002));
+  CHECK(log.at(0, "ipi handler") == doctest::Approx(1002));
+  // handler 200 ns, ack 30 ns later: the flusher goes on at 1232.
+  CHECK(log.at(0, "handler done") == doctest::Approx(1202));
+  CHECK(log.at(1, "has all acks") == doctest::Approx(1232));
+}
+
+TEST_CASE("an IPI preempts the running step, which keeps its remaining work") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal,
+                     {{"worker", "  - work: long\n  - spin_lock: L\n  - spin_unlock: L\n  - work: idle\n"},
+                      {"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n"
+                                  "  - tlb_flush_mmu_tlbonly\n  - work: idle\n"}});
+  Log log = run_logged(c, 3000);
+  CHECK(log.at(0, "ipi handler") == doctest::Approx(177));
+  // 1000 ns of work, interrupted by a 200 ns handler: done at 1200, spin_lock (10) at 1210.
+  CHECK(log.at(0, "worker spin_lock(L)") == doctest::Approx(1210));
+}
+
+TEST_CASE("a stolen vCPU makes no progress and keeps its spinlock") {
+  TempDir d;
+  std::string hyp = "hypervisor: trace\nsteal: {model: trace, vcpus: {0: [[50ns, 2000ns]]}}\n";
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp,
+                     {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n"},
+                      {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n"}});
+  Log log = run_logged(c, 5000);
+  CHECK(log.at(0, "steal begins") == doctest::Approx(50));
+  CHECK(log.at(0, "steal ends") == doctest::Approx(2050));
+  // holder: lock at 10, 100 ns of work of which 40 done before the steal -> unlock at 2050+60+5.
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(2115));
+  // waiter: tries at 110, spins through the steal, gets the lock at 2115 + 7 handoff.
+  CHECK(log.at(1, "waiter spin_lock(L)") == doctest::Approx(110));
+  CHECK(log.at(1, "waiter spin_unlock(L)") == doctest::Approx(2115 + 7 + 100 + 5));
+}
+
+TEST_CASE("a waiter spins until the holder releases, and takes interrupts meanwhile") {
+  TempDir d;
+  std::string arch = fixed_arch("ipi_shootdown", "batched") +
+                     "interrupts:\n  - {name: timer, interarrival: 1ms, first: 400ns, handler: 300ns}\n";
+  auto c = make_case(d, arch, kBareMetal,
+                     {{"holder", "  - spin_lock: L\n  - work: long\n  - spin_unlock: L\n  - work: idle\n"},
+                      {"waiter", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n"}});
+  Log log = run_logged(c, 3000);
+  // Both try at 10; the holder wins (vCPU 0 first at equal times). Each vCPU takes its timer at
+  // 400 for 300 ns: the holder's work is stretched to 1310 and it unlocks at 1315.
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(1315));
+  // The spinning waiter takes its timer too and still spins afterwards, until the hand-over.
+  CHECK(log.at(1, "irq timer") == doctest::Approx(400));
+  CHECK(log.at(1, "waiter spin_unlock(L)") == doctest::Approx(1315 + 7 + 100 + 5));
+}
+
+TEST_CASE("the sender of a shootdown resumes after the last ack") {
+  TempDir d;
+  // Three vCPUs; cpu2 has IRQs off until 600 ns, so its ack is the last.
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal,
+                     {{"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - tlb_flush_mmu_tlbonly\n"
+                                  "  - work: short\n  - work: idle\n"},
+                      {"other", "  - work: idle\n"},
+                      {"irqoff", "  - local_irq_disable\n  - work: short\n  - work: short\n  - work: short\n"
+                                 "  - work: short\n  - work: short\n  - work: short\n  - local_irq_enable\n  - work: idle\n"}},
+                     3);
+  Log log = run_logged(c, 3000);
+  // IPIs sent at 27, arrive at 77; cpu1 acks at 77+200+30 = 307; cpu2 handles at 602.
+  CHECK(log.at(1, "ipi handler") == doctest::Approx(77));
+  CHECK(log.at(2, "ipi handler") == doctest::Approx(602));
+  CHECK(log.at(0, "has all acks") == doctest::Approx(602 + 200 + 30));
+  CHECK(log.at(0, "flusher short") == doctest::Approx(832 + 100));
+}
+
+namespace {
+
+// One thread maps a page, then zaps it as zap_pte_range does; `other` runs on cpu1.
+const char* kMapThenZap =
+    "  - alloc_page: {into: p}\n  - set_pte: {pte: map, page: p, dirty: true}\n  - page_add_rmap: p\n"
+    "  - tlb_gather_mmu\n  - spin_lock: ptl\n  - ptep_get_and_clear: {pte: map, into: old}\n"
+    "  - tlb_remove_tlb_entry: map\n  - page_remove_rmap: old.page\n  - tlb_remove_page: old.page\n"
+    "  - spin_unlock: ptl\n  - tlb_flush_mmu_tlbonly\n  - tlb_flush_mmu_free\n  - work: idle\n  - work: idle\n";
+
+}  // namespace
+
+TEST_CASE("s390x frees inside zap_pte_range, under the PTL") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal, {{"zap", kMapThenZap}, {"other", "  - work: idle\n"}});
+  Log log = run_logged(c, 1500);
+  double freed = log.at(0, "free page");
+  double unlocked = log.at(0, "zap spin_unlock(ptl)");
+  REQUIRE(freed > 0);
+  // alloc 50, set 2, rmap 4, gather 1, lock 10, clear 20, entry 1, rmap 4, remove_page 30 = 122.
+  CHECK(freed == doctest::Approx(122));
+  CHECK(freed < unlocked);
+  CHECK(log.at(1, "ipi") < 0);  // a broadcast flush sends no IPI
+}
+
+TEST_CASE("x86_64 frees after the shootdown, outside the PTL") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal, {{"zap", kMapThenZap}, {"other", "  - work: idle\n"}});
+  Log log = run_logged(c, 1500);
+  double unlocked = log.at(0, "zap spin_unlock(ptl)");
+  double acked = log.at(0, "has all acks");
+  double freed = log.at(0, "free page");
+  CHECK(unlocked == doctest::Approx(127));
+  // tlbonly 25 -> IPI at 152, handled at 202..402, ack at 432; the free 60 ns later.
+  CHECK(acked == doctest::Approx(432));
+  CHECK(freed == doctest::Approx(492));
+}
+
+TEST_CASE("a page freed while PG_locked is a bad page state, seen when it happens") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal,
+                     {{"locker", "  - alloc_page: {into: p}\n  - trylock_page: {page: p, into: ok}\n  - put_page: p\n"
+                                 "  - work: idle\n  - work: idle\n"}});
+  NativeEngine eng(c.vcpus);
+  Machine m(c, 1, eng);
+  RunControl ctl;
+  eng.run(m, 100, ctl);
+  REQUIRE(m.hazards().size() == 1);
+  CHECK(m.hazards()[0].name == "bad_page_state");
+  CHECK(m.hazards()[0].first_time == doctest::Approx(56));
+  CHECK(m.hazards()[0].first_detail.find("PG_locked") != std::string::npos);
+}
+
+TEST_CASE("lock_page sleeps until unlock_page hands the lock over") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal,
+                     {{"owner", "  - alloc_page: {into: p}\n  - set_pte: {pte: map, page: p}\n  - lock_page: p\n"
+                                "  - work: long\n  - unlock_page: p\n  - work: idle\n  - work: idle\n"},
+                      {"sleeper", "  - work: short\n  - pte_read: {pte: map, into: e}\n  - lock_page: e.page\n"
+                                  "  - unlock_page: e.page\n  - work: idle\n  - work: idle\n"}});
+  Log log = run_logged(c, 2500);
+  // owner: alloc 50, set 2, lock 3 (held from 55), work to 1055, unlock at 1058.
+  CHECK(log.at(0, "owner unlock_page") == doctest::Approx(1058));
+  CHECK(log.at(1, "sleeper lock_page") == doctest::Approx(105));
+  // The sleeper wakes 100 ns after the hand-over and unlocks 3 ns later.
+  CHECK(log.at(1, "sleeper unlock_page") == doctest::Approx(1058 + 100 + 3));
+}
