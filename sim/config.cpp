@@ -183,6 +183,19 @@ void CNode::set_dotted(const std::string& key, const YAML::Node& value,
   while (true) {
     auto dot = rest.find('.');
     std::string head = rest.substr(0, dot);
+    if (cur.IsSequence() && !head.empty() && head.find_first_not_of("0123456789") == std::string::npos) {
+      size_t i = std::stoul(head);
+      if (i >= cur.size()) fail("cannot set '" + key + "': the list has no element " + head);
+      if (dot == std::string::npos) {
+        cur[i] = value;
+        break;
+      }
+      YAML::Node elem;
+      elem.reset(cur[i]);
+      cur.reset(elem);
+      rest = rest.substr(dot + 1);
+      continue;
+    }
     if (!cur.IsMap()) fail("cannot set '" + key + "': '" + head + "' is not inside a map");
     if (dot == std::string::npos) {
       cur[head] = value;

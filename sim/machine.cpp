@@ -24,7 +24,8 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine) : cfg_
   vcpus_.resize(size_t(cfg.vcpus));
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
-    c.steal_rng = Rng(seed, stream(kStreamSteal, v));
+    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) c.steal_rngs.emplace_back(seed, stream(kStreamSteal, v, k));
+    c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.ipi_rng = Rng(seed, stream(kStreamIpi, v));
     c.handler_rng = Rng(seed, stream(kStreamHandler, v));
     for (size_t s = 0; s < irq_sources_.size(); ++s) c.irq_rngs.emplace_back(seed, stream(kStreamIrq, v, s));
@@ -80,13 +81,14 @@ void Machine::start() {
 
 void Machine::start_steal_process(int v) {
   Vcpu& c = vcpus_[size_t(v)];
-  const HypervisorProfile& h = cfg_.hypervisor;
-  if (h.steal == HypervisorProfile::Steal::Renewal) {
-    double first = c.steal_rng.uniform() * h.steal_interarrival.sample(c.steal_rng);
-    eng_.schedule(eng_.now() + first, {Timer::StealStart, v, 0});
-  } else if (h.steal == HypervisorProfile::Steal::Trace && size_t(v) < h.steal_trace.size() &&
-             !h.steal_trace[size_t(v)].empty()) {
-    eng_.schedule(eng_.now() + h.steal_trace[size_t(v)][0].start, {Timer::StealStart, v, 0});
+  for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
+    const StealProcess& p = cfg_.hypervisor.steal[k];
+    if (p.kind == StealProcess::Kind::Renewal) {
+      double first = c.steal_rngs[k].uniform() * p.interarrival.sample(c.steal_rngs[k]);
+      eng_.schedule(eng_.now() + first, {Timer::StealStart, v, int(k)});
+    } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
+      eng_.schedule(p.trace[size_t(v)][0].start, {Timer::StealStart, v, int(k)});
+    }
   }
 }
 
@@ -573,6 +575,11 @@ void Machine::on_timer(const Timer& tm) {
   Vcpu& c = vcpus_[size_t(tm.vcpu)];
   switch (tm.kind) {
     case Timer::StealStart: {
+      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
+                                                        : p.duration.sample(c.steal_rngs[size_t(tm.arg)]);
+      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg});
+      if (c.steal_depth++ > 0) break;  // already stolen by another source
       c.stolen = true;
       c.stolen_since = eng_.now();
       eng_.set_stolen(tm.vcpu, true);
@@ -582,25 +589,26 @@ void Machine::on_timer(const Timer& tm) {
           if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
       }
       if (tracing()) emit(tm.vcpu, "steal begins");
-      double len = cfg_.hypervisor.steal == HypervisorProfile::Steal::Trace
-                       ? cfg_.hypervisor.steal_trace[size_t(tm.vcpu)][size_t(c.trace_pos)].duration
-                       : cfg_.hypervisor.steal_duration.sample(c.steal_rng);
-      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, 0});
       break;
     }
-    case Timer::StealEnd:
+    case Timer::StealEnd: {
+      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      Rng& r = c.steal_rngs[size_t(tm.arg)];
+      if (p.kind == StealProcess::Kind::Renewal) {
+        eng_.schedule(eng_.now() + p.interarrival.sample(r), {Timer::StealStart, tm.vcpu, tm.arg});
+      } else {
+        const auto& trace = p.trace[size_t(tm.vcpu)];
+        size_t next = size_t(++c.trace_pos[size_t(tm.arg)]);
+        if (next < trace.size()) eng_.schedule(trace[next].start, {Timer::StealStart, tm.vcpu, tm.arg});
+      }
+      if (--c.steal_depth > 0) break;
       c.stolen = false;
       c.stolen_total += eng_.now() - c.stolen_since;
       eng_.set_stolen(tm.vcpu, false);
       if (tracing()) emit(tm.vcpu, "steal ends");
-      if (cfg_.hypervisor.steal == HypervisorProfile::Steal::Renewal) {
-        eng_.schedule(eng_.now() + cfg_.hypervisor.steal_interarrival.sample(c.steal_rng), {Timer::StealStart, tm.vcpu, 0});
-      } else {
-        const auto& trace = cfg_.hypervisor.steal_trace[size_t(tm.vcpu)];
-        if (size_t(++c.trace_pos) < trace.size()) eng_.schedule(trace[size_t(c.trace_pos)].start, {Timer::StealStart, tm.vcpu, 0});
-      }
       try_deliver(tm.vcpu);
       break;
+    }
     case Timer::IrqArrive: {
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
       Rng& r = c.irq_rngs[size_t(tm.arg)];

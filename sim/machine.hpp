@@ -102,13 +102,15 @@ class Machine : private ExprContext {
     bool stolen = false;
     Time stolen_since = 0;
     double stolen_total = 0;
-    int trace_pos = 0;  // next interval of a steal trace
+    int steal_depth = 0;          // how many steal sources hold the vCPU now
+    std::vector<int> trace_pos;   // per steal source: next interval of a trace
     std::vector<Handler> handlers;  // running interrupt handler on top
     std::deque<Pending> pending;
     std::vector<uint8_t> irq_pending;  // per source: at most one pending
     std::vector<int> pagevec;           // per-CPU LRU pagevec
     int thread = -1;
-    Rng steal_rng, ipi_rng, handler_rng;
+    std::vector<Rng> steal_rngs;  // per steal source
+    Rng ipi_rng, handler_rng;
     std::vector<Rng> irq_rngs;
   };
   struct Ipi {

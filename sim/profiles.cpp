@@ -1,5 +1,7 @@
 #include "profiles.hpp"
 
+#include <optional>
+
 namespace racewin {
 namespace {
 
@@ -18,6 +20,40 @@ std::map<std::string, Dist> parse_costs(const CNode& map) {
   std::map<std::string, Dist> out;
   for (auto& [k, v] : map.entries()) out.emplace(k, Dist::parse(v));
   return out;
+}
+
+// model: none | renewal (interarrival, duration) | trace (vcpus: {0: [[start, duration], ...]})
+std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
+  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "source"});
+  StealProcess p;
+  p.name = s.has("name") ? s.at("name").str() : std::string("steal");
+  if (in_list && !s.has("name")) s.fail("each steal process in a list needs a name");
+  std::string m = s.at("model").str();
+  if (m == "none") return std::nullopt;
+  if (m == "renewal") {
+    p.kind = StealProcess::Kind::Renewal;
+    p.interarrival = Dist::parse(s.at("interarrival"));
+    p.duration = Dist::parse(s.at("duration"));
+    if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
+    return p;
+  }
+  if (m != "trace") s.at("model").fail("expected none, renewal or trace, got '" + m + "'");
+  p.kind = StealProcess::Kind::Trace;
+  for (auto& [k, list] : s.at("vcpus").entries()) {
+    CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());
+    size_t v = size_t(key.integer(0, 1023));
+    if (p.trace.size() <= v) p.trace.resize(v + 1);
+    double end = 0;
+    for (auto& iv : list.items()) {
+      auto pair = iv.items();
+      if (pair.size() != 2) iv.fail("expected [start, duration]");
+      StealInterval si{pair[0].duration(), pair[1].duration()};
+      if (si.start < end) iv.fail("steal intervals must be sorted and must not overlap");
+      end = si.start + si.duration;
+      p.trace[v].push_back(si);
+    }
+  }
+  return p;
 }
 
 }  // namespace
@@ -52,31 +88,11 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto s = root.get("steal")) {
-    s->allow_keys({"model", "interarrival", "duration", "vcpus"});
-    std::string m = s->at("model").str();
-    if (m == "trace") {  // vcpus: {0: [[start, duration], ...], ...}
-      h.steal = HypervisorProfile::Steal::Trace;
-      for (auto& [k, list] : s->at("vcpus").entries()) {
-        CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());
-        size_t v = size_t(key.integer(0, 1023));
-        if (h.steal_trace.size() <= v) h.steal_trace.resize(v + 1);
-        double end = 0;
-        for (auto& iv : list.items()) {
-          auto pair = iv.items();
-          if (pair.size() != 2) iv.fail("expected [start, duration]");
-          StealInterval si{pair[0].duration(), pair[1].duration()};
-          if (si.start < end) iv.fail("steal intervals must be sorted and must not overlap");
-          end = si.start + si.duration;
-          h.steal_trace[v].push_back(si);
-        }
-      }
-    } else if (m == "renewal") {
-      h.steal = HypervisorProfile::Steal::Renewal;
-      h.steal_interarrival = Dist::parse(s->at("interarrival"));
-      h.steal_duration = Dist::parse(s->at("duration"));
-      if (h.steal_interarrival.mean() <= 0) s->at("interarrival").fail("the interarrival time must be positive");
-    } else if (m != "none") {
-      s->at("model").fail("expected none, renewal or trace, got '" + m + "'");
+    if (s->is_seq()) {
+      for (const auto& p : s->items())
+        if (auto sp = parse_steal(p, true)) h.steal.push_back(*sp);
+    } else if (auto sp = parse_steal(*s, false)) {
+      h.steal.push_back(*sp);
     }
   }
   if (auto ipi = root.get("ipi")) {

@@ -32,13 +32,19 @@ struct ArchProfile {
   std::map<std::string, Dist> costs;
 };
 
+// One source of steal on every vCPU; a vCPU is stolen while any of its sources steals it.
+struct StealProcess {
+  enum class Kind { Renewal, Trace };
+  std::string name;
+  Kind kind = Kind::Renewal;
+  Dist interarrival;  // renewal: running time between two steals
+  Dist duration;
+  std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
+};
+
 struct HypervisorProfile {
   std::string name;
-  enum class Steal { None, Renewal, Trace };
-  Steal steal = Steal::None;
-  Dist steal_interarrival;  // renewal: running time between two steals
-  Dist steal_duration;
-  std::vector<std::vector<StealInterval>> steal_trace;  // trace: per vCPU, sorted, disjoint
+  std::vector<StealProcess> steal;
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
   std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)
