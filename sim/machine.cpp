@@ -18,7 +18,11 @@ uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) { return (kind <<
 
 }  // namespace
 
-Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine) : cfg_(cfg), eng_(engine) {
+Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
+    : cfg_(cfg),
+      eng_(engine),
+      handoff_cost_(&cfg.costs[size_t(cost_index(cfg, "spin_lock_handoff"))]),
+      wakeup_cost_(&cfg.costs[size_t(cost_index(cfg, "lock_page_wakeup"))]) {
   irq_sources_ = cfg.arch.interrupts;
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
   vcpus_.resize(size_t(cfg.vcpus));
@@ -77,19 +81,6 @@ void Machine::start() {
     start_steal_process(int(v));
   }
   for (auto& t : threads_) run_thread(t);
-}
-
-void Machine::start_steal_process(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
-    const StealProcess& p = cfg_.hypervisor.steal[k];
-    if (p.kind == StealProcess::Kind::Renewal) {
-      double first = c.steal_rngs[k].uniform() * p.interarrival.sample(c.steal_rngs[k]);
-      eng_.schedule(eng_.now() + first, {Timer::StealStart, v, int(k)});
-    } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
-      eng_.schedule(p.trace[size_t(v)][0].start, {Timer::StealStart, v, int(k)});
-    }
-  }
 }
 
 // ---- threads ---------------------------------------------------------------------------------
@@ -296,7 +287,7 @@ bool Machine::apply(Thread& t, const Step& s) {
         pg.lock_waiters.pop_front();
         pg.locked = true;
         pg.lock_owner = w.id;
-        wake(w, cfg_.costs[size_t(cost_index(cfg_, "lock_page_wakeup"))].sample(w.cost_rng));
+        wake(w, wakeup_cost_->sample(w.cost_rng));
       }
       break;
     }
@@ -356,67 +347,6 @@ int Machine::page_arg(Thread& t, const Step& s) {
   return p;
 }
 
-// ---- pages -----------------------------------------------------------------------------------
-
-int64_t Machine::page_count(int p) const { return p < 0 ? 0 : pages_[size_t(p)].refcount; }
-int64_t Machine::page_mapcount(int p) const { return p < 0 ? 0 : pages_[size_t(p)].mapcount; }
-bool Machine::page_locked(int p) const { return p >= 0 && pages_[size_t(p)].locked; }
-
-Page* Machine::live_page(int p, const char* op, Thread& t) {
-  if (p < 0) throw ModelError(where(t) + ": " + op + " of no page");
-  Page& pg = pages_[size_t(p)];
-  if (pg.state != Page::State::Allocated) {
-    hazard("use_after_free", where(t) + ": " + op + " on a freed page");
-    return nullptr;
-  }
-  return &pg;
-}
-
-void Machine::get_page(int p, Thread& t) {
-  if (Page* pg = live_page(p, "get_page", t)) ++pg->refcount;
-}
-
-void Machine::put_page(int p, Thread& t) {
-  Page* pg = live_page(p, "put_page", t);
-  if (!pg) return;
-  if (pg->refcount <= 0) {
-    hazard("refcount_underflow", where(t));
-    return;
-  }
-  if (--pg->refcount == 0) free_page(p, t);
-}
-
-// free_pages_prepare(): the page must carry none of PAGE_FLAGS_CHECK_AT_FREE and no mappings.
-void Machine::free_page(int p, Thread& t) {
-  Page& pg = pages_[size_t(p)];
-  pg.lru = false;  // __page_cache_release
-  std::string bad;
-  if (pg.locked) bad += " PG_locked";
-  if (pg.mapcount != 0) bad += " nonzero mapcount";
-  if (!bad.empty()) {
-    hazard("bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
-    pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
-    return;
-  }
-  pg = Page{};
-  free_pages_.push_back(p);
-  if (tracing()) emit(t.vcpu, "free page " + std::to_string(p));
-}
-
-int Machine::alloc_page(Thread& t) {
-  if (free_pages_.empty())
-    throw ModelError(where(t) + ": the page pool is exhausted (machine.pages is " +
-                     std::to_string(pages_.size()) + "; pages leak when freed in a bad state)");
-  int p = free_pages_.back();
-  free_pages_.pop_back();
-  Page& pg = pages_[size_t(p)];
-  pg = Page{};
-  pg.state = Page::State::Allocated;
-  pg.refcount = 1;
-  pg.anon = pg.swapbacked = true;
-  return p;
-}
-
 void Machine::hazard(const std::string& name, const std::string& detail) {
   auto it = std::find_if(hazards_.begin(), hazards_.end(), [&](const HazardStats& h) { return h.name == name; });
   if (it == hazards_.end()) {
@@ -429,209 +359,6 @@ void Machine::hazard(const std::string& name, const std::string& detail) {
     it->first_detail = detail;
   }
   if (tracing()) emit(-1, "HAZARD " + name + ": " + detail);
-}
-
-// ---- locks -----------------------------------------------------------------------------------
-
-void Machine::spin_unlock(Thread& t, int lock) {
-  SpinLock& l = locks_[size_t(lock)];
-  if (l.owner != t.id)
-    throw ModelError(where(t) + ": spin_unlock of '" + cfg_.names.spinlocks[size_t(lock)] + "', which it does not hold");
-  --vcpus_[size_t(t.vcpu)].preempt;
-  double hold = eng_.now() - l.acquired_at;
-  l.stats.hold_sum += hold;
-  l.stats.hold_max = std::max(l.stats.hold_max, hold);
-  l.owner = -1;
-  if (l.waiters.empty()) return;
-  Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
-  l.waiters.pop_front();
-  l.owner = w.id;
-  l.acquired_at = eng_.now();
-  double waited = eng_.now() - w.wait_since;
-  l.stats.wait_sum += waited;
-  l.stats.wait_max = std::max(l.stats.wait_max, waited);
-  wake(w, cfg_.costs[size_t(cost_index(cfg_, "spin_lock_handoff"))].sample(w.cost_rng));
-}
-
-void Machine::check_deadlock(const Thread& start) {
-  // Follow "waits for" edges; a cycle back to `start` is a deadlock.
-  auto waits_for = [&](const Thread& t) -> std::vector<int> {
-    if (t.state == TState::Spinning && t.waiting_lock >= 0) return {locks_[size_t(t.waiting_lock)].owner};
-    if (t.state == TState::Sleeping && t.waiting_page >= 0) return {pages_[size_t(t.waiting_page)].lock_owner};
-    if (t.state == TState::WaitingAcks) {  // a target with IRQs off that is itself stuck never acks
-      std::vector<int> out;
-      for (const auto& o : threads_)
-        if (o.id != t.id && !vcpus_[size_t(o.vcpu)].irq_on && o.state != TState::Working && o.state != TState::Ready)
-          out.push_back(o.id);
-      return out;
-    }
-    return {};
-  };
-  std::vector<int> chain{start.id};
-  std::vector<uint8_t> seen(threads_.size(), 0);
-  std::function<bool(int)> dfs = [&](int id) -> bool {
-    for (int n : waits_for(threads_[size_t(id)])) {
-      if (n < 0) continue;
-      if (n == start.id) return true;
-      if (seen[size_t(n)]) continue;
-      seen[size_t(n)] = 1;
-      chain.push_back(n);
-      if (dfs(n)) return true;
-      chain.pop_back();
-    }
-    return false;
-  };
-  if (!dfs(start.id)) return;
-  std::ostringstream o;
-  o << "deadlock at t=" << format_duration(eng_.now()) << ":";
-  for (int id : chain) {
-    const Thread& t = threads_[size_t(id)];
-    o << "\n  " << where(t);
-    if (t.waiting_lock >= 0)
-      o << " spins on '" << cfg_.names.spinlocks[size_t(t.waiting_lock)] << "' held by "
-        << threads_[size_t(locks_[size_t(t.waiting_lock)].owner)].spec->name;
-    else if (t.waiting_page >= 0)
-      o << " sleeps on PG_locked of page " << t.waiting_page;
-    else if (t.state == TState::WaitingAcks)
-      o << " waits for IPI acks from vCPUs with IRQs off";
-  }
-  throw DeadlockError(o.str());
-}
-
-// ---- interrupts, IPIs, steal ------------------------------------------------------------------
-
-void Machine::try_deliver(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
-  Pending p = c.pending.front();
-  c.pending.pop_front();
-  if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
-  if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
-    Thread& t = threads_[size_t(c.thread)];
-    if (t.state == TState::Working) t.remaining = eng_.stop_work(v);
-    else if (t.state == TState::Spinning || t.state == TState::WaitingAcks) eng_.stop_work(v);
-    for (size_t w = 0; w < t.window_open_at.size(); ++w)
-      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
-  }
-  c.handlers.push_back({p.kind, p.arg});  // handlers run with IRQs off: no nesting
-  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.handler_rng)
-                                    : irq_sources_[size_t(p.arg)].handler.sample(c.handler_rng);
-  if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
-  eng_.start_work(v, len);
-}
-
-void Machine::handler_done(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  Handler h = c.handlers.back();
-  c.handlers.pop_back();
-  if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
-    Ipi ipi = ipis_[size_t(h.arg)];
-    free_ipis_.push_back(h.arg);
-    double lat = cfg_.arch.ipi_ack_latency.sample(c.handler_rng);
-    eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
-  }
-  if (tracing()) emit(v, "handler done");
-  if (!c.pending.empty() && !c.stolen) return try_deliver(v);
-  resume_vcpu(v);
-}
-
-void Machine::resume_vcpu(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  if (c.thread < 0 || !c.handlers.empty()) return;
-  Thread& t = threads_[size_t(c.thread)];
-  switch (t.state) {
-    case TState::Working:
-      if (t.remaining > 0) eng_.start_work(v, t.remaining);
-      else work_completed(t);  // finished at the instant the handler came, or woken meanwhile
-      break;
-    case TState::Spinning: case TState::WaitingAcks: eng_.start_work(v, kForever); break;
-    case TState::Sleeping: break;
-    case TState::Ready: run_thread(t); break;
-  }
-}
-
-bool Machine::flush_others(Thread& t) {
-  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
-  Vcpu& c = vcpus_[size_t(t.vcpu)];
-  t.wait_acks = 0;
-  for (const auto& o : threads_) {
-    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
-    int id;
-    if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
-    else id = int(ipis_.size()), ipis_.push_back({});
-    ipis_[size_t(id)] = {t.vcpu, t.id};
-    double lat = cfg_.arch.ipi_latency.sample(c.ipi_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_rng);
-    eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
-    ++t.wait_acks;
-  }
-  if (t.wait_acks == 0) return true;
-  if (tracing()) emit(t.vcpu, t.spec->name + " waits for " + std::to_string(t.wait_acks) + " TLB-flush ack(s)");
-  block(t, TState::WaitingAcks);
-  return false;
-}
-
-void Machine::on_timer(const Timer& tm) {
-  ++events_;
-  Vcpu& c = vcpus_[size_t(tm.vcpu)];
-  switch (tm.kind) {
-    case Timer::StealStart: {
-      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
-      double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
-                                                        : p.duration.sample(c.steal_rngs[size_t(tm.arg)]);
-      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg});
-      if (c.steal_depth++ > 0) break;  // already stolen by another source
-      c.stolen = true;
-      c.stolen_since = eng_.now();
-      eng_.set_stolen(tm.vcpu, true);
-      if (c.thread >= 0) {
-        Thread& t = threads_[size_t(c.thread)];
-        for (size_t w = 0; w < t.window_open_at.size(); ++w)
-          if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
-      }
-      if (tracing()) emit(tm.vcpu, "steal begins");
-      break;
-    }
-    case Timer::StealEnd: {
-      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
-      Rng& r = c.steal_rngs[size_t(tm.arg)];
-      if (p.kind == StealProcess::Kind::Renewal) {
-        eng_.schedule(eng_.now() + p.interarrival.sample(r), {Timer::StealStart, tm.vcpu, tm.arg});
-      } else {
-        const auto& trace = p.trace[size_t(tm.vcpu)];
-        size_t next = size_t(++c.trace_pos[size_t(tm.arg)]);
-        if (next < trace.size()) eng_.schedule(trace[next].start, {Timer::StealStart, tm.vcpu, tm.arg});
-      }
-      if (--c.steal_depth > 0) break;
-      c.stolen = false;
-      c.stolen_total += eng_.now() - c.stolen_since;
-      eng_.set_stolen(tm.vcpu, false);
-      if (tracing()) emit(tm.vcpu, "steal ends");
-      try_deliver(tm.vcpu);
-      break;
-    }
-    case Timer::IrqArrive: {
-      const IrqSource& src = irq_sources_[size_t(tm.arg)];
-      Rng& r = c.irq_rngs[size_t(tm.arg)];
-      eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
-      if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
-      c.irq_pending[size_t(tm.arg)] = 1;
-      c.pending.push_back({HKind::Irq, tm.arg});
-      try_deliver(tm.vcpu);
-      break;
-    }
-    case Timer::IpiArrive:
-      if (tracing()) emit(tm.vcpu, "ipi arrives");
-      c.pending.push_back({HKind::Ipi, tm.arg});
-      try_deliver(tm.vcpu);
-      break;
-    case Timer::AckArrive: {
-      Thread& t = threads_[size_t(tm.arg)];
-      if (--t.wait_acks > 0) break;
-      if (tracing()) emit(t.vcpu, t.spec->name + " has all acks");
-      wake(t, 0);
-      break;
-    }
-  }
 }
 
 }  // namespace racewin

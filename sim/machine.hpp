@@ -161,6 +161,8 @@ class Machine : private ExprContext {
 
   const CaseConfig& cfg_;
   EngineOps& eng_;
+  const Dist* handoff_cost_;  // spin_lock_handoff: the lock's cache line reaching the next waiter
+  const Dist* wakeup_cost_;   // lock_page_wakeup: a sleeper woken and scheduled again
   std::vector<Vcpu> vcpus_;
   std::vector<Thread> threads_;
   std::vector<Page> pages_;

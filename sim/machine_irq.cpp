@@ -1,0 +1,157 @@
+// Interrupts, IPIs and TLB shootdown, and hypervisor steal.
+#include <algorithm>
+
+#include "machine.hpp"
+
+namespace racewin {
+
+void Machine::start_steal_process(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
+    const StealProcess& p = cfg_.hypervisor.steal[k];
+    if (p.kind == StealProcess::Kind::Renewal) {
+      double first = c.steal_rngs[k].uniform() * p.interarrival.sample(c.steal_rngs[k]);
+      eng_.schedule(eng_.now() + first, {Timer::StealStart, v, int(k)});
+    } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
+      eng_.schedule(p.trace[size_t(v)][0].start, {Timer::StealStart, v, int(k)});
+    }
+  }
+}
+
+// ---- interrupts, IPIs, steal ------------------------------------------------------------------
+
+void Machine::try_deliver(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
+  Pending p = c.pending.front();
+  c.pending.pop_front();
+  if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
+  if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
+    Thread& t = threads_[size_t(c.thread)];
+    if (t.state == TState::Working) t.remaining = eng_.stop_work(v);
+    else if (t.state == TState::Spinning || t.state == TState::WaitingAcks) eng_.stop_work(v);
+    for (size_t w = 0; w < t.window_open_at.size(); ++w)
+      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
+  }
+  c.handlers.push_back({p.kind, p.arg});  // handlers run with IRQs off: no nesting
+  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.handler_rng)
+                                    : irq_sources_[size_t(p.arg)].handler.sample(c.handler_rng);
+  if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
+  eng_.start_work(v, len);
+}
+
+void Machine::handler_done(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  Handler h = c.handlers.back();
+  c.handlers.pop_back();
+  if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
+    Ipi ipi = ipis_[size_t(h.arg)];
+    free_ipis_.push_back(h.arg);
+    double lat = cfg_.arch.ipi_ack_latency.sample(c.handler_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
+  }
+  if (tracing()) emit(v, "handler done");
+  if (!c.pending.empty() && !c.stolen) return try_deliver(v);
+  resume_vcpu(v);
+}
+
+void Machine::resume_vcpu(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.thread < 0 || !c.handlers.empty()) return;
+  Thread& t = threads_[size_t(c.thread)];
+  switch (t.state) {
+    case TState::Working:
+      if (t.remaining > 0) eng_.start_work(v, t.remaining);
+      else work_completed(t);  // finished at the instant the handler came, or woken meanwhile
+      break;
+    case TState::Spinning: case TState::WaitingAcks: eng_.start_work(v, kForever); break;
+    case TState::Sleeping: break;
+    case TState::Ready: run_thread(t); break;
+  }
+}
+
+bool Machine::flush_others(Thread& t) {
+  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  t.wait_acks = 0;
+  for (const auto& o : threads_) {
+    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
+    int id;
+    if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
+    else id = int(ipis_.size()), ipis_.push_back({});
+    ipis_[size_t(id)] = {t.vcpu, t.id};
+    double lat = cfg_.arch.ipi_latency.sample(c.ipi_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
+    ++t.wait_acks;
+  }
+  if (t.wait_acks == 0) return true;
+  if (tracing()) emit(t.vcpu, t.spec->name + " waits for " + std::to_string(t.wait_acks) + " TLB-flush ack(s)");
+  block(t, TState::WaitingAcks);
+  return false;
+}
+
+void Machine::on_timer(const Timer& tm) {
+  ++events_;
+  Vcpu& c = vcpus_[size_t(tm.vcpu)];
+  switch (tm.kind) {
+    case Timer::StealStart: {
+      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
+                                                        : p.duration.sample(c.steal_rngs[size_t(tm.arg)]);
+      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg});
+      if (c.steal_depth++ > 0) break;  // already stolen by another source
+      c.stolen = true;
+      c.stolen_since = eng_.now();
+      eng_.set_stolen(tm.vcpu, true);
+      if (c.thread >= 0) {
+        Thread& t = threads_[size_t(c.thread)];
+        for (size_t w = 0; w < t.window_open_at.size(); ++w)
+          if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
+      }
+      if (tracing()) emit(tm.vcpu, "steal begins");
+      break;
+    }
+    case Timer::StealEnd: {
+      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      Rng& r = c.steal_rngs[size_t(tm.arg)];
+      if (p.kind == StealProcess::Kind::Renewal) {
+        eng_.schedule(eng_.now() + p.interarrival.sample(r), {Timer::StealStart, tm.vcpu, tm.arg});
+      } else {
+        const auto& trace = p.trace[size_t(tm.vcpu)];
+        size_t next = size_t(++c.trace_pos[size_t(tm.arg)]);
+        if (next < trace.size()) eng_.schedule(trace[next].start, {Timer::StealStart, tm.vcpu, tm.arg});
+      }
+      if (--c.steal_depth > 0) break;
+      c.stolen = false;
+      c.stolen_total += eng_.now() - c.stolen_since;
+      eng_.set_stolen(tm.vcpu, false);
+      if (tracing()) emit(tm.vcpu, "steal ends");
+      try_deliver(tm.vcpu);
+      break;
+    }
+    case Timer::IrqArrive: {
+      const IrqSource& src = irq_sources_[size_t(tm.arg)];
+      Rng& r = c.irq_rngs[size_t(tm.arg)];
+      eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
+      if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
+      c.irq_pending[size_t(tm.arg)] = 1;
+      c.pending.push_back({HKind::Irq, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    }
+    case Timer::IpiArrive:
+      if (tracing()) emit(tm.vcpu, "ipi arrives");
+      c.pending.push_back({HKind::Ipi, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    case Timer::AckArrive: {
+      Thread& t = threads_[size_t(tm.arg)];
+      if (--t.wait_acks > 0) break;
+      if (tracing()) emit(t.vcpu, t.spec->name + " has all acks");
+      wake(t, 0);
+      break;
+    }
+  }
+}
+
+}  // namespace racewin
