@@ -14,12 +14,23 @@ namespace {
 // Nodes created by overrides carry no mark; remember where they came from.
 struct Origin {
   YAML::Node node;
-  std::shared_ptr<const std::string> file;
   SourceLoc loc;
 };
 std::vector<Origin>& origins() {
   static thread_local std::vector<Origin> o;
   return o;
+}
+
+// Every node of an override value is reported at the override: a --set as itself, a case
+// override at its own line in the scenario file.
+void remember(const YAML::Node& n, const SourceLoc& origin) {
+  SourceLoc l = origin;
+  if (origin.line > 0 && !n.Mark().is_null()) l.line = n.Mark().line + 1, l.column = n.Mark().column + 1;
+  origins().push_back({n, l});
+  if (n.IsMap())
+    for (auto it = n.begin(); it != n.end(); ++it) remember(it->first, origin), remember(it->second, origin);
+  else if (n.IsSequence())
+    for (const auto& e : n) remember(e, origin);
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -107,7 +118,12 @@ std::vector<std::pair<std::string, CNode>> CNode::entries() const {
   if (!node_.IsMap()) fail("expected a map");
   std::vector<std::pair<std::string, CNode>> out;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    std::string k = it->first.as<std::string>();
+    // A key added by an override has no mark of its own: report it where its value came from.
+    CNode key_node(it->first.Mark().is_null() ? it->second : it->first, file_, path_);
+    if (!it->first.IsScalar()) key_node.fail("a key must be a plain name");
+    std::string k = it->first.Scalar();
+    for (const auto& [seen, _] : out)
+      if (seen == k) key_node.fail("key '" + k + "' appears twice");
     out.emplace_back(k, CNode(it->second, file_, path_.empty() ? k : path_ + "." + k));
   }
   return out;
@@ -115,10 +131,11 @@ std::vector<std::pair<std::string, CNode>> CNode::entries() const {
 
 void CNode::allow_keys(const std::vector<std::string>& allowed) const {
   if (!node_.IsMap()) fail("expected a map");
+  entries();  // rejects keys that are not names, and repeated keys
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    std::string k = it->first.as<std::string>();
+    std::string k = it->first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-    CNode key_node(it->first, file_, path_);
+    CNode key_node(it->first.Mark().is_null() ? it->second : it->first, file_, path_);
     std::string msg = "unknown key '" + k + "'";
     std::string near = nearest_word(k, allowed);
     if (!near.empty()) msg += " (did you mean '" + near + "'?)";
@@ -175,44 +192,45 @@ std::string CNode::resolve_path(const std::string& rel) const {
   return (base / p).lexically_normal().string();
 }
 
-void CNode::set_dotted(const std::string& key, const YAML::Node& value,
-                       std::shared_ptr<const std::string> origin) const {
+void CNode::set_dotted(const std::string& key, const YAML::Node& value, const SourceLoc& origin) const {
+  auto fail_at = [&](const std::string& msg) { throw ConfigError(origin, msg); };
   YAML::Node cur;
   cur.reset(node_);  // yaml-cpp: operator= would overwrite the node, reset() rebinds
-  std::string rest = key;
+  std::string rest = key, done;
   while (true) {
     auto dot = rest.find('.');
     std::string head = rest.substr(0, dot);
-    if (cur.IsSequence() && !head.empty() && head.find_first_not_of("0123456789") == std::string::npos) {
+    if (head.empty()) fail_at("'" + key + "' has an empty part");
+    YAML::Node next;
+    if (cur.IsSequence()) {
+      if (head.size() > 9 || head.find_first_not_of("0123456789") != std::string::npos)
+        fail_at("'" + done + "' is a list: expected an index, got '" + head + "'");
       size_t i = std::stoul(head);
-      if (i >= cur.size()) fail("cannot set '" + key + "': the list has no element " + head);
+      if (i >= cur.size()) fail_at("'" + done + "' has no element " + head);
       if (dot == std::string::npos) {
         cur[i] = value;
         break;
       }
-      YAML::Node elem;
-      elem.reset(cur[i]);
-      cur.reset(elem);
-      rest = rest.substr(dot + 1);
-      continue;
-    }
-    if (!cur.IsMap()) fail("cannot set '" + key + "': '" + head + "' is not inside a map");
-    if (dot == std::string::npos) {
-      cur[head] = value;
-      break;
-    }
-    YAML::Node next;
-    next.reset(cur[head]);
-    if (!next.IsDefined() || next.IsNull()) {
-      cur[head] = YAML::Node(YAML::NodeType::Map);
+      next.reset(cur[i]);
+    } else {
+      if (cur.IsDefined() && !cur.IsNull() && !cur.IsMap())
+        fail_at("cannot set '" + key + "': '" + done + "' is a single value, not a map");
+      if (dot == std::string::npos) {
+        cur[head] = value;
+        break;
+      }
       next.reset(cur[head]);
+      if (!next.IsDefined() || next.IsNull()) {
+        cur[head] = YAML::Node(YAML::NodeType::Map);
+        next.reset(cur[head]);
+        origins().push_back({next, origin});
+      }
     }
     cur.reset(next);
+    done += (done.empty() ? "" : ".") + head;
     rest = rest.substr(dot + 1);
   }
-  SourceLoc l{origin ? *origin : "--set " + key, 0, 0};
-  if (!value.Mark().is_null()) l.line = value.Mark().line + 1, l.column = value.Mark().column + 1;
-  origins().push_back({value, origin, l});
+  remember(value, origin);
 }
 
 }  // namespace racewin

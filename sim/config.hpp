@@ -47,9 +47,9 @@ class CNode {
   // A path relative to this node's file.
   std::string resolve_path(const std::string& rel) const;
 
-  // Sets the value at dotted `key` below this map node (used by --set and case overrides).
-  void set_dotted(const std::string& key, const YAML::Node& value,
-                  std::shared_ptr<const std::string> origin) const;
+  // Sets the value at dotted `key` (map keys, or list indexes) below this node, for --set and
+  // case overrides; errors about the value or the keys it adds will name `origin`.
+  void set_dotted(const std::string& key, const YAML::Node& value, const SourceLoc& origin) const;
 
  private:
   YAML::Node node_;

@@ -91,9 +91,11 @@ class Parser {
       size_t s = pos_;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
       auto n = std::make_shared<ExprNode>();
+      if (pos_ - s > 15) fail("the number " + text_.substr(s, pos_ - s) + " is too large");
       n->num = std::stoll(text_.substr(s, pos_ - s));
       return n;
     }
+    size_t id_start = pos_;
     std::string id = ident();
     if (id.empty()) fail("expected a name, a number or '('");
     if (id == "true" || id == "false") {
@@ -110,7 +112,10 @@ class Parser {
     }
     if (eat("(")) return call(id);
     int v = scope_.var_index(id);
-    if (v < 0) fail("unknown variable '" + id + "' (declare it under vars: or set it with into:)");
+    if (v < 0) {
+      pos_ = id_start;
+      fail("unknown variable '" + id + "' (declare it under vars: or set it with into:)");
+    }
     auto n = std::make_shared<ExprNode>();
     n->op = ExprNode::Op::Var;
     n->index = v;

@@ -27,7 +27,7 @@ std::vector<Override> parse_sets(const std::vector<std::string>& sets) {
     auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
       throw ConfigError({"--set " + s, 0, 0}, "expected key=value, e.g. --set hypervisor.steal.duration=2ms");
-    out.push_back({s.substr(0, eq), s.substr(eq + 1)});
+    out.push_back({s.substr(0, eq), s.substr(eq + 1), ""});
   }
   return out;
 }
@@ -70,9 +70,12 @@ int main(int argc, char** argv) {
   Scenario sc;
   try {
     overrides = parse_sets(sets);
-    if (seed) overrides.push_back({"run.seed", std::to_string(seed)});
-    if (iterations) overrides.push_back({"run.iterations", std::to_string(iterations)}), overrides.push_back({"run.time", "0"});
-    if (!time.empty()) overrides.push_back({"run.time", time}), overrides.push_back({"run.iterations", "0"});
+    if (seed) overrides.push_back({"run.seed", std::to_string(seed), "--seed"});
+    if (iterations)
+      overrides.push_back({"run.iterations", std::to_string(iterations), "--iterations"}),
+          overrides.push_back({"run.time", "0", "--iterations"});
+    if (!time.empty())
+      overrides.push_back({"run.time", time, "--time"}), overrides.push_back({"run.iterations", "0", "--time"});
     sc = load_scenario(config, overrides, cases);
   } catch (const ConfigError& e) {
     std::cerr << "racewin: " << e.what() << "\n";

@@ -11,7 +11,7 @@ const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wa
 struct Pending {
   std::string key;
   YAML::Node value;
-  std::shared_ptr<const std::string> origin;
+  SourceLoc origin;
 };
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
@@ -19,6 +19,8 @@ bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p,
 // A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
 CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets) {
   CNode ref = root.at(key);
+  if (ref.is_scalar() && !std::filesystem::is_regular_file(ref.resolve_path(ref.str())))
+    ref.fail("no such file: " + ref.resolve_path(ref.str()));
   CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
   for (const auto& s : sets)
     if (starts_with(s.key, key + ".")) doc.set_dotted(s.key.substr(key.size() + 1), s.value, s.origin);
@@ -30,15 +32,16 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   CNode root = CNode::load_file(file);
   std::vector<Pending> sets;
   if (case_node)
-    for (auto& [k, v] : case_node->entries()) sets.push_back({k, v.raw(), nullptr});
+    for (auto& [k, v] : case_node->entries()) sets.push_back({k, v.raw(), v.loc()});
   for (const auto& o : overrides) {
+    SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
     YAML::Node v;
     try {
       v = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
-      throw ConfigError({"--set " + o.key, 0, 0}, "value '" + o.value + "' is not valid YAML: " + e.msg);
+      throw ConfigError(where, "value '" + o.value + "' is not valid YAML: " + e.msg);
     }
-    sets.push_back({o.key, v, std::make_shared<const std::string>("--set " + o.key)});
+    sets.push_back({o.key, v, where});
   }
   for (const auto& s : sets)
     if (!starts_with(s.key, "arch.") && !starts_with(s.key, "hypervisor.")) root.set_dotted(s.key, s.value, s.origin);
@@ -79,7 +82,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       if (o.vcpu == ts.vcpu) t.at("vcpu").fail("vCPU " + std::to_string(ts.vcpu) + " already runs thread '" + o.name + "'");
     CNode p = t.at("path");
     std::string pf = p.resolve_path(p.str());
-    if (!std::filesystem::exists(pf)) p.fail("no such path file: " + pf);
+    if (!std::filesystem::is_regular_file(pf)) p.fail("no such path file: " + pf);
     ts.path = load_path(pf, c.names);
     paths[name] = {{"file", pf}, {"path", ts.path.name}, {"yaml", yaml_to_json(CNode::load_file(pf).raw())}};
     c.threads.push_back(std::move(ts));

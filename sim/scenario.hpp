@@ -44,6 +44,7 @@ struct CaseConfig {
 struct Override {
   std::string key;    // dotted, e.g. hypervisor.steal.duration
   std::string value;  // YAML text
+  std::string label = {};  // how errors name it; default "--set KEY"
 };
 
 struct Scenario {

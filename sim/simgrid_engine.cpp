@@ -88,39 +88,56 @@ void SimGridEngine::run(Machine& m, Time until, RunControl& control) {
   if (error) std::rethrow_exception(error);
 }
 
+// At one instant the native engine's order holds: finished work first, lowest vCPU first, then
+// due timers in the order they were set. SimGrid may report simultaneous completions and timeouts
+// in any order, so after each wait everything due now is picked in that order.
 void SimGridEngine::drive(Machine& m, Time until, RunControl& control) {
+  constexpr double kEps = 1e-6;  // ns: SimGrid's solver leaves residues around this size
   t0_ = sg4::Engine::get_clock();
   m.start();
   uint64_t n = 0;
   std::vector<sg4::ExecPtr> active;
-  std::vector<int> owner;
   while (!m.finished()) {
     active.clear();
-    owner.clear();
-    for (size_t v = 0; v < execs_.size(); ++v)
-      if (execs_[v]) active.push_back(execs_[v]), owner.push_back(int(v));
+    for (auto& e : execs_)
+      if (e) active.push_back(e);
     double next = timers_.empty() ? INFINITY : timers_.top().at;
     if (until > 0) next = std::min(next, until);
     if (!std::isfinite(next) && active.empty()) break;  // nothing can happen any more
     double timeout = std::isfinite(next) ? std::max(0.0, next - now()) : -1;
-    ssize_t done = active.empty() ? (sg4::this_actor::sleep_for(timeout), -1) : sg4::Exec::wait_any_for(active, timeout);
-    if (done >= 0) {
-      int v = owner[size_t(done)];
-      execs_[size_t(v)] = nullptr;
-      m.on_work_done(v);
-    } else {
-      if (until > 0 && now() >= until && (timers_.empty() || timers_.top().at > until)) break;
-      if (timers_.empty()) continue;
-      Timer t = timers_.top().timer;
-      timers_.pop();
-      m.on_timer(t);
-    }
-    if ((++n & 0x3fff) == 0) {
-      if (control.progress) control.progress(now());
-      if (control.stop_requested()) {
-        control.interrupted = true;
-        break;
+    if (active.empty()) sg4::this_actor::sleep_for(timeout);
+    else sg4::Exec::wait_any_for(active, timeout);
+    bool progressed = true;
+    while (progressed && !m.finished()) {
+      progressed = false;
+      for (size_t v = 0; v < execs_.size(); ++v) {
+        auto& e = execs_[v];
+        if (e && (e->get_state() == sg4::Activity::State::FINISHED || e->get_remaining() <= kEps)) {
+          e = nullptr;
+          m.on_work_done(int(v));
+          progressed = true;
+          break;
+        }
       }
+      if (progressed) continue;
+      if (!timers_.empty() && timers_.top().at <= now() + kEps && (until <= 0 || timers_.top().at <= until)) {
+        Timer t = timers_.top().timer;
+        timers_.pop();
+        m.on_timer(t);
+        progressed = true;
+      }
+      if (progressed && (++n & 0x3fff) == 0) {
+        if (control.progress) control.progress(now());
+        if (control.stop_requested()) {
+          control.interrupted = true;
+          return;
+        }
+      }
+    }
+    if (until > 0 && now() >= until - kEps && (timers_.empty() || timers_.top().at > until)) {
+      bool due = false;
+      for (auto& e : execs_) due = due || (e && e->get_remaining() <= kEps);
+      if (!due) break;
     }
   }
 }
