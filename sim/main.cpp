@@ -57,7 +57,11 @@ int main(int argc, char** argv) {
   run->add_option("--engine", engine, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
   run->add_option("--trace", trace, "with --engine simgrid: write a Paje trace of the (single) case here");
   run->add_flag("-q,--quiet", quiet, "no progress display");
-  run->add_option("--jobs", jobs, "cases simulated at once (native engine; default: the number of cores)")
+  int replications = 0;
+  run->add_option("--replications", replications,
+                  "split each case into N independent runs with derived seeds (default: run.replications)")
+      ->check(CLI::Range(1, 1 << 20));
+  run->add_option("--jobs", jobs, "runs simulated at once (native engine; default: the number of cores)")
       ->check(CLI::Range(1u, 1024u));
 
   auto* validate = app.add_subcommand("validate", "check a scenario and the models it uses, without running it");
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
   try {
     overrides = parse_sets(sets);
     if (seed) overrides.push_back({"run.seed", std::to_string(seed), "--seed"});
+    if (replications) overrides.push_back({"run.replications", std::to_string(replications), "--replications"});
     if (iterations)
       overrides.push_back({"run.iterations", std::to_string(iterations), "--iterations"}),
           overrides.push_back({"run.time", "0", "--iterations"});
@@ -103,51 +108,65 @@ int main(int argc, char** argv) {
   RunInfo info{kVersion, config, ""};
   for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
 
-  // Cases are independent: simulate them on `jobs` threads, report them in file order.
+  // Cases and their replications are independent: simulate them on `jobs` threads, and report
+  // each case's replications merged in their own order, so that results do not depend on jobs.
   if (kind == EngineKind::SimGrid) jobs = 1;  // one SimGrid engine per process
-  std::vector<CaseResult> slots(sc.cases.size());
-  std::vector<uint8_t> done(sc.cases.size(), 0);
-  std::vector<double> progress(sc.cases.size(), 0);
+  struct Task {
+    size_t c;
+    int k;
+  };
+  std::vector<Task> tasks;
+  std::vector<std::vector<CaseResult>> reps(sc.cases.size());
+  std::vector<std::vector<uint8_t>> done(sc.cases.size());
+  std::vector<std::vector<double>> progress(sc.cases.size());
+  for (size_t i = 0; i < sc.cases.size(); ++i) {
+    int n = std::max(1, sc.cases[i].replications);
+    reps[i].resize(size_t(n));
+    done[i].assign(size_t(n), 0);
+    progress[i].assign(size_t(n), 0);
+    for (int k = 0; k < n; ++k) tasks.push_back({i, k});
+  }
   std::mutex mu;
   std::string model_error;
-  size_t next_case = 0;
+  size_t next_task = 0;
   auto show = [&]() {  // with mu held
     double total = 0;
-    for (size_t i = 0; i < progress.size(); ++i) total += done[i] ? 1.0 : progress[i];
-    std::cerr << fmt::format("\r{}: {:5.1f}% of {} case(s) simulated   ", sc.name, 100 * total / double(progress.size()),
-                             progress.size())
+    size_t count = 0;
+    for (size_t i = 0; i < progress.size(); ++i)
+      for (size_t k = 0; k < progress[i].size(); ++k, ++count) total += done[i][k] ? 1.0 : progress[i][k];
+    std::cerr << fmt::format("\r{}: {:5.1f}% of {} run(s) simulated   ", sc.name, 100 * total / double(count), count)
               << std::flush;
   };
   auto worker = [&]() {
     while (true) {
-      size_t i;
+      Task t;
       {
         std::lock_guard<std::mutex> lk(mu);
-        if (next_case >= sc.cases.size() || g_stop || !model_error.empty()) return;
-        i = next_case++;
+        if (next_task >= tasks.size() || g_stop || !model_error.empty()) return;
+        t = tasks[next_task++];
       }
-      const CaseConfig& c = sc.cases[i];
+      CaseConfig c = replication_config(sc.cases[t.c], t.k);
       RunControl ctl;
       ctl.stop = &g_stop;
       if (tty)
-        ctl.progress = [&, i](Time now) {
+        ctl.progress = [&, t, total = c.limits.time_ns](Time now) {
           std::lock_guard<std::mutex> lk(mu);
-          progress[i] = c.limits.time_ns > 0 ? now / c.limits.time_ns : 0;
+          progress[t.c][size_t(t.k)] = total > 0 ? now / total : 0;
           show();
         };
       try {
         CaseResult r = run_case(c, kind, ctl, trace);
         std::lock_guard<std::mutex> lk(mu);
-        slots[i] = std::move(r);
-        done[i] = 1;
+        reps[t.c][size_t(t.k)] = std::move(r);
+        done[t.c][size_t(t.k)] = 1;
       } catch (const ModelError& e) {
         std::lock_guard<std::mutex> lk(mu);
-        model_error = c.name + ": " + e.what();
+        model_error = sc.cases[t.c].name + ": " + e.what();
       }
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned j = 0; j < std::min<size_t>(jobs, sc.cases.size()); ++j) pool.emplace_back(worker);
+  for (unsigned j = 0; j < std::min<size_t>(jobs, tasks.size()); ++j) pool.emplace_back(worker);
   for (auto& th : pool) th.join();
   if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
   if (!model_error.empty()) {
@@ -155,13 +174,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<CaseResult> results;
-  bool failed = false;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    if (!done[i]) continue;
-    if (!slots[i].failure.empty()) failed = true;
-    results.push_back(std::move(slots[i]));
+  bool failed = false, all_done = true;
+  for (size_t i = 0; i < reps.size(); ++i) {
+    std::vector<CaseResult> finished;  // the replications done, up to the first one that is not
+    for (size_t k = 0; k < reps[i].size() && done[i][k]; ++k) finished.push_back(reps[i][k]);
+    if (finished.size() != reps[i].size()) all_done = false;
+    if (finished.empty()) continue;
+    CaseResult r = merge_replications(sc.cases[i], finished);
+    if (finished.size() != reps[i].size()) r.interrupted = true;
+    if (!r.failure.empty()) failed = true;
+    results.push_back(std::move(r));
   }
-  bool complete = results.size() == sc.cases.size();
+  bool complete = all_done;
   for (const auto& r : results) complete = complete && !r.interrupted;
   print_table(std::cout, sc, results);
   if (!out_dir.empty()) {

@@ -21,7 +21,8 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
 nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
                             bool complete);
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
-// Writes results.json and hazards.csv into `dir` (created), atomically file by file.
+// Writes results.json and hazards.csv (a pure function of configuration and seed) and
+// timing.json (wall-clock figures) into `dir` (created), atomically file by file.
 void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
                    const std::vector<CaseResult>& results, bool complete);
 

@@ -49,7 +49,15 @@ struct CaseResult {
 // Hazards every run reports, hit or not.
 const std::vector<std::string>& builtin_hazards();
 
+// One run of a case: a single replication (cfg.replications is not looked at).
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control,
                     const std::string& paje_trace = {});
+
+// Replication k of a case: a share of its limits, and a seed derived from the case's seed.
+CaseConfig replication_config(const CaseConfig& cfg, int k);
+// The replications of one case, in order, as one result; independent of who ran them when.
+CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResult>& reps);
+// All replications of a case, one after the other.
+CaseResult run_case_replicated(const CaseConfig& cfg, EngineKind engine, RunControl& control);
 
 }  // namespace racewin

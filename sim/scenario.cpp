@@ -53,7 +53,8 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   if (auto d = root.get("doc")) c.doc = d->str();
 
   CNode run = root.at("run");
-  run.allow_keys({"time", "iterations", "seed", "count"});
+  run.allow_keys({"time", "iterations", "seed", "count", "replications"});
+  if (auto r = run.get("replications")) c.replications = int(r->integer(1, 1 << 20));
   if (auto t = run.get("time")) c.limits.time_ns = t->duration();
   if (auto i = run.get("iterations")) c.limits.iterations = uint64_t(i->integer(0, 1L << 62));
   if (auto s = run.get("seed")) c.seed = uint64_t(s->integer(0, 1L << 62));

@@ -38,6 +38,7 @@ struct CaseConfig {
   int count_thread = 0;  // whose loop iterations are "iterations"
   uint64_t seed = 1;
   RunLimits limits;
+  int replications = 1;  // independent runs, each with 1/replications of the limits
   nlohmann::json resolved;  // the full configuration as read, for the outputs
 };
 
