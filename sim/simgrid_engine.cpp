@@ -19,7 +19,7 @@ struct World {
   std::string trace;
 };
 
-World& world(const std::string& trace) {
+World& world(const std::string& trace, int vcpus) {
   static World w;
   if (w.engine) return w;
   static std::vector<std::string> args = {"racewin", "--log=root.thres:critical", "--cfg=network/model:CM02"};
@@ -34,7 +34,8 @@ World& world(const std::string& trace) {
   int argc = int(argv.size());
   w.engine = new sg4::Engine(&argc, argv.data());
   auto* zone = sg4::create_full_zone("machine");
-  for (int v = 0; v < kMaxVcpus; ++v) w.vcpus.push_back(zone->create_host("vcpu" + std::to_string(v), std::vector<double>{1.0, kStolenSpeed}));
+  int hosts = trace.empty() ? kMaxVcpus : vcpus;  // a trace shows only the vCPUs of its case
+  for (int v = 0; v < hosts; ++v) w.vcpus.push_back(zone->create_host("vcpu" + std::to_string(v), std::vector<double>{1.0, kStolenSpeed}));
   w.driver = zone->create_host("driver", 1.0);
   zone->seal();
   return w;
@@ -44,9 +45,10 @@ World& world(const std::string& trace) {
 
 SimGridEngine::SimGridEngine(int vcpus, const std::string& paje_trace) {
   if (vcpus > kMaxVcpus) throw ModelError("the SimGrid engine supports at most 64 vCPUs");
-  World& w = world(paje_trace);
+  World& w = world(paje_trace, vcpus);
   if (!paje_trace.empty() && w.trace != paje_trace)
     throw ModelError("SimGrid can write one Paje trace per process; run the traced case on its own");
+  if (vcpus > int(w.vcpus.size())) throw ModelError("this process's SimGrid platform has fewer vCPUs than the case");
   hosts_.assign(w.vcpus.begin(), w.vcpus.begin() + vcpus);
   execs_.resize(size_t(vcpus));
   for (auto* h : hosts_) h->set_pstate(0);
@@ -73,7 +75,7 @@ void SimGridEngine::set_stolen(int v, bool stolen) { hosts_[size_t(v)]->set_psta
 void SimGridEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++, t}); }
 
 void SimGridEngine::run(Machine& m, Time until, RunControl& control) {
-  World& w = world({});
+  World& w = world({}, 0);
   std::exception_ptr error;
   sg4::Actor::create("driver", w.driver, [&]() {
     try {
