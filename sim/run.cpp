@@ -72,32 +72,25 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     for (int v = 0; v < cfg.vcpus; ++v) r.steal_fraction.push_back(now > 0 ? m.stolen_time(v) / now : 0);
   };
 
+  auto drive = [&](auto& eng) {
+    Machine m(cfg, cfg.seed, eng);
+    try {
+      eng.run(m, cfg.limits.time_ns, control);
+      if (!m.finished() && !control.interrupted && eng.now() < cfg.limits.time_ns)
+        r.failure = "every thread is blocked and nothing is left to happen at t=" + format_duration(eng.now());
+    } catch (const DeadlockError& e) {
+      r.failure = e.what();
+    } catch (const ModelError& e) {
+      r.failure = e.what();
+    }
+    collect(m, eng.now());
+  };
   if (engine == EngineKind::Native) {
     NativeEngine eng(cfg.vcpus);
-    Machine m(cfg, cfg.seed, eng);
-    try {
-      eng.run(m, cfg.limits.time_ns, control);
-      if (!m.finished() && !control.interrupted && eng.now() < cfg.limits.time_ns)
-        r.failure = "every thread is blocked and nothing is left to happen at t=" + format_duration(eng.now());
-    } catch (const DeadlockError& e) {
-      r.failure = e.what();
-    } catch (const ModelError& e) {
-      r.failure = e.what();
-    }
-    collect(m, eng.now());
+    drive(eng);
   } else {
     SimGridEngine eng(cfg.vcpus, paje_trace);
-    Machine m(cfg, cfg.seed, eng);
-    try {
-      eng.run(m, cfg.limits.time_ns, control);
-      if (!m.finished() && !control.interrupted && eng.now() < cfg.limits.time_ns)
-        r.failure = "every thread is blocked and nothing is left to happen at t=" + format_duration(eng.now());
-    } catch (const DeadlockError& e) {
-      r.failure = e.what();
-    } catch (const ModelError& e) {
-      r.failure = e.what();
-    }
-    collect(m, eng.now());
+    drive(eng);
   }
   r.interrupted = control.interrupted;
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
