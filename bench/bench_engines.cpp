@@ -32,6 +32,7 @@ struct Figures {
 // Runs `fn` in a child; returns its figures and peak resident memory.
 template <class Fn>
 Figures in_child(Fn fn) {
+  std::fflush(stdout);  // or the child prints the parent's buffered lines again
   int fd[2];
   if (pipe(fd) != 0) throw std::runtime_error("pipe");
   pid_t pid = fork();
