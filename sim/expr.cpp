@@ -10,7 +10,7 @@ struct ExprNode {
   Op op = Op::Const;
   int64_t num = 0;
   int index = -1;
-  std::string field;  // for Field
+  enum class Field : uint8_t { Present, None, Page, Writable, Dirty, Young } field = Field::Present;
   std::vector<std::shared_ptr<const ExprNode>> args;
 };
 
@@ -122,13 +122,16 @@ class Parser {
     NodeP cur = n;
     while (eat(".")) {
       std::string f = ident();
-      static const char* fields[] = {"present", "none", "page", "writable", "dirty", "young"};
-      bool ok = false;
-      for (auto* x : fields) ok |= f == x;
-      if (!ok) fail("unknown PTE field '" + f + "'; expected present, none, page, writable, dirty or young");
+      static const std::pair<const char*, ExprNode::Field> fields[] = {
+          {"present", ExprNode::Field::Present}, {"none", ExprNode::Field::None},
+          {"page", ExprNode::Field::Page},       {"writable", ExprNode::Field::Writable},
+          {"dirty", ExprNode::Field::Dirty},     {"young", ExprNode::Field::Young}};
       auto fn = std::make_shared<ExprNode>();
+      bool ok = false;
+      for (auto& [name, field] : fields)
+        if (f == name) ok = true, fn->field = field;
+      if (!ok) fail("unknown PTE field '" + f + "'; expected present, none, page, writable, dirty or young");
       fn->op = ExprNode::Op::Field;
-      fn->field = f;
       fn->args = {cur};
       cur = fn;
     }
@@ -179,12 +182,15 @@ Value eval_node(const ExprNode& n, const ExprContext& c) {
     case Op::Field: {
       Value v = arg(0);
       const PteVal& p = v.pte;
-      if (n.field == "present") return num(p.present);
-      if (n.field == "none") return num(!p.present);
-      if (n.field == "page") return num(p.present ? p.page : kNoPage);
-      if (n.field == "writable") return num(p.writable);
-      if (n.field == "dirty") return num(p.dirty);
-      return num(p.young);
+      switch (n.field) {
+        case ExprNode::Field::Present: return num(p.present);
+        case ExprNode::Field::None: return num(!p.present);
+        case ExprNode::Field::Page: return num(p.present ? p.page : kNoPage);
+        case ExprNode::Field::Writable: return num(p.writable);
+        case ExprNode::Field::Dirty: return num(p.dirty);
+        case ExprNode::Field::Young: return num(p.young);
+      }
+      return num(0);
     }
     case Op::Not: return num(!as_int(arg(0)));
     case Op::And: return num(as_int(arg(0)) && as_int(arg(1)));

@@ -243,9 +243,9 @@ bool Machine::apply(Thread& t, const Step& s) {
       get_page(p, t);
       c.pagevec.push_back(p);
       if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) {  // __pagevec_lru_add + release
-        std::vector<int> drained;
-        drained.swap(c.pagevec);
-        for (int q : drained) {
+        drained_.swap(c.pagevec);
+        c.pagevec.clear();
+        for (int q : drained_) {
           pages_[size_t(q)].lru = true;
           put_page(q, t);
         }
@@ -291,7 +291,10 @@ bool Machine::apply(Thread& t, const Step& s) {
       }
       break;
     }
-    case Op::TlbGatherMmu: t.tlb = MmuGather{}; break;
+    case Op::TlbGatherMmu:
+      t.tlb.pending = false;
+      t.tlb.batch.clear();
+      break;
     case Op::TlbRemoveTlbEntry: t.tlb.pending = true; break;
     case Op::TlbRemovePage: {
       int p = page_arg(t, s);
@@ -304,12 +307,11 @@ bool Machine::apply(Thread& t, const Step& s) {
       t.tlb.pending = false;
       if (!flush_others(t)) return false;
       break;
-    case Op::TlbFlushMmuFree: {
-      std::vector<int> batch;
-      batch.swap(t.tlb.batch);
-      for (int p : batch) put_page(p, t);
+    case Op::TlbFlushMmuFree:
+      drained_.swap(t.tlb.batch);
+      t.tlb.batch.clear();
+      for (int p : drained_) put_page(p, t);
       break;
-    }
     case Op::WindowOpen:
       t.window_open_at[size_t(s.obj)] = eng_.now();
       t.window_stretch[size_t(s.obj)] = 0;

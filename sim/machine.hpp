@@ -175,6 +175,7 @@ class Machine : private ExprContext {
   std::vector<HazardStats> hazards_;
   std::vector<WindowStats> window_stats_;
   Thread* cur_ = nullptr;
+  std::vector<int> drained_;  // pages leaving a pagevec or an mmu_gather batch (kept to reuse its memory)
   bool finished_ = false;
   uint64_t events_ = 0;
 };

@@ -48,6 +48,19 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
       }
     }
   }
+  bool any_window = false;
+  for (const auto& r : results) any_window = any_window || !r.windows.empty();
+  if (any_window) {
+    out << fmt::format("\n{} — race windows (a window stretched by steal or an interrupt is what a hit needs)\n", sc.name);
+    out << fmt::format("{:<28} {:<34} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "case", "window", "opened/s", "mean len",
+                       "max len", "by steal", "by irq");
+    for (const auto& r : results)
+      for (const auto& w : r.windows)
+        out << fmt::format("{:<28} {:<34} {:>10} {:>10} {:>10} {:>9} {:>9}\n", r.case_name, w.name,
+                           num(r.sim_time_ns > 0 ? double(w.opened) / (r.sim_time_ns * 1e-9) : 0),
+                           format_duration(w.closed ? w.length_sum / double(w.closed) : 0), format_duration(w.length_max),
+                           w.stretched_by_steal, w.stretched_by_irq);
+  }
   for (const auto& r : results) {
     if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
     if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", r.case_name);
