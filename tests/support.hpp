@@ -28,6 +28,7 @@ class TempDir {
     return p.string();
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string file(const std::string& name) const { return path(name); }
 
  private:
   std::filesystem::path dir_;
