@@ -26,7 +26,7 @@ std::vector<Override> parse_sets(const std::vector<std::string>& sets) {
   for (const auto& s : sets) {
     auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw ConfigError({"--set " + s, 0, 0}, "expected key=value, e.g. --set hypervisor.steal.duration=2ms");
+      throw ConfigError({"--set " + s, 0, 0}, "expected key=value, e.g. --set arch.costs.unlock_page=40ns");
     out.push_back({s.substr(0, eq), s.substr(eq + 1), ""});
   }
   return out;
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "simulate every case of a scenario and report its hazards");
   run->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
-  run->add_option("--set", sets, "override a configuration key, e.g. --set hypervisor.steal.duration=2ms");
+  run->add_option("--set", sets, "override a configuration key, e.g. --set arch.costs.unlock_page=40ns");
   run->add_option("--case", cases, "run only this case (repeatable)");
   run->add_option("--seed", seed, "seed of every random stream (default: run.seed of the scenario)");
   auto* it_opt = run->add_option("--iterations", iterations, "stop after N loop iterations of the counted thread");
@@ -68,13 +68,18 @@ int main(int argc, char** argv) {
   validate->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
   validate->add_option("--set", sets, "override a configuration key");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // --help and --version are not errors; the rest are usage errors
+  }
 
   std::vector<Override> overrides;
   Scenario sc;
   try {
     overrides = parse_sets(sets);
-    if (seed) overrides.push_back({"run.seed", std::to_string(seed), "--seed"});
+    if (run->count("--seed")) overrides.push_back({"run.seed", std::to_string(seed), "--seed"});
     if (replications) overrides.push_back({"run.replications", std::to_string(replications), "--replications"});
     if (iterations)
       overrides.push_back({"run.iterations", std::to_string(iterations), "--iterations"}),
