@@ -15,6 +15,7 @@ constexpr double kSpin = 1e18;          // "forever" as an Exec amount (31 years
 struct World {
   sg4::Engine* engine = nullptr;
   std::vector<sg4::Host*> vcpus;
+  sg4::Host* timers = nullptr;
   sg4::Host* driver = nullptr;
   std::string trace;
 };
@@ -36,6 +37,7 @@ World& world(const std::string& trace, int vcpus) {
   auto* zone = sg4::create_full_zone("machine");
   int hosts = trace.empty() ? kMaxVcpus : vcpus;  // a trace shows only the vCPUs of its case
   for (int v = 0; v < hosts; ++v) w.vcpus.push_back(zone->create_host("vcpu" + std::to_string(v), std::vector<double>{1.0, kStolenSpeed}));
+  w.timers = zone->create_host("timers", 1.0)->set_core_count(1 << 20);
   w.driver = zone->create_host("driver", 1.0);
   zone->seal();
   return w;
@@ -50,6 +52,7 @@ SimGridEngine::SimGridEngine(int vcpus, const std::string& paje_trace) {
     throw ModelError("SimGrid can write one Paje trace per process; run the traced case on its own");
   if (vcpus > int(w.vcpus.size())) throw ModelError("this process's SimGrid platform has fewer vCPUs than the case");
   hosts_.assign(w.vcpus.begin(), w.vcpus.begin() + vcpus);
+  timer_host_ = w.timers;
   execs_.resize(size_t(vcpus));
   for (auto* h : hosts_) h->set_pstate(0);
 }
@@ -72,7 +75,11 @@ double SimGridEngine::stop_work(int v) {
 
 void SimGridEngine::set_stolen(int v, bool stolen) { hosts_[size_t(v)]->set_pstate(stolen ? 1 : 0); }
 
-void SimGridEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++, t}); }
+void SimGridEngine::schedule(Time at, const Timer& t) {
+  auto e = sg4::this_actor::exec_init(std::max(0.0, at - now()))->set_host(timer_host_);
+  e->start();
+  timers_.push_back({e, at, seq_++, t});
+}
 
 void SimGridEngine::run(Machine& m, Time until, RunControl& control) {
   World& w = world({}, 0);
@@ -85,50 +92,59 @@ void SimGridEngine::run(Machine& m, Time until, RunControl& control) {
     }
     for (auto& e : execs_)
       if (e) e->cancel(), e = nullptr;
+    for (auto& p : timers_) p.exec->cancel();
+    timers_.clear();
   });
   w.engine->run();
   if (error) std::rethrow_exception(error);
 }
 
+namespace {
+constexpr double kEps = 1e-6;  // ns: SimGrid's solver leaves residues around this size
+bool finished(const sg4::ExecPtr& e) {
+  return e->get_state() == sg4::Activity::State::FINISHED || e->get_remaining() <= kEps;
+}
+}  // namespace
+
 // At one instant the native engine's order holds: finished work first, lowest vCPU first, then
-// due timers in the order they were set. SimGrid may report simultaneous completions and timeouts
-// in any order, so after each wait everything due now is picked in that order.
+// due timers in (time, order set). SimGrid may report simultaneous completions in any order, so
+// after each wait everything due now is picked in that order.
+bool SimGridEngine::step_due(Machine& m) {
+  for (size_t v = 0; v < execs_.size(); ++v)
+    if (execs_[v] && finished(execs_[v])) {
+      execs_[v] = nullptr;
+      m.on_work_done(int(v));
+      return true;
+    }
+  size_t best = timers_.size();
+  for (size_t i = 0; i < timers_.size(); ++i)
+    if (finished(timers_[i].exec) &&
+        (best == timers_.size() || timers_[i].at < timers_[best].at ||
+         (timers_[i].at == timers_[best].at && timers_[i].seq < timers_[best].seq)))
+      best = i;
+  if (best == timers_.size()) return false;
+  Timer t = timers_[best].timer;
+  timers_[best] = timers_.back();
+  timers_.pop_back();
+  m.on_timer(t);
+  return true;
+}
+
 void SimGridEngine::drive(Machine& m, Time until, RunControl& control) {
-  constexpr double kEps = 1e-6;  // ns: SimGrid's solver leaves residues around this size
   t0_ = sg4::Engine::get_clock();
   m.start();
   uint64_t n = 0;
-  std::vector<sg4::ExecPtr> active;
+  std::vector<sg4::ActivityPtr> active;
   while (!m.finished()) {
     active.clear();
     for (auto& e : execs_)
       if (e) active.push_back(e);
-    double next = timers_.empty() ? INFINITY : timers_.top().at;
-    if (until > 0) next = std::min(next, until);
-    if (!std::isfinite(next) && active.empty()) break;  // nothing can happen any more
-    double timeout = std::isfinite(next) ? std::max(0.0, next - now()) : -1;
-    if (active.empty()) sg4::this_actor::sleep_for(timeout);
-    else sg4::Exec::wait_any_for(active, timeout);
-    bool progressed = true;
-    while (progressed && !m.finished()) {
-      progressed = false;
-      for (size_t v = 0; v < execs_.size(); ++v) {
-        auto& e = execs_[v];
-        if (e && (e->get_state() == sg4::Activity::State::FINISHED || e->get_remaining() <= kEps)) {
-          e = nullptr;
-          m.on_work_done(int(v));
-          progressed = true;
-          break;
-        }
-      }
-      if (progressed) continue;
-      if (!timers_.empty() && timers_.top().at <= now() + kEps && (until <= 0 || timers_.top().at <= until)) {
-        Timer t = timers_.top().timer;
-        timers_.pop();
-        m.on_timer(t);
-        progressed = true;
-      }
-      if (progressed && (++n & 0x3fff) == 0) {
+    for (auto& p : timers_) active.push_back(p.exec);
+    if (active.empty()) break;  // nothing can happen any more
+    double timeout = until > 0 ? std::max(0.0, until - now()) : -1;
+    sg4::Activity::wait_any_for(active, timeout);
+    while (!m.finished() && step_due(m)) {
+      if ((++n & 0x3fff) == 0) {
         if (control.progress) control.progress(now());
         if (control.stop_requested()) {
           control.interrupted = true;
@@ -136,11 +152,7 @@ void SimGridEngine::drive(Machine& m, Time until, RunControl& control) {
         }
       }
     }
-    if (until > 0 && now() >= until - kEps && (timers_.empty() || timers_.top().at > until)) {
-      bool due = false;
-      for (auto& e : execs_) due = due || (e && e->get_remaining() <= kEps);
-      if (!due) break;
-    }
+    if (until > 0 && now() >= until - kEps) break;
   }
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The SimGrid engine, the reference: vCPUs are SimGrid hosts, timed work is an Exec on its host,
-// steal drops the host to a near-zero speed pstate. One SimGrid "second" is one nanosecond.
+// spinning is an endless Exec, steal drops the host to a near-zero speed pstate. Everything in
+// flight (IPIs, acks, steal and interrupt arrivals) is an Exec on a "timers" host that is never
+// stolen and has a core for each. One SimGrid "second" is one nanosecond.
 #include <simgrid/s4u.hpp>
 
-#include <queue>
 #include <string>
 #include <vector>
 
@@ -27,18 +28,20 @@ class SimGridEngine final : public EngineOps {
 
  private:
   struct Pending {
+    simgrid::s4u::ExecPtr exec;
     Time at;
     uint64_t seq;
     Timer timer;
-    bool operator>(const Pending& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void drive(Machine& m, Time until, RunControl& control);
+  bool step_due(Machine& m);  // handles one thing due now, in the native engine's order
 
   std::vector<simgrid::s4u::Host*> hosts_;
+  simgrid::s4u::Host* timer_host_ = nullptr;
   std::vector<simgrid::s4u::ExecPtr> execs_;
   double t0_ = 0;
   uint64_t seq_ = 0;
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> timers_;
+  std::vector<Pending> timers_;
 };
 
 }  // namespace racewin
