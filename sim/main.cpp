@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -134,12 +135,19 @@ int main(int argc, char** argv) {
   std::mutex mu;
   std::string model_error;
   size_t next_task = 0;
-  auto show = [&]() {  // with mu held
+  auto started = std::chrono::steady_clock::now();
+  auto last_shown = started - std::chrono::seconds(1);
+  auto show = [&]() {  // with mu held; a few times a second at most
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_shown < std::chrono::milliseconds(250)) return;
+    last_shown = now;
     double total = 0;
     size_t count = 0;
     for (size_t i = 0; i < progress.size(); ++i)
       for (size_t k = 0; k < progress[i].size(); ++k, ++count) total += done[i][k] ? 1.0 : progress[i][k];
-    std::cerr << fmt::format("\r{}: {:5.1f}% of {} run(s) simulated   ", sc.name, 100 * total / double(count), count)
+    double frac = total / double(count), spent = std::chrono::duration<double>(now - started).count();
+    std::string eta = frac > 0.01 ? fmt::format(", about {:.0f} s left", spent * (1 - frac) / frac) : "";
+    std::cerr << fmt::format("\r{}: {:5.1f}% of {} run(s) simulated{}     ", sc.name, 100 * frac, count, eta)
               << std::flush;
   };
   auto worker = [&]() {
