@@ -55,11 +55,15 @@ TEST_CASE("deterministic scenarios: both engines give the same event sequence") 
   check_same(native.events, sg);
 }
 
-TEST_CASE("the shipped scenario: both engines give the same estimates") {
+TEST_CASE("every shipped scenario: both engines give the same estimates") {
   // Each engine consumes the same random streams in the same order, so counts agree exactly;
   // the check is that every hazard's 95% interval is the same, which implies they overlap.
-  Scenario sc = load_scenario("configs/dirtyc0w_child.yaml", {{"run.time", "10ms"}});
-  for (const auto& c : sc.cases) {
+  std::vector<CaseConfig> cases;
+  for (const auto& entry : std::filesystem::directory_iterator("configs"))
+    if (entry.path().extension() == ".yaml")
+      for (auto& c : load_scenario(entry.path().string(), {{"run.time", "10ms"}}).cases) cases.push_back(c);
+  CHECK(cases.size() >= 11);  // dirtyc0w_child and gup_fast_vs_zap
+  for (const auto& c : cases) {
     CAPTURE(c.name);
     RunControl a, b;
     CaseResult n = run_case(c, EngineKind::Native, a);
