@@ -88,11 +88,7 @@ class Machine : private ExprContext {
     std::vector<uint8_t> window_stretch;
   };
   enum class HKind : uint8_t { Irq, Ipi };
-  struct Pending {
-    HKind kind;
-    int arg;
-  };
-  struct Handler {
+  struct Interrupt {  // pending, or running as a handler
     HKind kind;
     int arg;
   };
@@ -104,8 +100,8 @@ class Machine : private ExprContext {
     double stolen_total = 0;
     int steal_depth = 0;          // how many steal sources hold the vCPU now
     std::vector<int> trace_pos;   // per steal source: next interval of a trace
-    std::vector<Handler> handlers;  // running interrupt handler on top
-    std::deque<Pending> pending;
+    std::vector<Interrupt> handlers;  // running interrupt handler on top
+    std::deque<Interrupt> pending;
     std::vector<uint8_t> irq_pending;  // per source: at most one pending
     std::vector<int> pagevec;           // per-CPU LRU pagevec
     int thread = -1;

@@ -23,7 +23,7 @@ void Machine::start_steal_process(int v) {
 void Machine::try_deliver(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
-  Pending p = c.pending.front();
+  Interrupt p = c.pending.front();
   c.pending.pop_front();
   if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
   if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
@@ -42,7 +42,7 @@ void Machine::try_deliver(int v) {
 
 void Machine::handler_done(int v) {
   Vcpu& c = vcpus_[size_t(v)];
-  Handler h = c.handlers.back();
+  Interrupt h = c.handlers.back();
   c.handlers.pop_back();
   if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
     Ipi ipi = ipis_[size_t(h.arg)];

@@ -92,6 +92,14 @@ void Machine::spin_unlock(Thread& t, int lock) {
 }
 
 void Machine::check_deadlock(const Thread& start) {
+  // Fast path, the common case: the lock's owner is running, so there is no cycle.
+  int owner = start.state == TState::Spinning && start.waiting_lock >= 0 ? locks_[size_t(start.waiting_lock)].owner
+              : start.state == TState::Sleeping && start.waiting_page >= 0 ? pages_[size_t(start.waiting_page)].lock_owner
+                                                                            : -1;
+  if (owner >= 0 && owner != start.id) {
+    TState os = threads_[size_t(owner)].state;
+    if (os == TState::Working || os == TState::Ready) return;
+  }
   // Follow "waits for" edges; a cycle back to `start` is a deadlock.
   auto waits_for = [&](const Thread& t) -> std::vector<int> {
     if (t.state == TState::Spinning && t.waiting_lock >= 0) return {locks_[size_t(t.waiting_lock)].owner};

@@ -19,8 +19,6 @@ const std::vector<std::string>& builtin_hazards() {
 
 namespace {
 
-HazardResult summarize(const std::string& name, const HazardStats* h, uint64_t iterations, double time_ns);
-
 HazardResult summarize(const std::string& name, const HazardStats* h, uint64_t iterations, double time_ns) {
   HazardResult r;
   r.name = name;

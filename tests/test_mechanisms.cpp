@@ -4,13 +4,18 @@
 using namespace racewin;
 using namespace racewin::test;
 
+namespace {
+// Records a flush range, works 100 ns, then flushes: the IPI leaves at 127 ns.
+const char* const kFlusher =
+    "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n  - tlb_flush_mmu_tlbonly\n  - work: idle\n";
+}  // namespace
+
 TEST_CASE("an IPI to a vCPU with IRQs off is handled when they come back on") {
   TempDir d;
   // cpu0 turns IRQs off for 1000 ns; cpu1 sends a TLB-flush IPI meanwhile.
   auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal,
                      {{"irqoff", "  - local_irq_disable\n  - work: long\n  - local_irq_enable\n  - work: idle\n"},
-                      {"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n"
-                                  "  - tlb_flush_mmu_tlbonly\n  - work: idle\n"}});
+                      {"flusher", kFlusher}});
   Log log = run_logged(c, 3000);
   // flusher: gather 1, entry 1, short 100, tlbonly 25 -> IPI sent at 127, arrives at 177.
   CHECK(log.at(1, "waits for 1 TLB-flush ack") == doctest::Approx(127));
@@ -27,8 +32,7 @@ TEST_CASE("an IPI preempts the running step, which keeps its remaining work") {
   TempDir d;
   auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal,
                      {{"worker", "  - work: long\n  - spin_lock: L\n  - spin_unlock: L\n  - work: idle\n"},
-                      {"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n"
-                                  "  - tlb_flush_mmu_tlbonly\n  - work: idle\n"}});
+                      {"flusher", kFlusher}});
   Log log = run_logged(c, 3000);
   CHECK(log.at(0, "ipi handler") == doctest::Approx(177));
   // 1000 ns of work, interrupted by a 200 ns handler: done at 1200, spin_lock (10) at 1210.
