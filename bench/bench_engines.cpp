@@ -1,4 +1,4 @@
-// Benchmark of the engines on the dirtyc0w_child scenario (s390x under z/VM, v5.9-rc1):
+// Benchmark of the engines on the dirtyc0w_child scenario (s390x under z/VM, v5.9-rc4):
 //   native   - the native engine driving the model
 //   simgrid  - the SimGrid engine driving the same model
 //   baseline - a minimal binary-heap event loop that steps the same threads through the same
@@ -60,7 +60,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 CaseConfig study_case(const std::string& time, int replications = 1) {
   return load_scenario("configs/dirtyc0w_child.yaml",
                        {{"run.time", time}, {"run.replications", std::to_string(replications)}},
-                       {"s390x_zvm_v5.9-rc1"})
+                       {"s390x_zvm_v5.9-rc4"})
       .cases.at(0);
 }
 
@@ -131,7 +131,7 @@ void row(const char* name, const Figures& f) {
 int main(int argc, char** argv) {
   double sim = argc > 1 ? std::atof(argv[1]) : 5.0;
   std::string t_native = fmt::format("{}s", sim), t_simgrid = fmt::format("{}s", sim / 50);
-  fmt::print("dirtyc0w_child, s390x_zvm_v5.9-rc1: native {} s, SimGrid {} s of simulated time\n\n", sim, sim / 50);
+  fmt::print("dirtyc0w_child, s390x_zvm_v5.9-rc4: native {} s, SimGrid {} s of simulated time\n\n", sim, sim / 50);
   fmt::print("{:<10} {:>14} {:>9} {:>14} {:>16} {:>12}\n", "engine", "events", "wall s", "events/s", "iterations/s",
              "peak MiB");
   Figures native = in_child([&] { return run_engine(EngineKind::Native, t_native); });

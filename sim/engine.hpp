@@ -14,7 +14,8 @@ struct Timer {
   enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive };
   Kind kind;
   int vcpu;
-  int arg;  // irq source, ipi id
+  int arg;  // irq source, ipi id, steal source
+  int gen = 0;  // StealEnd: which steal of that source it ends (a directed yield may end it early)
 };
 
 class EngineOps {

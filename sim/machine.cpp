@@ -12,6 +12,7 @@ int cost_index(const CaseConfig& c, const std::string& name) {
     if (c.cost_names[i] == name) return int(i);
   throw ModelError("the cost table has no '" + name + "'");
 }
+const Dist* cost_of(const CaseConfig& c, const std::string& name) { return &c.costs[size_t(cost_index(c, name))]; }
 
 enum : uint64_t { kStreamSteal = 1, kStreamIpi = 2, kStreamHandler = 3, kStreamIrq = 4, kStreamThread = 5 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) { return (kind << 40) | (who << 16) | sub; }
@@ -21,8 +22,14 @@ uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) { return (kind <<
 Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     : cfg_(cfg),
       eng_(engine),
-      handoff_cost_(&cfg.costs[size_t(cost_index(cfg, "spin_lock_handoff"))]),
-      wakeup_cost_(&cfg.costs[size_t(cost_index(cfg, "lock_page_wakeup"))]) {
+      handoff_cost_(cost_of(cfg, "spin_lock_handoff")),
+      wakeup_cost_(cost_of(cfg, "lock_page_wakeup")),
+      free_cost_(cost_of(cfg, "free_pages_prepare")),
+      pte_read_cost_(cost_index(cfg, "pte_read")) {
+  if (cfg.lock.kind != LockModel::Kind::Fifo) {
+    sigp_cost_ = cost_of(cfg, "arch_vcpu_is_preempted");
+    yield_cost_ = cost_of(cfg, "smp_yield_cpu");
+  }
   irq_sources_ = cfg.arch.interrupts;
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
   vcpus_.resize(size_t(cfg.vcpus));
@@ -30,6 +37,8 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     Vcpu& c = vcpus_[v];
     for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) c.steal_rngs.emplace_back(seed, stream(kStreamSteal, v, k));
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
+    c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
+    c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
     c.ipi_rng = Rng(seed, stream(kStreamIpi, v));
     c.handler_rng = Rng(seed, stream(kStreamHandler, v));
     for (size_t s = 0; s < irq_sources_.size(); ++s) c.irq_rngs.emplace_back(seed, stream(kStreamIrq, v, s));
@@ -109,6 +118,7 @@ void Machine::run_thread(Thread& t) {
   for (int guard = 0;; ++guard) {
     if (guard > 100000)
       throw ModelError("livelock: " + where(t) + " loops without spending time (every step in the loop costs 0)");
+    if (!t.freeing.empty() && start_free(t)) return;
     const Step& s = steps[size_t(t.pc)];
     cur_ = &t;
     if (s.cond && !s.cond->truthy(*this)) {
@@ -118,7 +128,10 @@ void Machine::run_thread(Thread& t) {
     if (s.op == Op::Nop) { next_step(t); continue; }
     if (s.op == Op::Goto) { t.pc = s.target; continue; }
     if (s.op == Op::End) { end_iteration(t); continue; }
-    double c = s.cost_index >= 0 ? cfg_.costs[size_t(s.cost_index)].sample(t.cost_rng) : 0.0;
+    int ci = s.cost_index;
+    if (s.op == Op::PtepSetAccessFlags && s.cost_name == "ptep_set_access_flags" && !access_flags_change(s))
+      ci = pte_read_cost_;  // s390 and x86 return after pte_same(): no store, no IPTE, no flush
+    double c = ci >= 0 ? cfg_.costs[size_t(ci)].sample(t.cost_rng) : 0.0;
     if (c > 0) {
       t.effect_pending = true;
       begin_work(t, c);
@@ -143,7 +156,7 @@ void Machine::wake(Thread& t, double latency) {
   t.state = TState::Working;
   t.remaining = latency;
   if (!on_top(t)) return;  // resumes when its vCPU leaves the handler
-  if (latency > 0) eng_.start_work(t.vcpu, latency);
+  if (latency > 0 || vcpus_[size_t(t.vcpu)].stolen) eng_.start_work(t.vcpu, latency);  // not while stolen
   else work_completed(t);
 }
 
@@ -151,12 +164,16 @@ void Machine::on_work_done(int v) {
   ++events_;
   Vcpu& c = vcpus_[size_t(v)];
   if (!c.handlers.empty()) return handler_done(v);
-  work_completed(threads_[size_t(c.thread)]);
+  Thread& t = threads_[size_t(c.thread)];
+  if (t.state == TState::Spinning) return spin_phase_done(t);
+  work_completed(t);
 }
 
 void Machine::work_completed(Thread& t) {
   t.remaining = 0;
-  if (t.effect_pending) {
+  if (t.in_free) {
+    finish_free(t);
+  } else if (t.effect_pending) {
     t.effect_pending = false;
     if (!apply(t, step_of(t))) return;
   } else {
@@ -185,21 +202,9 @@ bool Machine::apply(Thread& t, const Step& s) {
       break;
     case Op::PreemptDisable: ++c.preempt; break;
     case Op::PreemptEnable: --c.preempt; break;
-    case Op::SpinLock: {
-      SpinLock& l = locks_[size_t(s.obj)];
-      ++c.preempt;
-      ++l.stats.acquisitions;
-      if (l.owner < 0) {
-        l.owner = t.id;
-        l.acquired_at = eng_.now();
-        break;
-      }
-      ++l.stats.contended;
-      l.waiters.push_back(t.id);
-      t.waiting_lock = s.obj;
-      block(t, TState::Spinning);
-      return false;
-    }
+    case Op::SpinLock:
+      if (!spin_lock(t, s.obj)) return false;
+      break;
     case Op::SpinUnlock: spin_unlock(t, s.obj); break;
     case Op::PteRead: t.vars[size_t(s.into)] = Value::of(ptes_[size_t(s.obj)]); break;
     case Op::PtepGetAndClear:
@@ -216,6 +221,11 @@ bool Machine::apply(Thread& t, const Step& s) {
       if (e.present) e.writable |= s.writable, e.dirty |= s.dirty, e.young |= s.young;
       break;
     }
+    case Op::MarkPageAccessed: mark_page_accessed(page_arg(t, s), t); break;
+    case Op::LruAddDrain:
+      drain_lru_add(c, t);
+      drain_activate(c, t);
+      break;
     case Op::PtepClearFlush:
       ptes_[size_t(s.obj)] = PteVal{};
       if (!flush_others(t)) return false;
@@ -242,14 +252,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       int p = page_arg(t, s);
       get_page(p, t);
       c.pagevec.push_back(p);
-      if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) {  // __pagevec_lru_add + release
-        drained_.swap(c.pagevec);
-        c.pagevec.clear();
-        for (int q : drained_) {
-          pages_[size_t(q)].lru = true;
-          put_page(q, t);
-        }
-      }
+      if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) drain_lru_add(c, t);
       break;
     }
     case Op::LockPage: {

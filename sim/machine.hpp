@@ -69,6 +69,8 @@ class Machine : private ExprContext {
 
  private:
   enum class TState : uint8_t { Ready, Working, Spinning, WaitingAcks, Sleeping };
+  // What a spinner of a queued or classic lock does now (a FIFO waiter only spins).
+  enum class SpinPhase : uint8_t { Spin, Attempt, Check, Yield };
   struct Thread {
     int id = 0, vcpu = 0;
     const ThreadSpec* spec = nullptr;
@@ -80,7 +82,10 @@ class Machine : private ExprContext {
     int wait_acks = 0;
     int waiting_lock = -1;
     int waiting_page = -1;
+    SpinPhase phase = SpinPhase::Spin;
     Time wait_since = 0;
+    std::vector<int> freeing;  // pages whose last reference this step dropped: freed after free_pages_prepare
+    bool in_free = false;
     MmuGather tlb;
     uint64_t iterations = 0;
     Rng cost_rng;
@@ -100,10 +105,15 @@ class Machine : private ExprContext {
     double stolen_total = 0;
     int steal_depth = 0;          // how many steal sources hold the vCPU now
     std::vector<int> trace_pos;   // per steal source: next interval of a trace
+    std::vector<uint8_t> steal_on;  // per steal source: stealing now
+    std::vector<int> steal_gen;     // per steal source: steals begun, to drop a StealEnd a yield made moot
+    bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
     std::vector<Interrupt> handlers;  // running interrupt handler on top
     std::deque<Interrupt> pending;
     std::vector<uint8_t> irq_pending;  // per source: at most one pending
-    std::vector<int> pagevec;           // per-CPU LRU pagevec
+    std::vector<int> pagevec;           // per-CPU LRU pagevec (lru_pvecs.lru_add)
+    std::vector<int> activate_pvec;     // per-CPU lru_pvecs.activate_page
+    std::vector<int> pcp;               // per-CPU free list, hottest at the back
     int thread = -1;
     std::vector<Rng> steal_rngs;  // per steal source
     Rng ipi_rng, handler_rng;
@@ -140,16 +150,38 @@ class Machine : private ExprContext {
   void try_deliver(int v);
   void handler_done(int v);
 
-  void send_flush_ipis(Thread& t);
   bool flush_others(Thread& t);  // false: waiting for acks
+
+  // Spinlocks (machine_lock.cpp).
+  bool try_take_free(SpinLock& l, Thread& t);
+  bool spin_lock(Thread& t, int lock);  // false: the thread waits
+  void spin_unlock(Thread& t, int lock);
+  bool eligible(const SpinLock& l, const Thread& t) const;
+  void spin_start(Thread& t, SpinPhase ph);
+  void spin_phase_done(Thread& t);
+  void spin_on(Thread& t);                // spin, or try the lock if it is free
+  bool spin_poll(Thread& t);              // a running spinner notices a free lock
+  void acquire_after_wait(Thread& t);
+  void directed_yield(Thread& t);
+  bool fifo() const { return cfg_.lock.kind == LockModel::Kind::Fifo; }
+
+  // Steal (machine_irq.cpp).
+  void steal_end(int v, int source);
+  void unsteal(int v);
 
   int page_arg(Thread& t, const Step& s);
   Page* live_page(int p, const char* op, Thread& t);
   void get_page(int p, Thread& t);
   void put_page(int p, Thread& t);
-  void free_page(int p, Thread& t);
+  bool start_free(Thread& t);  // true: free_pages_prepare is under way
+  void finish_free(Thread& t);
+  void check_free_page(int p, Thread& t);
+  void pcp_free(int v, int p);
   int alloc_page(Thread& t);
-  void spin_unlock(Thread& t, int lock);
+  void mark_page_accessed(int p, Thread& t);
+  void drain_lru_add(Vcpu& c, Thread& t);
+  void drain_activate(Vcpu& c, Thread& t);
+  bool access_flags_change(const Step& s) const;
   void check_deadlock(const Thread& t);
   void hazard(const std::string& name, const std::string& detail);
 
@@ -159,10 +191,14 @@ class Machine : private ExprContext {
   EngineOps& eng_;
   const Dist* handoff_cost_;  // spin_lock_handoff: the lock's cache line reaching the next waiter
   const Dist* wakeup_cost_;   // lock_page_wakeup: a sleeper woken and scheduled again
+  const Dist* free_cost_;     // free_pages_prepare: __page_cache_release .. check_free_page
+  int pte_read_cost_;         // an unchanged ptep_set_access_flags costs its pte_same compare
+  const Dist* sigp_cost_ = nullptr;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
+  const Dist* yield_cost_ = nullptr;  // smp_yield_cpu: DIAG 9C
   std::vector<Vcpu> vcpus_;
   std::vector<Thread> threads_;
   std::vector<Page> pages_;
-  std::vector<int> free_pages_;  // LIFO, like the per-CPU hot list
+  std::vector<int> free_pages_;  // the buddy allocator's free pages
   std::vector<PteVal> ptes_;
   std::vector<SpinLock> locks_;
   std::vector<Ipi> ipis_;

@@ -9,6 +9,7 @@ void Machine::start_steal_process(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
     const StealProcess& p = cfg_.hypervisor.steal[k];
+    if (!p.vcpus.empty() && std::find(p.vcpus.begin(), p.vcpus.end(), v) == p.vcpus.end()) continue;
     if (p.kind == StealProcess::Kind::Renewal) {
       double first = c.steal_rngs[k].uniform() * p.interarrival.sample(c.steal_rngs[k]);
       eng_.schedule(eng_.now() + first, {Timer::StealStart, v, int(k)});
@@ -28,8 +29,8 @@ void Machine::try_deliver(int v) {
   if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
   if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
     Thread& t = threads_[size_t(c.thread)];
-    if (t.state == TState::Working) t.remaining = eng_.stop_work(v);
-    else if (t.state == TState::Spinning || t.state == TState::WaitingAcks) eng_.stop_work(v);
+    if (t.state == TState::Working || t.state == TState::Spinning) t.remaining = eng_.stop_work(v);
+    else if (t.state == TState::WaitingAcks) eng_.stop_work(v);
     for (size_t w = 0; w < t.window_open_at.size(); ++w)
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
@@ -64,7 +65,11 @@ void Machine::resume_vcpu(int v) {
       if (t.remaining > 0) eng_.start_work(v, t.remaining);
       else work_completed(t);  // finished at the instant the handler came, or woken meanwhile
       break;
-    case TState::Spinning: case TState::WaitingAcks: eng_.start_work(v, kForever); break;
+    case TState::Spinning:
+      if (fifo()) eng_.start_work(v, kForever);
+      else if (!spin_poll(t)) eng_.start_work(v, t.remaining);  // the phase it was in goes on
+      break;
+    case TState::WaitingAcks: eng_.start_work(v, kForever); break;
     case TState::Sleeping: break;
     case TState::Ready: run_thread(t); break;
   }
@@ -76,6 +81,12 @@ bool Machine::flush_others(Thread& t) {
   t.wait_acks = 0;
   for (const auto& o : threads_) {
     if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
+    Vcpu& target = vcpus_[size_t(o.vcpu)];
+    if (cfg_.hypervisor.pv_tlb_flush && target.stolen) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
+      target.flush_deferred = true;
+      if (tracing()) emit(o.vcpu, "TLB flush deferred to the next VM entry");
+      continue;
+    }
     int id;
     if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
     else id = int(ipis_.size()), ipis_.push_back({});
@@ -90,6 +101,36 @@ bool Machine::flush_others(Thread& t) {
   return false;
 }
 
+// One steal source lets go of vCPU `v`: its next steal is scheduled, and the vCPU runs again
+// when no other source holds it.
+void Machine::steal_end(int v, int k) {
+  Vcpu& c = vcpus_[size_t(v)];
+  const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
+  c.steal_on[size_t(k)] = 0;
+  if (p.kind == StealProcess::Kind::Renewal) {
+    eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_rngs[size_t(k)]), {Timer::StealStart, v, k});
+  } else {
+    const auto& trace = p.trace[size_t(v)];
+    size_t next = size_t(++c.trace_pos[size_t(k)]);
+    if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), {Timer::StealStart, v, k});
+  }
+  if (--c.steal_depth == 0) unsteal(v);
+}
+
+void Machine::unsteal(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  c.stolen = false;
+  c.stolen_total += eng_.now() - c.stolen_since;
+  eng_.set_stolen(v, false);
+  if (tracing()) emit(v, "steal ends");
+  if (c.flush_deferred) {  // kvm_steal_time: the flush requested while preempted, at VM entry
+    c.flush_deferred = false;
+    if (tracing()) emit(v, "deferred TLB flush");
+  }
+  try_deliver(v);
+  if (c.thread >= 0 && c.handlers.empty()) spin_poll(threads_[size_t(c.thread)]);
+}
+
 void Machine::on_timer(const Timer& tm) {
   ++events_;
   Vcpu& c = vcpus_[size_t(tm.vcpu)];
@@ -98,7 +139,9 @@ void Machine::on_timer(const Timer& tm) {
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
       double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
                                                         : p.duration.sample(c.steal_rngs[size_t(tm.arg)]);
-      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg});
+      int gen = ++c.steal_gen[size_t(tm.arg)];
+      c.steal_on[size_t(tm.arg)] = 1;
+      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg, gen});
       if (c.steal_depth++ > 0) break;  // already stolen by another source
       c.stolen = true;
       c.stolen_since = eng_.now();
@@ -111,24 +154,9 @@ void Machine::on_timer(const Timer& tm) {
       if (tracing()) emit(tm.vcpu, "steal begins");
       break;
     }
-    case Timer::StealEnd: {
-      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
-      Rng& r = c.steal_rngs[size_t(tm.arg)];
-      if (p.kind == StealProcess::Kind::Renewal) {
-        eng_.schedule(eng_.now() + p.interarrival.sample(r), {Timer::StealStart, tm.vcpu, tm.arg});
-      } else {
-        const auto& trace = p.trace[size_t(tm.vcpu)];
-        size_t next = size_t(++c.trace_pos[size_t(tm.arg)]);
-        if (next < trace.size()) eng_.schedule(trace[next].start, {Timer::StealStart, tm.vcpu, tm.arg});
-      }
-      if (--c.steal_depth > 0) break;
-      c.stolen = false;
-      c.stolen_total += eng_.now() - c.stolen_since;
-      eng_.set_stolen(tm.vcpu, false);
-      if (tracing()) emit(tm.vcpu, "steal ends");
-      try_deliver(tm.vcpu);
-      break;
-    }
+    case Timer::StealEnd:
+      if (tm.gen == c.steal_gen[size_t(tm.arg)] && c.steal_on[size_t(tm.arg)]) steal_end(tm.vcpu, tm.arg);
+      break;  // else: a directed yield ended that steal already
     case Timer::IrqArrive: {
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
       Rng& r = c.irq_rngs[size_t(tm.arg)];

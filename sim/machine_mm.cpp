@@ -1,4 +1,4 @@
-// Pages, the free check, spinlocks and deadlock detection.
+// Pages: references, the free path and its check, per-CPU free lists, LRU pagevecs.
 #include <algorithm>
 #include <functional>
 #include <sstream>
@@ -23,10 +23,14 @@ Page* Machine::live_page(int p, const char* op, Thread& t) {
   return &pg;
 }
 
+// A get_page() on a page whose count already reached 0 (it is being freed) still increments it,
+// as the kernel does; check_free_page() then finds the count nonzero.
 void Machine::get_page(int p, Thread& t) {
   if (Page* pg = live_page(p, "get_page", t)) ++pg->refcount;
 }
 
+// put_page_testzero(): the count drops now; the free itself (free_pages_prepare, then the check)
+// runs as work of this thread after the step, so a concurrent try_get_page sees 0 meanwhile.
 void Machine::put_page(int p, Thread& t) {
   Page* pg = live_page(p, "put_page", t);
   if (!pg) return;
@@ -34,32 +38,98 @@ void Machine::put_page(int p, Thread& t) {
     hazard("refcount_underflow", where(t));
     return;
   }
-  if (--pg->refcount == 0) free_page(p, t);
+  if (--pg->refcount == 0) t.freeing.push_back(p);
 }
 
-// free_pages_prepare(): the page must carry none of PAGE_FLAGS_CHECK_AT_FREE and no mappings.
-void Machine::free_page(int p, Thread& t) {
-  Page& pg = pages_[size_t(p)];
-  pg.lru = false;  // __page_cache_release
-  std::string bad;
-  if (pg.locked) bad += " PG_locked";
-  if (pg.mapcount != 0) bad += " nonzero mapcount";
-  if (!bad.empty()) {
-    hazard("bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
-    pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
-    return;
+// __page_cache_release, mem_cgroup_uncharge, free_unref_page up to free_pages_prepare(), for
+// every page the step freed (release_pages drops all the counts first, then frees the list).
+bool Machine::start_free(Thread& t) {
+  double amount = 0;
+  for (size_t i = 0; i < t.freeing.size(); ++i) amount += free_cost_->sample(t.cost_rng);
+  t.in_free = true;
+  if (amount <= 0) {
+    finish_free(t);
+    return false;
   }
-  pg = Page{};
-  free_pages_.push_back(p);
+  t.state = TState::Working;
+  t.effect_pending = false;
+  t.remaining = amount;
+  if (on_top(t)) eng_.start_work(t.vcpu, amount);
+  return true;
+}
+
+void Machine::finish_free(Thread& t) {
+  t.in_free = false;
+  drained_.swap(t.freeing);
+  t.freeing.clear();
+  for (int p : drained_) check_free_page(p, t);
+}
+
+// free_pages_prepare(): PAGE_FLAGS_CHECK_AT_FREE (of which only PG_locked can be set here: the
+// free path clears PG_lru and PG_active and the mapping first), _mapcount and _refcount. With
+// CONFIG_DEBUG_VM the check runs now; without it the flags are cleared unchecked and the counts
+// are checked when the page leaves the pcp list for the buddy allocator.
+void Machine::check_free_page(int p, Thread& t) {
+  Page& pg = pages_[size_t(p)];
+  pg.lru = pg.active = false;  // __page_cache_release / release_pages
+  if (cfg_.kernel.debug_vm) {
+    std::string bad;
+    if (pg.locked) bad += " PG_locked";
+    if (pg.mapcount != 0) bad += " nonzero mapcount";
+    if (pg.refcount != 0) bad += " nonzero _refcount";
+    if (!bad.empty()) {
+      hazard("bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
+      pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
+      return;
+    }
+  }
+  pcp_free(t.vcpu, p);
   if (tracing()) emit(t.vcpu, "free page " + std::to_string(p));
 }
 
+// free_unref_page_commit(): onto this CPU's list; past pcp_high, free_pcppages_bulk() returns
+// pcp_batch of the coldest pages to the buddy allocator.
+void Machine::pcp_free(int v, int p) {
+  Page& pg = pages_[size_t(p)];
+  if (cfg_.kernel.debug_vm) {
+    pg = Page{};
+  } else {  // page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP: PG_locked among them, unchecked
+    pg.locked = pg.dirty = pg.lru = pg.active = pg.referenced = false;
+    pg.lock_owner = -1;
+  }
+  pg.state = Page::State::Free;
+  auto& pcp = vcpus_[size_t(v)].pcp;
+  pcp.push_back(p);
+  if (int(pcp.size()) <= cfg_.kernel.pcp_high) return;
+  int n = std::min(cfg_.kernel.pcp_batch, int(pcp.size()));
+  for (int i = 0; i < n; ++i) {
+    int q = pcp[size_t(i)];
+    Page& qg = pages_[size_t(q)];
+    if (!cfg_.kernel.debug_vm && (qg.mapcount != 0 || qg.refcount != 0)) {  // bulkfree_pcp_prepare
+      hazard("bad_page_state", "page " + std::to_string(q) + " returned to the buddy allocator with a nonzero count");
+      qg.state = Page::State::Leaked;
+      continue;
+    }
+    free_pages_.push_back(q);
+  }
+  pcp.erase(pcp.begin(), pcp.begin() + n);
+}
+
+// The hottest page of this CPU's list; an empty list is refilled with pcp_batch pages from the
+// buddy allocator (rmqueue_bulk).
 int Machine::alloc_page(Thread& t) {
-  if (free_pages_.empty())
+  auto& pcp = vcpus_[size_t(t.vcpu)].pcp;
+  if (pcp.empty()) {
+    for (int i = 0; i < cfg_.kernel.pcp_batch && !free_pages_.empty(); ++i) {
+      pcp.insert(pcp.begin(), free_pages_.back());
+      free_pages_.pop_back();
+    }
+  }
+  if (pcp.empty())
     throw ModelError(where(t) + ": the page pool is exhausted (machine.pages is " +
-                     std::to_string(pages_.size()) + "; pages leak when freed in a bad state)");
-  int p = free_pages_.back();
-  free_pages_.pop_back();
+                     std::to_string(pages_.size()) + "; pages leak when freed in a bad state, and per-CPU lists hold up to kernel.pcp_high each)");
+  int p = pcp.back();
+  pcp.pop_back();
   Page& pg = pages_[size_t(p)];
   pg = Page{};
   pg.state = Page::State::Allocated;
@@ -69,79 +139,54 @@ int Machine::alloc_page(Thread& t) {
 }
 
 
-// ---- locks -----------------------------------------------------------------------------------
 
-void Machine::spin_unlock(Thread& t, int lock) {
-  SpinLock& l = locks_[size_t(lock)];
-  if (l.owner != t.id)
-    throw ModelError(where(t) + ": spin_unlock of '" + cfg_.names.spinlocks[size_t(lock)] + "', which it does not hold");
-  --vcpus_[size_t(t.vcpu)].preempt;
-  double hold = eng_.now() - l.acquired_at;
-  l.stats.hold_sum += hold;
-  l.stats.hold_max = std::max(l.stats.hold_max, hold);
-  l.owner = -1;
-  if (l.waiters.empty()) return;
-  Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
-  l.waiters.pop_front();
-  l.owner = w.id;
-  l.acquired_at = eng_.now();
-  double waited = eng_.now() - w.wait_since;
-  l.stats.wait_sum += waited;
-  l.stats.wait_max = std::max(l.stats.wait_max, waited);
-  wake(w, handoff_cost_->sample(w.cost_rng));
+// mark_page_accessed() (mm/swap.c, v5.8 and v5.9): a second access of a referenced, inactive page
+// activates it. A page on the LRU goes through this CPU's activate_page pagevec, which holds a
+// reference until it is drained; one still in this CPU's lru_add pagevec is only marked active.
+void Machine::mark_page_accessed(int p, Thread& t) {
+  Page* pg = live_page(p, "mark_page_accessed", t);
+  if (!pg) return;
+  if (!pg->referenced) {
+    pg->referenced = true;
+    return;
+  }
+  if (pg->active) return;
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  if (pg->lru) {  // activate_page()
+    get_page(p, t);
+    c.activate_pvec.push_back(p);
+    if (int(c.activate_pvec.size()) >= cfg_.arch.lru_pagevec_size) drain_activate(c, t);
+  } else if (std::find(c.pagevec.begin(), c.pagevec.end(), p) != c.pagevec.end()) {
+    pg->active = true;  // __lru_cache_activate_page()
+  }
+  pg->referenced = false;
 }
 
-void Machine::check_deadlock(const Thread& start) {
-  // Fast path, the common case: the lock's owner is running, so there is no cycle.
-  int owner = start.state == TState::Spinning && start.waiting_lock >= 0 ? locks_[size_t(start.waiting_lock)].owner
-              : start.state == TState::Sleeping && start.waiting_page >= 0 ? pages_[size_t(start.waiting_page)].lock_owner
-                                                                            : -1;
-  if (owner >= 0 && owner != start.id) {
-    TState os = threads_[size_t(owner)].state;
-    if (os == TState::Working || os == TState::Ready) return;
+// __pagevec_lru_add(): onto the LRU, then release_pages() drops the pagevec's references.
+void Machine::drain_lru_add(Vcpu& c, Thread& t) {
+  drained_.swap(c.pagevec);
+  c.pagevec.clear();
+  for (int q : drained_) {
+    if (pages_[size_t(q)].state == Page::State::Allocated) pages_[size_t(q)].lru = true;
+    put_page(q, t);
   }
-  // Follow "waits for" edges; a cycle back to `start` is a deadlock.
-  auto waits_for = [&](const Thread& t) -> std::vector<int> {
-    if (t.state == TState::Spinning && t.waiting_lock >= 0) return {locks_[size_t(t.waiting_lock)].owner};
-    if (t.state == TState::Sleeping && t.waiting_page >= 0) return {pages_[size_t(t.waiting_page)].lock_owner};
-    if (t.state == TState::WaitingAcks) {  // a target with IRQs off that is itself stuck never acks
-      std::vector<int> out;
-      for (const auto& o : threads_)
-        if (o.id != t.id && !vcpus_[size_t(o.vcpu)].irq_on && o.state != TState::Working && o.state != TState::Ready)
-          out.push_back(o.id);
-      return out;
-    }
-    return {};
-  };
-  std::vector<int> chain{start.id};
-  std::vector<uint8_t> seen(threads_.size(), 0);
-  std::function<bool(int)> dfs = [&](int id) -> bool {
-    for (int n : waits_for(threads_[size_t(id)])) {
-      if (n < 0) continue;
-      if (n == start.id) return true;
-      if (seen[size_t(n)]) continue;
-      seen[size_t(n)] = 1;
-      chain.push_back(n);
-      if (dfs(n)) return true;
-      chain.pop_back();
-    }
-    return false;
-  };
-  if (!dfs(start.id)) return;
-  std::ostringstream o;
-  o << "deadlock at t=" << format_duration(eng_.now()) << ":";
-  for (int id : chain) {
-    const Thread& t = threads_[size_t(id)];
-    o << "\n  " << where(t);
-    if (t.waiting_lock >= 0)
-      o << " spins on '" << cfg_.names.spinlocks[size_t(t.waiting_lock)] << "' held by "
-        << threads_[size_t(locks_[size_t(t.waiting_lock)].owner)].spec->name;
-    else if (t.waiting_page >= 0)
-      o << " sleeps on PG_locked of page " << t.waiting_page;
-    else if (t.state == TState::WaitingAcks)
-      o << " waits for IPI acks from vCPUs with IRQs off";
+}
+
+// activate_page_drain(): __activate_page() on each, then release_pages().
+void Machine::drain_activate(Vcpu& c, Thread& t) {
+  std::vector<int> pages;
+  pages.swap(c.activate_pvec);
+  for (int q : pages) {
+    Page& pg = pages_[size_t(q)];
+    if (pg.state == Page::State::Allocated && pg.lru) pg.active = true;
+    put_page(q, t);
   }
-  throw DeadlockError(o.str());
+}
+
+// ptep_set_access_flags() writes only when the entry changes (pte_same() first, s390 and x86).
+bool Machine::access_flags_change(const Step& s) const {
+  const PteVal& e = ptes_[size_t(s.obj)];
+  return e.present && ((s.writable && !e.writable) || (s.dirty && !e.dirty) || (s.young && !e.young));
 }
 
 }  // namespace racewin

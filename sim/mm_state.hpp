@@ -16,6 +16,7 @@ struct Page {
   int mapcount = 0;
   bool locked = false;  // PG_locked
   bool dirty = false, lru = false, anon = false, swapbacked = false;
+  bool referenced = false, active = false;  // PG_referenced, PG_active (mark_page_accessed)
   int lock_owner = -1;            // thread, for reports only
   std::deque<int> lock_waiters;   // threads sleeping in lock_page()
 };
@@ -27,7 +28,8 @@ struct SpinLockStats {
 
 struct SpinLock {
   int owner = -1;          // thread
-  std::deque<int> waiters;  // FIFO (queued spinlock)
+  std::deque<int> waiters;  // in order of arrival
+  int steals = 0;           // queued model: free-lock steals past the waiters since the head last won
   Time acquired_at = 0;
   SpinLockStats stats;
 };

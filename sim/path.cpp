@@ -40,6 +40,8 @@ const std::vector<OpSpec>& specs() {
       {"page_remove_rmap", Op::PageRemoveRmap, Arg::Page, true, {}},
       {"alloc_page", Op::AllocPage, Arg::Map, true, {"into"}},
       {"lru_cache_add", Op::LruCacheAdd, Arg::Page, true, {}},
+      {"lru_add_drain", Op::LruAddDrain, Arg::None, true, {}},
+      {"mark_page_accessed", Op::MarkPageAccessed, Arg::Page, true, {}},
       {"lock_page", Op::LockPage, Arg::Page, true, {}},
       {"trylock_page", Op::TrylockPage, Arg::Map, true, {"page", "into"}},
       {"unlock_page", Op::UnlockPage, Arg::Page, true, {}},

@@ -35,6 +35,10 @@ std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
     p.interarrival = Dist::parse(s.at("interarrival"));
     p.duration = Dist::parse(s.at("duration"));
     if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
+    if (auto vs = s.get("vcpus")) {
+      if (!vs->is_seq()) vs->fail("a renewal steal source's vcpus is a list of vCPU numbers, e.g. [1]");
+      for (const auto& v : vs->items()) p.vcpus.push_back(int(v.integer(0, 1023)));
+    }
     return p;
   }
   if (m != "trace") s.at("model").fail("expected none, renewal or trace, got '" + m + "'");
@@ -56,10 +60,30 @@ std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
   return p;
 }
 
+// spinlock: {dedicated: {model: ...}, shared: {model: ...}}; absent: FIFO for both.
+LockModel parse_lock(const CNode& n) {
+  n.allow_keys({"model", "lock_steals", "spin_retry"});
+  LockModel m;
+  std::string k = n.at("model").str();
+  if (k == "fifo") m.kind = LockModel::Kind::Fifo;
+  else if (k == "queued") m.kind = LockModel::Kind::Queued;
+  else if (k == "classic") m.kind = LockModel::Kind::Classic;
+  else n.at("model").fail("expected fifo, queued or classic, got '" + k + "'");
+  if (auto s = n.get("lock_steals")) {
+    if (m.kind != LockModel::Kind::Queued) s->fail("lock_steals applies to model: queued only");
+    m.lock_steals = int(s->integer(0, 1 << 20));
+  }
+  if (auto r = n.get("spin_retry")) {
+    if (m.kind == LockModel::Kind::Fifo) r->fail("spin_retry applies to models queued and classic only");
+    m.spin_retry = r->duration();
+  }
+  return m;
+}
+
 }  // namespace
 
 ArchProfile parse_arch(const CNode& root) {
-  root.allow_keys({"arch", "doc", "tlb", "ipi", "lru_pagevec_size", "interrupts", "costs"});
+  root.allow_keys({"arch", "doc", "tlb", "ipi", "lru_pagevec_size", "spinlock", "interrupts", "costs"});
   ArchProfile a;
   a.name = root.at("arch").str();
   CNode tlb = root.at("tlb");
@@ -78,15 +102,31 @@ ArchProfile parse_arch(const CNode& root) {
   a.ipi_handler = Dist::parse(ipi.at("handler"));
   a.ipi_ack_latency = Dist::parse(ipi.at("ack_latency"));
   if (auto p = root.get("lru_pagevec_size")) a.lru_pagevec_size = int(p->integer(1, 1024));
+  if (auto sl = root.get("spinlock")) {
+    sl->allow_keys({"dedicated", "shared"});
+    a.lock_dedicated = parse_lock(sl->at("dedicated"));
+    a.lock_shared = parse_lock(sl->at("shared"));
+  }
   if (auto irqs = root.get("interrupts")) a.interrupts = parse_irqs(*irqs);
   a.costs = parse_costs(root.at("costs"));
   return a;
 }
 
 HypervisorProfile parse_hypervisor(const CNode& root) {
-  root.allow_keys({"hypervisor", "doc", "steal", "ipi", "interrupts", "costs"});
+  root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts", "costs"});
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
+  if (auto c = root.get("cpus")) {
+    std::string v = c->str();
+    if (v != "dedicated" && v != "shared") c->fail("expected dedicated or shared, got '" + v + "'");
+    h.shared_cpus = v == "shared";
+  }
+  if (auto f = root.get("pv_tlb_flush")) h.pv_tlb_flush = f->boolean();
+  if (auto y = root.get("spin_yield")) {
+    std::string v = y->str();
+    if (v == "always") h.spin_yield = HypervisorProfile::Yield::Always;
+    else if (v != "if_preempted") y->fail("expected always or if_preempted, got '" + v + "'");
+  }
   if (auto s = root.get("steal")) {
     if (s->is_seq()) {
       for (const auto& p : s->items())

@@ -20,6 +20,19 @@ struct StealInterval {
   double start, duration;
 };
 
+// How a contended spinlock behaves; the architecture declares one for dedicated and one for shared
+// (hypervisor-dispatched) CPUs, and the hypervisor profile says which kind its vCPUs are.
+struct LockModel {
+  enum class Kind {
+    Fifo,     // queued, strict hand-over to the head waiter (x86 qspinlock on bare metal)
+    Queued,   // s390 arch_spin_lock_queued: hand-over to the head, new lockers may steal a free lock
+    Classic,  // s390 arch_spin_lock_classic: unqueued compare-and-swap; any spinner may win
+  };
+  Kind kind = Kind::Fifo;
+  int lock_steals = 0;    // Queued: free-lock steals past queued waiters before the head must win
+  double spin_retry = 0;  // ns of spinning between two directed-yield decisions; 0: never yields
+};
+
 struct ArchProfile {
   enum class TlbFlush { IpiShootdown, Broadcast };
   enum class PageFree { Batched, Direct };
@@ -28,23 +41,32 @@ struct ArchProfile {
   PageFree page_free = PageFree::Batched;
   Dist ipi_latency, ipi_handler, ipi_ack_latency;
   int lru_pagevec_size = 15;
+  LockModel lock_dedicated, lock_shared;
   std::vector<IrqSource> interrupts;
   std::map<std::string, Dist> costs;
 };
 
-// One source of steal on every vCPU; a vCPU is stolen while any of its sources steals it.
+// One source of steal on every vCPU (or on those listed); a vCPU is stolen while any of its
+// sources steals it.
 struct StealProcess {
   enum class Kind { Renewal, Trace };
   std::string name;
   Kind kind = Kind::Renewal;
+  std::vector<int> vcpus;  // renewal: the vCPUs it applies to; empty: all
   Dist interarrival;  // renewal: running time between two steals
   Dist duration;
   std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
 };
 
 struct HypervisorProfile {
+  enum class Yield { IfPreempted, Always };
   std::string name;
   std::vector<StealProcess> steal;
+  bool shared_cpus = false;   // vCPUs are dispatched by a hypervisor (not CIF_DEDICATED_CPU)
+  bool pv_tlb_flush = false;  // KVM kvm_flush_tlb_others: preempted vCPUs flush at their next entry
+  // s390 spinlocks after spin_retry: yield to the holder always (!MACHINE_IS_LPAR, i.e. z/VM), or
+  // only if arch_vcpu_is_preempted() says it is not running (LPAR).
+  Yield spin_yield = Yield::IfPreempted;
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
   std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)

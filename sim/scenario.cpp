@@ -6,7 +6,11 @@
 namespace racewin {
 namespace {
 
-const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wakeup"};
+// Costs the model charges by itself: a lock's cache line reaching the next owner, a sleeper
+// woken, and the work of a free between the last put_page and check_free_page.
+const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wakeup", "free_pages_prepare", "pte_read"};
+// ... and those of the s390 lock protocols: SIGP SENSE RUNNING and DIAG 9C.
+const std::vector<std::string> kYieldCosts = {"arch_vcpu_is_preempted", "smp_yield_cpu"};
 
 struct Pending {
   std::string key;
@@ -46,7 +50,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (const auto& s : sets)
     if (!starts_with(s.key, "arch.") && !starts_with(s.key, "hypervisor.")) root.set_dotted(s.key, s.value, s.origin);
 
-  root.allow_keys({"scenario", "doc", "run", "machine", "arch", "hypervisor", "threads", "cases"});
+  root.allow_keys({"scenario", "doc", "run", "machine", "kernel", "arch", "hypervisor", "threads", "cases"});
   CaseConfig c;
   c.scenario = root.at("scenario").str();
   c.name = case_name;
@@ -68,10 +72,19 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   if (auto l = m.get("spinlocks")) for (auto& n : l->items()) c.names.spinlocks.push_back(n.str());
   if (auto p = m.get("ptes")) for (auto& n : p->items()) c.names.ptes.push_back(n.str());
 
+  if (auto k = root.get("kernel")) {
+    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch"});
+    if (auto d = k->get("debug_vm")) c.kernel.debug_vm = d->boolean();
+    if (auto h = k->get("pcp_high")) c.kernel.pcp_high = int(h->integer(1, 1 << 20));
+    if (auto b = k->get("pcp_batch")) c.kernel.pcp_batch = int(b->integer(1, 1 << 20));
+    if (c.kernel.pcp_batch > c.kernel.pcp_high) k->fail("pcp_batch must not exceed pcp_high");
+  }
+
   CNode arch_doc = load_profile(root, "arch", sets);
   CNode hyp_doc = load_profile(root, "hypervisor", sets);
   c.arch = parse_arch(arch_doc);
   c.hypervisor = parse_hypervisor(hyp_doc);
+  c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;
 
   nlohmann::json paths = nlohmann::json::object();
   for (auto& [name, t] : root.at("threads").entries()) {
@@ -102,6 +115,9 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (auto& [k, v] : costs) c.cost_names.push_back(k), c.costs.push_back(v);
   for (const auto& k : kModelCosts)
     if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
+  if (c.lock.kind != LockModel::Kind::Fifo)
+    for (const auto& k : kYieldCosts)
+      if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the " + (c.hypervisor.shared_cpus ? "shared" : "dedicated") + " spinlock model charges it)");
   for (auto& t : c.threads)
     for (auto& s : t.path.steps) {
       if (s.cost_inline) {

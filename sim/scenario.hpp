@@ -23,6 +23,18 @@ struct RunLimits {
   uint64_t iterations = 0;  // loop iterations of the counted thread; 0 = unlimited
 };
 
+// The guest kernel's configuration where it changes what the paths do (`kernel:` of a scenario).
+struct KernelConfig {
+  // CONFIG_DEBUG_VM (or debug_pagealloc=on): free_pages_prepare() runs check_free_page() when the
+  // page is freed. Without it the flags are cleared unchecked at free time and the check runs
+  // when the pcp list returns the page to the buddy allocator (mm/page_alloc.c, v5.9).
+  bool debug_vm = false;
+  // Per-CPU free lists: zone_batchsize() and pageset_set_high_and_batch() for a zone of 512 MiB
+  // or more give batch 31 and high 6 * batch = 186 (mm/page_alloc.c, v5.9) [I].
+  int pcp_high = 186;
+  int pcp_batch = 31;
+};
+
 struct CaseConfig {
   std::string scenario;
   std::string name;
@@ -32,6 +44,8 @@ struct CaseConfig {
   MachineNames names;
   ArchProfile arch;
   HypervisorProfile hypervisor;
+  KernelConfig kernel;
+  LockModel lock;  // the arch's lock model for the hypervisor's kind of CPU
   std::vector<ThreadSpec> threads;
   std::vector<std::string> cost_names;  // Step::cost_index points here
   std::vector<Dist> costs;

@@ -48,7 +48,8 @@ inline std::string fixed_arch(const std::string& flush, const std::string& free)
          "  page_add_rmap: 4ns\n  page_remove_rmap: 4ns\n  alloc_page: 50ns\n  lru_cache_add: 6ns\n"
          "  lock_page: 3ns\n  trylock_page: 3ns\n  unlock_page: 3ns\n"
          "  tlb_gather_mmu: 1ns\n  tlb_remove_tlb_entry: 1ns\n  tlb_remove_page: 30ns\n"
-         "  tlb_flush_mmu_tlbonly: 25ns\n  tlb_flush_mmu_free: 60ns\n"
+         "  tlb_flush_mmu_tlbonly: 25ns\n  tlb_flush_mmu_free: 60ns\n  free_pages_prepare: 0ns\n"
+         "  mark_page_accessed: 2ns\n  lru_add_drain: 5ns\n"
          "  idle: 1000ns\n  short: 100ns\n  long: 1000ns\n";
 }
 
@@ -66,6 +67,7 @@ inline CaseConfig make_case(const TempDir& d, const std::string& arch, const std
   }
   std::string sc = "scenario: test\nrun: {time: 1ms, seed: 1}\nmachine: {vcpus: " + std::to_string(vcpus) +
                    ", pages: 16, spinlocks: [L, ptl], ptes: [map]" + extra_machine + "}\n" +
+                   "kernel: {debug_vm: true, pcp_high: 6, pcp_batch: 2}\n" +
                    "arch: arch.yaml\nhypervisor: hyp.yaml\nthreads:\n" + threads;
   return load_scenario(d.write("scenario.yaml", sc), {}).cases.at(0);
 }

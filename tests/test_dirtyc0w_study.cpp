@@ -46,7 +46,7 @@ const HazardResult& bad_page(const CaseResult& r) {
 }  // namespace
 
 TEST_CASE("x86_64 is hit at least ten times more rarely than s390x on the same steal") {
-  auto r = run_cases({"s390x_zvm_v5.9-rc1", "x86_64_kvm_v5.9-rc1"}, kHeavySteal, "45s");
+  auto r = run_cases({"s390x_zvm_v5.9-rc4", "x86_64_kvm_v5.9-rc4"}, kHeavySteal, "45s");
   const auto& s390 = bad_page(r[0]);
   const auto& x86 = bad_page(r[1]);
   MESSAGE("s390x: " << s390.count << " hits in 45 s; x86_64: " << x86.count);
@@ -77,7 +77,7 @@ TEST_CASE("the fixed and v5.8 variants are never hit") {
 TEST_CASE("the buggy variant fails on s390x under z/VM steal within seconds to hours") {
   // The shipped models, unchanged (models/hypervisor/zvm_lpar.yaml): ~5% steal in ~2 ms dispatch
   // stretches plus ~2,000 intercept stalls a second of ~5 us. Expect about one hit a minute.
-  auto r = run_cases({"s390x_zvm_v5.9-rc1"}, {}, "300s");
+  auto r = run_cases({"s390x_zvm_v5.9-rc4"}, {}, "300s");
   const auto& h = bad_page(r[0]);
   MESSAGE("s390x under z/VM: " << h.count << " hits in 300 s, MTTF " << h.mttf_s << " s [" << h.mttf_ci.lo << ", "
                                << h.mttf_ci.hi << "]");

@@ -10,7 +10,7 @@ using namespace racewin;
 namespace {
 
 nlohmann::json run_json(EngineKind engine, const std::vector<Override>& sets) {
-  Scenario sc = load_scenario("configs/dirtyc0w_child.yaml", sets, {"s390x_zvm_v5.9-rc1", "x86_64_kvm_v5.9-rc1"});
+  Scenario sc = load_scenario("configs/dirtyc0w_child.yaml", sets, {"s390x_zvm_v5.9-rc4", "x86_64_kvm_v5.9-rc4"});
   std::vector<CaseResult> results;
   for (const auto& c : sc.cases) {
     RunControl ctl;

@@ -10,7 +10,7 @@ check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@"; then passed=$((passed + 1)); echo "ok   $what"; else failed=$((failed + 1)); echo "FAIL $what"; fi
 }
-"$racewin" run configs/dirtyc0w_child.yaml --engine simgrid --case s390x_zvm_v5.9-rc1 --time 50us \
+"$racewin" run configs/dirtyc0w_child.yaml --engine simgrid --case s390x_zvm_v5.9-rc4 --time 50us \
   --trace "$tmp/t.paje" -q >/dev/null
 check "racewin exits 0 with --trace" test $? -eq 0
 check "the trace is a Paje file" grep -q "%EventDef PajeDefineContainerType" "$tmp/t.paje"

@@ -1,0 +1,211 @@
+// Spinlocks as the profiles choose them, and deadlock detection.
+//  - fifo: a queued lock that hands itself to the head waiter at release, even a stolen one.
+//  - queued (s390 arch_spin_lock_queued, dedicated CPUs): the head waiter takes a released lock
+//    when it sees it free; a new locker may take a free lock past the waiters lock_steals times.
+//  - classic (s390 arch_spin_lock_classic, shared CPUs): no queue; whichever spinner's
+//    compare-and-swap comes first wins, the releaser's next spin_lock included.
+// queued and classic spinners ask whether the holder runs (arch_vcpu_is_preempted: SIGP SENSE
+// RUNNING) when they start waiting, and yield their vCPU to it (smp_yield_cpu: DIAG 9C) if it
+// does not; after every spin_retry of spinning they yield again, always under z/VM and only to a
+// preempted holder on an LPAR (arch/s390/lib/spinlock.c, v5.9).
+#include <algorithm>
+#include <functional>
+#include <sstream>
+
+#include "machine.hpp"
+
+namespace racewin {
+
+bool Machine::try_take_free(SpinLock& l, Thread& t) {
+  if (l.owner >= 0) return false;
+  if (!l.waiters.empty()) {
+    if (cfg_.lock.kind == LockModel::Kind::Queued) {
+      if (l.steals >= cfg_.lock.lock_steals) return false;
+      ++l.steals;
+    } else if (cfg_.lock.kind == LockModel::Kind::Fifo) {
+      return false;
+    }
+  }
+  l.owner = t.id;
+  l.acquired_at = eng_.now();
+  return true;
+}
+
+bool Machine::spin_lock(Thread& t, int lock) {
+  SpinLock& l = locks_[size_t(lock)];
+  ++vcpus_[size_t(t.vcpu)].preempt;
+  ++l.stats.acquisitions;
+  if (try_take_free(l, t)) return true;
+  ++l.stats.contended;
+  l.waiters.push_back(t.id);
+  t.waiting_lock = lock;
+  if (fifo()) {
+    block(t, TState::Spinning);
+    return false;
+  }
+  t.state = TState::Spinning;
+  t.wait_since = eng_.now();
+  spin_start(t, SpinPhase::Check);
+  check_deadlock(t);
+  return false;
+}
+
+void Machine::spin_unlock(Thread& t, int lock) {
+  SpinLock& l = locks_[size_t(lock)];
+  if (l.owner != t.id)
+    throw ModelError(where(t) + ": spin_unlock of '" + cfg_.names.spinlocks[size_t(lock)] + "', which it does not hold");
+  --vcpus_[size_t(t.vcpu)].preempt;
+  double hold = eng_.now() - l.acquired_at;
+  l.stats.hold_sum += hold;
+  l.stats.hold_max = std::max(l.stats.hold_max, hold);
+  l.owner = -1;
+  if (l.waiters.empty()) return;
+  if (!fifo()) {  // the lock word is free: spinners that see it try their compare-and-swap
+    std::vector<int> ws(l.waiters.begin(), l.waiters.end());
+    for (int id : ws) spin_poll(threads_[size_t(id)]);
+    return;
+  }
+  Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
+  l.waiters.pop_front();
+  l.owner = w.id;
+  l.acquired_at = eng_.now();
+  double waited = eng_.now() - w.wait_since;
+  l.stats.wait_sum += waited;
+  l.stats.wait_max = std::max(l.stats.wait_max, waited);
+  wake(w, handoff_cost_->sample(w.cost_rng));
+}
+
+bool Machine::eligible(const SpinLock& l, const Thread& t) const {
+  return cfg_.lock.kind != LockModel::Kind::Queued || (!l.waiters.empty() && l.waiters.front() == t.id);
+}
+
+void Machine::spin_start(Thread& t, SpinPhase ph) {
+  t.phase = ph;
+  double amount = kForever;
+  switch (ph) {
+    case SpinPhase::Check: amount = sigp_cost_->sample(t.cost_rng); break;
+    case SpinPhase::Yield: amount = yield_cost_->sample(t.cost_rng); break;
+    case SpinPhase::Attempt: amount = handoff_cost_->sample(t.cost_rng); break;
+    case SpinPhase::Spin: if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry; break;
+  }
+  t.remaining = amount;
+  if (on_top(t)) eng_.start_work(t.vcpu, amount);
+}
+
+void Machine::spin_on(Thread& t) {
+  const SpinLock& l = locks_[size_t(t.waiting_lock)];
+  spin_start(t, l.owner < 0 && eligible(l, t) ? SpinPhase::Attempt : SpinPhase::Spin);
+}
+
+// A spinner that is running (not stolen, not in a handler) and spinning sees the free lock.
+bool Machine::spin_poll(Thread& t) {
+  if (t.state != TState::Spinning || fifo() || t.phase != SpinPhase::Spin) return false;
+  const SpinLock& l = locks_[size_t(t.waiting_lock)];
+  if (l.owner >= 0 || !eligible(l, t) || !on_top(t) || vcpus_[size_t(t.vcpu)].stolen) return false;
+  eng_.stop_work(t.vcpu);
+  spin_start(t, SpinPhase::Attempt);
+  return true;
+}
+
+void Machine::spin_phase_done(Thread& t) {
+  const SpinLock& l = locks_[size_t(t.waiting_lock)];
+  bool holder_preempted = l.owner >= 0 && vcpus_[size_t(threads_[size_t(l.owner)].vcpu)].stolen;
+  switch (t.phase) {
+    case SpinPhase::Attempt:
+      if (l.owner < 0 && eligible(l, t)) return acquire_after_wait(t);
+      break;  // another CPU's compare-and-swap came first
+    case SpinPhase::Check:
+      if (holder_preempted) return spin_start(t, SpinPhase::Yield);
+      break;
+    case SpinPhase::Yield: directed_yield(t); break;
+    case SpinPhase::Spin:  // spin_retry loops without the lock
+      if (l.owner >= 0)
+        return spin_start(t, cfg_.hypervisor.spin_yield == HypervisorProfile::Yield::Always ? SpinPhase::Yield
+                                                                                             : SpinPhase::Check);
+      break;
+  }
+  spin_on(t);
+}
+
+void Machine::acquire_after_wait(Thread& t) {
+  SpinLock& l = locks_[size_t(t.waiting_lock)];
+  if (!l.waiters.empty() && l.waiters.front() == t.id) l.steals = 0;
+  l.waiters.erase(std::find(l.waiters.begin(), l.waiters.end(), t.id));
+  l.owner = t.id;
+  l.acquired_at = eng_.now();
+  double waited = eng_.now() - t.wait_since;
+  l.stats.wait_sum += waited;
+  l.stats.wait_max = std::max(l.stats.wait_max, waited);
+  t.waiting_lock = -1;
+  t.state = TState::Working;
+  t.effect_pending = false;
+  work_completed(t);
+}
+
+// DIAG 9C: the hypervisor runs the holder's vCPU in the yielder's place. The yielder is treated
+// as running on (its own dispatch is not modelled).
+void Machine::directed_yield(Thread& t) {
+  const SpinLock& l = locks_[size_t(t.waiting_lock)];
+  if (l.owner < 0) return;
+  int ov = threads_[size_t(l.owner)].vcpu;
+  if (tracing()) emit(t.vcpu, t.spec->name + " yields to vCPU " + std::to_string(ov));
+  Vcpu& o = vcpus_[size_t(ov)];
+  if (!o.stolen) return;
+  for (size_t k = 0; k < o.steal_on.size(); ++k)
+    if (o.steal_on[k]) steal_end(ov, int(k));
+}
+
+void Machine::check_deadlock(const Thread& start) {
+  // Fast path, the common case: the lock's owner is running, so there is no cycle.
+  int owner = start.state == TState::Spinning && start.waiting_lock >= 0 ? locks_[size_t(start.waiting_lock)].owner
+              : start.state == TState::Sleeping && start.waiting_page >= 0 ? pages_[size_t(start.waiting_page)].lock_owner
+                                                                            : -1;
+  if (owner >= 0 && owner != start.id) {
+    TState os = threads_[size_t(owner)].state;
+    if (os == TState::Working || os == TState::Ready) return;
+  }
+  // Follow "waits for" edges; a cycle back to `start` is a deadlock.
+  auto waits_for = [&](const Thread& t) -> std::vector<int> {
+    if (t.state == TState::Spinning && t.waiting_lock >= 0) return {locks_[size_t(t.waiting_lock)].owner};
+    if (t.state == TState::Sleeping && t.waiting_page >= 0) return {pages_[size_t(t.waiting_page)].lock_owner};
+    if (t.state == TState::WaitingAcks) {  // a target with IRQs off that is itself stuck never acks
+      std::vector<int> out;
+      for (const auto& o : threads_)
+        if (o.id != t.id && !vcpus_[size_t(o.vcpu)].irq_on && o.state != TState::Working && o.state != TState::Ready)
+          out.push_back(o.id);
+      return out;
+    }
+    return {};
+  };
+  std::vector<int> chain{start.id};
+  std::vector<uint8_t> seen(threads_.size(), 0);
+  std::function<bool(int)> dfs = [&](int id) -> bool {
+    for (int n : waits_for(threads_[size_t(id)])) {
+      if (n < 0) continue;
+      if (n == start.id) return true;
+      if (seen[size_t(n)]) continue;
+      seen[size_t(n)] = 1;
+      chain.push_back(n);
+      if (dfs(n)) return true;
+      chain.pop_back();
+    }
+    return false;
+  };
+  if (!dfs(start.id)) return;
+  std::ostringstream o;
+  o << "deadlock at t=" << format_duration(eng_.now()) << ":";
+  for (int id : chain) {
+    const Thread& t = threads_[size_t(id)];
+    o << "\n  " << where(t);
+    if (t.waiting_lock >= 0)
+      o << " spins on '" << cfg_.names.spinlocks[size_t(t.waiting_lock)] << "' held by "
+        << threads_[size_t(locks_[size_t(t.waiting_lock)].owner)].spec->name;
+    else if (t.waiting_page >= 0)
+      o << " sleeps on PG_locked of page " << t.waiting_page;
+    else if (t.state == TState::WaitingAcks)
+      o << " waits for IPI acks from vCPUs with IRQs off";
+  }
+  throw DeadlockError(o.str());
+}
+
+}  // namespace racewin
