@@ -1,0 +1,187 @@
+// The kernel-review fixes (KERNEL-REVIEW.md H1, H3, H4, M1, M3, M4, M5), each on a deterministic
+// input with times or counts worked out by hand.
+#include <filesystem>
+
+#include "support.hpp"
+
+using namespace racewin;
+using namespace racewin::test;
+
+namespace {
+
+// The writer's framing costs on top of the fixed arch, so the shipped writer path can run.
+std::string writer_arch() {
+  return fixed_arch("broadcast", "direct") +
+         "  proc_mem_write_syscall: 300ns\n  proc_mem_write_return: 100ns\n  handle_mm_fault: 100ns\n"
+         "  cow_user_page: 200ns\n  copy_to_user_page: 50ns\n  count_vm_event: 2ns\n";
+}
+
+// The shipped v5.9-rc4 writer alone on vCPU 1; vCPU 0 idles.
+CaseConfig writer_alone(const TempDir& d, uint64_t iterations) {
+  d.write("arch.yaml", writer_arch());
+  d.write("hyp.yaml", kBareMetal);
+  d.write("idle.yaml", "path: idle\nsteps:\n  - work: idle\n");
+  std::string writer = std::filesystem::absolute("models/mm/proc_mem_write_v5.9-rc4.yaml").string();
+  std::string sc = "scenario: t\nrun: {iterations: " + std::to_string(iterations) + ", seed: 1, count: writer}\n"
+                   "machine: {vcpus: 2, pages: 64, spinlocks: [ptl], ptes: [map]}\nkernel: {debug_vm: true}\n"
+                   "arch: arch.yaml\nhypervisor: hyp.yaml\n"
+                   "threads:\n  idle: {vcpu: 0, path: idle.yaml}\n  writer: {vcpu: 1, path: " + writer + "}\n";
+  return load_scenario(d.write("scenario.yaml", sc), {}).cases.at(0);
+}
+
+int count(const Log& log, int vcpu, const std::string& what, double from = 0, double to = 1e300) {
+  int n = 0;
+  for (const auto& e : log.events)
+    if (e.vcpu == vcpu && e.time >= from && e.time < to && e.what.find(what) != std::string::npos) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("H1: after do_cow_fault the retried follow write-faults again, into do_wp_page") {
+  TempDir d;
+  Log log = run_logged(writer_alone(d, 1), 1e6);
+  double written = log.at(1, "writer copy_to_user_page");
+  REQUIRE(written > 0);
+  // No VM_FAULT_WRITE from do_cow_fault, so no FOLL_COW: two faults before the first write, the
+  // second one copying (the fresh page's lru_add pagevec reference makes page_count 2).
+  CHECK(count(log, 1, "writer handle_mm_fault", 0, written) == 2);
+  CHECK(count(log, 1, "writer set_pte(map, new)", 0, written) == 2);
+  CHECK(count(log, 1, "writer ptep_clear_flush(map)", 0, written) == 1);
+  CHECK(count(log, 1, "window_open", 0, written) == 0);
+}
+
+TEST_CASE("H4: a page grabbed twice through GUP holds an activate_page reference, so the next write fault copies") {
+  TempDir d;
+  Log log = run_logged(writer_alone(d, 20), 1e6);
+  // Every write fault copies (the new page sits in the lru_add pagevec) until the 15th add, in the
+  // 14th write, drains it: the 15th write reuses that page (the window), and its grab is the page's
+  // second mark_page_accessed, which takes an activate_page reference: the 16th write copies again.
+  double w15 = log.at(1, "writer proc_mem_write_syscall", 14), w16 = log.at(1, "writer proc_mem_write_syscall", 15);
+  double w17 = log.at(1, "writer proc_mem_write_syscall", 16);
+  REQUIRE(w17 > 0);
+  CHECK(count(log, 1, "window_open") == 1);
+  CHECK(count(log, 1, "window_open", w15, w16) == 1);
+  CHECK(count(log, 1, "writer ptep_clear_flush(map)", w15, w16) == 0);
+  CHECK(count(log, 1, "writer ptep_clear_flush(map)", w16, w17) == 1);
+  // The drain in the 14th write freed the 14 pages replaced so far (the COW page and 13 copies,
+  // whose mappings were gone).
+  CHECK(count(log, 1, "free page", 0, w15) == 14);
+}
+
+TEST_CASE("H3: ptep_set_access_flags on an unchanged entry costs a compare, not an IPTE") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal,
+                     {{"w", "  - alloc_page: {into: p}\n  - set_pte: {pte: map, page: p, dirty: true, young: true}\n"
+                            "  - ptep_set_access_flags: {pte: map, dirty: true, young: true}\n"
+                            "  - ptep_set_access_flags: {pte: map, writable: true}\n  - work: idle\n"},
+                      {"other", "  - work: idle\n"}});
+  Log log = run_logged(c, 2000);
+  // alloc 50, set_pte 2 -> 52; unchanged: pte_read's 2 ns -> 54; a change: the full 20 ns -> 74.
+  CHECK(log.at(0, "w ptep_set_access_flags", 0) == doctest::Approx(54));
+  CHECK(log.at(0, "w ptep_set_access_flags", 1) == doctest::Approx(74));
+}
+
+namespace {
+const char* const kFlusher =
+    "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n  - tlb_flush_mmu_tlbonly\n  - work: idle\n";
+std::string stolen_target(bool pv) {
+  return std::string("hypervisor: kvm_test\ncpus: shared\npv_tlb_flush: ") + (pv ? "true" : "false") +
+         "\nsteal: {model: trace, vcpus: {0: [[50ns, 2000ns]]}}\n";
+}
+}  // namespace
+
+TEST_CASE("M3: a PV shootdown does not wait for a preempted vCPU, which flushes when it runs again") {
+  TempDir d;
+  auto pv = make_case(d, fixed_arch("ipi_shootdown", "batched"), stolen_target(true),
+                      {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
+  Log log = run_logged(pv, 5000);
+  // The flush at 127 finds vCPU 0 preempted (50..2050): no IPI, no wait; its flush comes at entry.
+  CHECK(log.at(0, "TLB flush deferred") == doctest::Approx(127));
+  CHECK(log.at(1, "flusher idle") == doctest::Approx(127 + 1000));
+  CHECK(log.at(0, "deferred TLB flush") == doctest::Approx(2050));
+  // Its next flush, at 1254, is deferred too; IPIs and waits come only once vCPU 0 runs.
+  CHECK(log.at(0, "TLB flush deferred", 1) == doctest::Approx(1254));
+  CHECK(log.at(1, "waits for") > 2050);
+  CHECK(log.at(0, "ipi") > 2050);
+  // Without PV flush the IPI waits for the vCPU: handled at 2050, acked at 2050 + 200 + 30.
+  TempDir d2;
+  auto native = make_case(d2, fixed_arch("ipi_shootdown", "batched"), stolen_target(false),
+                          {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
+  Log log2 = run_logged(native, 5000);
+  CHECK(log2.at(1, "has all acks") == doctest::Approx(2280));
+}
+
+TEST_CASE("M1: try_get_page fails between the last put_page and check_free_page") {
+  TempDir d;
+  std::string arch = fixed_arch("broadcast", "direct");
+  arch.replace(arch.find("free_pages_prepare: 0ns"), 23, "free_pages_prepare: 500ns");
+  auto c = make_case(d, arch, kBareMetal,
+                     {{"zap", "  - alloc_page: {into: p}\n  - set_pte: {pte: map, page: p, dirty: true}\n"
+                              "  - page_add_rmap: p\n  - ptep_get_and_clear: {pte: map, into: old}\n"
+                              "  - page_remove_rmap: old.page\n  - tlb_remove_page: old.page\n  - work: idle\n  - work: idle\n"},
+                      {"gup", "  - {work: before_read, cost: 60ns}\n  - pte_read: {pte: map, into: pte}\n"
+                              "  - {work: before_get, cost: 200ns}\n  - try_get_page: {page: pte.page, into: got}\n"
+                              "  - {goto: refused, if: '!got'}\n  - {work: took, cost: 1000ns}\n"
+                              "  - label: refused\n    work: refused\n    cost: 1000ns\n  - work: idle\n"}});
+  Log log = run_logged(c, 3000);
+  // zap: alloc 50, set_pte 2, rmap 4, clear 20, rmap 4, tlb_remove_page 30: the count drops at
+  // 110, free_pages_prepare runs 500 ns, check_free_page at 610. gup reads the PTE at 62 and
+  // tries at 265, in between: page_ref_add_unless(page, 1, 0) refuses.
+  CHECK(log.at(1, "gup try_get_page") == doctest::Approx(265));
+  CHECK(log.at(1, "gup refused") == doctest::Approx(265 + 1000));
+  CHECK(log.at(0, "free page") == doctest::Approx(610));
+}
+
+TEST_CASE("M5: a page freed on one CPU goes to that CPU's list; another CPU allocates elsewhere") {
+  TempDir d;
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal,
+                     {{"a", "  - alloc_page: {into: p}\n  - put_page: p\n  - work: long\n  - alloc_page: {into: q}\n"
+                            "  - set_pte: {pte: map, page: q}\n  - work: idle\n  - work: idle\n"},
+                      {"b", "  - work: short\n  - alloc_page: {into: r}\n  - page_add_rmap: r\n  - work: idle\n"}});
+  NativeEngine eng(c.vcpus);
+  Machine m(c, 1, eng);
+  RunControl ctl;
+  eng.run(m, 1500, ctl);
+  // cpu0 refills its empty list with pages 0 and 1 and takes 0; frees it at 53 onto its own
+  // list. cpu1 refills with 2 and 3 at 150 and takes 2, not the page cpu0 just freed. cpu0's
+  // next allocation gets page 0 back, the hottest of its own list.
+  CHECK(m.page(2).mapcount == 1);
+  CHECK(m.page(0).state == Page::State::Allocated);
+  CHECK(m.pte_state(0).page == 0);
+}
+
+TEST_CASE("M4: an s390 spinner yields its vCPU to a preempted holder, which then runs") {
+  TempDir d;
+  std::string arch = fixed_arch("broadcast", "direct") +
+                     "spinlock:\n  dedicated: {model: queued, lock_steals: 3, spin_retry: 1us}\n"
+                     "  shared: {model: classic, spin_retry: 1us}\n";
+  arch += "";  // costs of the lock protocol follow
+  arch.replace(arch.find("costs:\n"), 7, "costs:\n  arch_vcpu_is_preempted: 50ns\n  smp_yield_cpu: 100ns\n");
+  std::string hyp = "hypervisor: lpar_shared\ncpus: shared\nsteal: {model: trace, vcpus: {0: [[50ns, 100us]]}}\n";
+  auto c = make_case(d, arch, hyp,
+                     {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
+                      {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
+  Log log = run_logged(c, 5000);
+  // holder: lock at 10, stolen at 50 with 60 ns of its work left. waiter: tries at 110, asks
+  // whether the holder runs (SIGP, 50 ns), it does not: DIAG 9C (100 ns) at 160..260 gives it the
+  // CPU. The holder finishes at 320 and unlocks at 325; the spinner's compare-and-swap wins 7 ns
+  // later, and its 100 ns of work end at 432.
+  CHECK(log.at(1, "waiter yields to vCPU 0") == doctest::Approx(260));
+  CHECK(log.at(0, "steal ends") == doctest::Approx(260));
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(325));
+  CHECK(log.at(1, "waiter short", 1) == doctest::Approx(432));
+}
+
+TEST_CASE("a steal source may apply to some vCPUs only") {
+  TempDir d;
+  std::string hyp = "hypervisor: one\nsteal:\n  - {name: only1, model: renewal, vcpus: [1], interarrival: 10us, duration: 5us}\n";
+  auto c = make_case(d, fixed_arch("broadcast", "direct"), hyp, {{"a", "  - work: idle\n"}, {"b", "  - work: idle\n"}});
+  NativeEngine eng(c.vcpus);
+  Machine m(c, 1, eng);
+  RunControl ctl;
+  eng.run(m, 1e6, ctl);
+  CHECK(m.stolen_time(0) == 0);
+  // Renewal of 10 us running, 5 us stolen: a third of the time, within one cycle's phase.
+  CHECK(m.stolen_time(1) == doctest::Approx(1e6 / 3).epsilon(0.02));
+}
