@@ -147,7 +147,7 @@ class Machine : private ExprContext {
   void wake(Thread& t, double latency);  // the blocking condition is over
   bool on_top(const Thread& t) const;
   void resume_vcpu(int v);
-  void try_deliver(int v);
+  void try_deliver(int v, bool after_handler = false);
   void handler_done(int v);
 
   bool flush_others(Thread& t);  // false: waiting for acks

@@ -21,7 +21,9 @@ void Machine::start_steal_process(int v) {
 
 // ---- interrupts, IPIs, steal ------------------------------------------------------------------
 
-void Machine::try_deliver(int v) {
+// `after_handler`: the vCPU just finished a handler, so the thread's work is not running and its
+// remaining work (or a hand-over or wakeup latency) was saved already.
+void Machine::try_deliver(int v, bool after_handler) {
   Vcpu& c = vcpus_[size_t(v)];
   if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
   Interrupt p = c.pending.front();
@@ -29,8 +31,8 @@ void Machine::try_deliver(int v) {
   if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
   if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
     Thread& t = threads_[size_t(c.thread)];
-    if (t.state == TState::Working || t.state == TState::Spinning) t.remaining = eng_.stop_work(v);
-    else if (t.state == TState::WaitingAcks) eng_.stop_work(v);
+    if (!after_handler && (t.state == TState::Working || t.state == TState::Spinning)) t.remaining = eng_.stop_work(v);
+    else if (!after_handler && t.state == TState::WaitingAcks) eng_.stop_work(v);
     for (size_t w = 0; w < t.window_open_at.size(); ++w)
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
@@ -52,7 +54,7 @@ void Machine::handler_done(int v) {
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
   if (tracing()) emit(v, "handler done");
-  if (!c.pending.empty() && !c.stolen) return try_deliver(v);
+  if (!c.pending.empty() && !c.stolen) return try_deliver(v, true);
   resume_vcpu(v);
 }
 

@@ -155,3 +155,30 @@ TEST_CASE("lock_page sleeps until unlock_page hands the lock over") {
   // The sleeper wakes 100 ns after the hand-over and unlocks 3 ns later.
   CHECK(log.at(1, "sleeper unlock_page") == doctest::Approx(1058 + 100 + 3));
 }
+
+TEST_CASE("back-to-back handlers keep the preempted step's remaining work, on both engines") {
+  TempDir d;
+  // One 1000 ns step; a 300 ns handler at 150 ns, and a 100 ns one arriving during it.
+  std::string arch = fixed_arch("ipi_shootdown", "batched") +
+                     "interrupts:\n  - {name: first, interarrival: 1s, first: 150ns, handler: 300ns}\n"
+                     "  - {name: second, interarrival: 1s, first: 200ns, handler: 100ns}\n";
+  auto c = make_case(d, arch, kBareMetal, {{"w", "  - work: long\n  - spin_lock: L\n  - work: idle\n"}}, 1);
+  Log log = run_logged(c, 3000);
+  // 150 ns done, 300 + 100 ns of handlers, 850 ns left: the step ends at 1400, the lock at 1410.
+  CHECK(log.at(0, "irq second") == doctest::Approx(450));
+  CHECK(log.at(0, "w spin_lock(L)") == doctest::Approx(1410));
+}
+
+TEST_CASE("a zero-cost step never runs while its vCPU is stolen") {
+  TempDir d;
+  // The flusher's IPI is acked at 407 ns while its own vCPU is stolen (150..2150): the zero-cost
+  // window_open after the flush waits for the vCPU to run again.
+  std::string hyp = "hypervisor: trace\nsteal: {model: trace, vcpus: {1: [[150ns, 2000ns]]}}\n";
+  auto c = make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp,
+                     {{"target", "  - work: idle\n"},
+                      {"flusher", "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n"
+                                  "  - tlb_flush_mmu_tlbonly\n  - window_open: w\n  - window_close: w\n  - work: idle\n"}});
+  Log log = run_logged(c, 5000);
+  CHECK(log.at(1, "has all acks") == doctest::Approx(407));
+  CHECK(log.at(1, "flusher window_open") == doctest::Approx(2150));
+}
