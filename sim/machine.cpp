@@ -12,36 +12,57 @@ int cost_index(const CaseConfig& c, const std::string& name) {
     if (c.cost_names[i] == name) return int(i);
   throw ModelError("the cost table has no '" + name + "'");
 }
-const Dist* cost_of(const CaseConfig& c, const std::string& name) { return &c.costs[size_t(cost_index(c, name))]; }
 
-enum : uint64_t { kStreamSteal = 1, kStreamIpi = 2, kStreamHandler = 3, kStreamIrq = 4, kStreamThread = 5 };
-uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) { return (kind << 40) | (who << 16) | sub; }
+
+// A stream is named by what it is for: a kind, who draws (vCPU, thread) and which (source, cost).
+enum : uint64_t {
+  kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
+  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost
+};
+uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
+  uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
+  return splitmix64(x);
+}
+uint64_t name_hash(const std::string& s) {  // FNV-1a: a cost's stream follows its name, not its place
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ULL;
+  return h;
+}
 
 }  // namespace
 
 Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     : cfg_(cfg),
       eng_(engine),
-      handoff_cost_(cost_of(cfg, "spin_lock_handoff")),
-      wakeup_cost_(cost_of(cfg, "lock_page_wakeup")),
-      free_cost_(cost_of(cfg, "free_pages_prepare")),
+      handoff_cost_(cost_index(cfg, "spin_lock_handoff")),
+      wakeup_cost_(cost_index(cfg, "lock_page_wakeup")),
+      free_cost_(cost_index(cfg, "free_pages_prepare")),
       pte_read_cost_(cost_index(cfg, "pte_read")) {
   if (cfg.lock.kind != LockModel::Kind::Fifo) {
-    sigp_cost_ = cost_of(cfg, "arch_vcpu_is_preempted");
-    yield_cost_ = cost_of(cfg, "smp_yield_cpu");
+    sigp_cost_ = cost_index(cfg, "arch_vcpu_is_preempted");
+    yield_cost_ = cost_index(cfg, "smp_yield_cpu");
   }
   irq_sources_ = cfg.arch.interrupts;
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
   vcpus_.resize(size_t(cfg.vcpus));
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
-    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) c.steal_rngs.emplace_back(seed, stream(kStreamSteal, v, k));
+    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) {
+      c.steal_gap_rngs.emplace_back(seed, stream(kStreamStealGap, v, k));
+      c.steal_len_rngs.emplace_back(seed, stream(kStreamStealLen, v, k));
+    }
+    c.first_steal_len.assign(cfg.hypervisor.steal.size(), -1);
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
-    c.ipi_rng = Rng(seed, stream(kStreamIpi, v));
-    c.handler_rng = Rng(seed, stream(kStreamHandler, v));
-    for (size_t s = 0; s < irq_sources_.size(); ++s) c.irq_rngs.emplace_back(seed, stream(kStreamIrq, v, s));
+    c.ipi_latency_rng = Rng(seed, stream(kStreamIpiLatency, v));
+    c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));
+    c.ipi_handler_rng = Rng(seed, stream(kStreamIpiHandler, v));
+    c.ack_rng = Rng(seed, stream(kStreamAck, v));
+    for (size_t s = 0; s < irq_sources_.size(); ++s) {
+      c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name_hash(irq_sources_[s].name)));
+      c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name_hash(irq_sources_[s].name)));
+    }
     c.irq_pending.assign(irq_sources_.size(), 0);
   }
   threads_.resize(cfg.threads.size());
@@ -51,7 +72,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     t.spec = &cfg.threads[i];
     t.vcpu = t.spec->vcpu;
     t.vars = t.spec->path.var_init;
-    t.cost_rng = Rng(seed, stream(kStreamThread, i));
+    for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
     t.window_open_at.assign(cfg.names.windows.size(), -1);
     t.window_stretch.assign(cfg.names.windows.size(), 0);
     vcpus_[size_t(t.vcpu)].thread = int(i);
@@ -61,6 +82,12 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
   ptes_.resize(cfg.names.ptes.size());
   locks_.resize(cfg.names.spinlocks.size());
   for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0});
+  // Linux sets every CPU's tick to the same jiffy edge; skew_tick=1 offsets CPU n by n/ncpus of
+  // half a period (tick_setup_sched_timer, kernel/time/tick-sched.c, v5.9).
+  for (size_t s = 0; s < irq_sources_.size(); ++s) {
+    Rng r(seed, stream(kStreamIrqPhase, 0, name_hash(irq_sources_[s].name)));
+    irq_phase_.push_back(irq_sources_[s].first >= 0 ? irq_sources_[s].first : r.uniform() * irq_sources_[s].interarrival.mean());
+  }
 }
 
 uint64_t Machine::iterations() const { return threads_[size_t(cfg_.count_thread)].iterations; }
@@ -81,12 +108,7 @@ std::string Machine::where(const Thread& t) const {
 
 void Machine::start() {
   for (size_t v = 0; v < vcpus_.size(); ++v) {
-    Vcpu& c = vcpus_[v];
-    for (size_t s = 0; s < irq_sources_.size(); ++s) {
-      const IrqSource& src = irq_sources_[s];
-      double first = src.first >= 0 ? src.first : c.irq_rngs[s].uniform() * src.interarrival.sample(c.irq_rngs[s]);
-      eng_.schedule(eng_.now() + first, {Timer::IrqArrive, int(v), int(s)});
-    }
+    for (size_t s = 0; s < irq_sources_.size(); ++s) start_irq_source(int(v), s);
     start_steal_process(int(v));
   }
   for (auto& t : threads_) run_thread(t);
@@ -131,7 +153,7 @@ void Machine::run_thread(Thread& t) {
     int ci = s.cost_index;
     if (s.op == Op::PtepSetAccessFlags && s.cost_name == "ptep_set_access_flags" && !access_flags_change(s))
       ci = pte_read_cost_;  // s390 and x86 return after pte_same(): no store, no IPTE, no flush
-    double c = ci >= 0 ? cfg_.costs[size_t(ci)].sample(t.cost_rng) : 0.0;
+    double c = ci >= 0 ? cost(t, ci) : 0.0;
     if (c > 0) {
       t.effect_pending = true;
       begin_work(t, c);
@@ -290,7 +312,7 @@ bool Machine::apply(Thread& t, const Step& s) {
         pg.lock_waiters.pop_front();
         pg.locked = true;
         pg.lock_owner = w.id;
-        wake(w, wakeup_cost_->sample(w.cost_rng));
+        wake(w, cost(w, wakeup_cost_));
       }
       break;
     }

@@ -88,7 +88,7 @@ class Machine : private ExprContext {
     bool in_free = false;
     MmuGather tlb;
     uint64_t iterations = 0;
-    Rng cost_rng;
+    std::vector<Rng> cost_rngs;  // one stream per cost: common random numbers across cases
     std::vector<Time> window_open_at;  // < 0: closed
     std::vector<uint8_t> window_stretch;
   };
@@ -115,9 +115,11 @@ class Machine : private ExprContext {
     std::vector<int> activate_pvec;     // per-CPU lru_pvecs.activate_page
     std::vector<int> pcp;               // per-CPU free list, hottest at the back
     int thread = -1;
-    std::vector<Rng> steal_rngs;  // per steal source
-    Rng ipi_rng, handler_rng;
-    std::vector<Rng> irq_rngs;
+    // One stream per purpose, so that a change to one distribution leaves the others' draws alone.
+    std::vector<Rng> steal_gap_rngs, steal_len_rngs;  // per steal source
+    std::vector<double> first_steal_len;              // per steal source: a steal under way at start
+    Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
+    std::vector<Rng> irq_gap_rngs, irq_handler_rngs;  // per interrupt source
   };
   struct Ipi {
     int from_vcpu, from_thread;
@@ -189,12 +191,15 @@ class Machine : private ExprContext {
 
   const CaseConfig& cfg_;
   EngineOps& eng_;
-  const Dist* handoff_cost_;  // spin_lock_handoff: the lock's cache line reaching the next waiter
-  const Dist* wakeup_cost_;   // lock_page_wakeup: a sleeper woken and scheduled again
-  const Dist* free_cost_;     // free_pages_prepare: __page_cache_release .. check_free_page
-  int pte_read_cost_;         // an unchanged ptep_set_access_flags costs its pte_same compare
-  const Dist* sigp_cost_ = nullptr;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
-  const Dist* yield_cost_ = nullptr;  // smp_yield_cpu: DIAG 9C
+  // Costs the model charges itself (indexes into the cost table).
+  int handoff_cost_;  // spin_lock_handoff: the lock's cache line reaching the next owner
+  int wakeup_cost_;   // lock_page_wakeup: a sleeper woken and scheduled again
+  int free_cost_;     // free_pages_prepare: __page_cache_release .. check_free_page
+  int pte_read_cost_; // an unchanged ptep_set_access_flags costs its pte_same compare
+  int sigp_cost_ = -1;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
+  int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C
+  double cost(Thread& t, int index) { return cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]); }
+  void start_irq_source(int v, size_t s);
   std::vector<Vcpu> vcpus_;
   std::vector<Thread> threads_;
   std::vector<Page> pages_;
@@ -204,6 +209,7 @@ class Machine : private ExprContext {
   std::vector<Ipi> ipis_;
   std::vector<int> free_ipis_;
   std::vector<IrqSource> irq_sources_;
+  std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
   std::vector<HazardStats> hazards_;
   std::vector<WindowStats> window_stats_;
   Thread* cur_ = nullptr;

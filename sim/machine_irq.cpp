@@ -5,18 +5,57 @@
 
 namespace racewin {
 
+namespace {
+// Processes start in their stationary state, so that short replications are unbiased: a renewal
+// process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
+// a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
+constexpr double kBurnInCycles = 50;
+}  // namespace
+
 void Machine::start_steal_process(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
     const StealProcess& p = cfg_.hypervisor.steal[k];
     if (!p.vcpus.empty() && std::find(p.vcpus.begin(), p.vcpus.end(), v) == p.vcpus.end()) continue;
     if (p.kind == StealProcess::Kind::Renewal) {
-      double first = c.steal_rngs[k].uniform() * p.interarrival.sample(c.steal_rngs[k]);
-      eng_.schedule(eng_.now() + first, {Timer::StealStart, v, int(k)});
+      Rng& gap = c.steal_gap_rngs[k];
+      Rng& len = c.steal_len_rngs[k];
+      double cycle = p.interarrival.mean() + p.duration.mean();
+      double t = -(kBurnInCycles + gap.uniform()) * cycle;
+      for (;;) {
+        t += p.interarrival.sample(gap);
+        if (t >= 0) {
+          eng_.schedule(eng_.now() + t, {Timer::StealStart, v, int(k)});
+          break;
+        }
+        double d = p.duration.sample(len);
+        if (t + d > 0) {  // stolen at time 0
+          c.first_steal_len[k] = t + d;
+          eng_.schedule(eng_.now(), {Timer::StealStart, v, int(k)});
+          break;
+        }
+        t += d;
+      }
     } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
       eng_.schedule(p.trace[size_t(v)][0].start, {Timer::StealStart, v, int(k)});
     }
   }
+}
+
+void Machine::start_irq_source(int v, size_t s) {
+  const IrqSource& src = irq_sources_[s];
+  Vcpu& c = vcpus_[size_t(v)];
+  double first;
+  if (src.first >= 0 || src.aligned) {
+    first = irq_phase_[s];
+    if (src.aligned && cfg_.kernel.skew_tick) first += double(v) * src.interarrival.mean() / 2 / double(vcpus_.size());
+  } else {
+    double mean = src.interarrival.mean();
+    double t = -(kBurnInCycles + c.irq_gap_rngs[s].uniform()) * mean;
+    while (t < 0) t += std::max(src.interarrival.sample(c.irq_gap_rngs[s]), 1.0);
+    first = t;
+  }
+  eng_.schedule(eng_.now() + first, {Timer::IrqArrive, v, int(s)});
 }
 
 // ---- interrupts, IPIs, steal ------------------------------------------------------------------
@@ -37,8 +76,8 @@ void Machine::try_deliver(int v, bool after_handler) {
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
   c.handlers.push_back({p.kind, p.arg});  // handlers run with IRQs off: no nesting
-  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.handler_rng)
-                                    : irq_sources_[size_t(p.arg)].handler.sample(c.handler_rng);
+  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.ipi_handler_rng)
+                                    : irq_sources_[size_t(p.arg)].handler.sample(c.irq_handler_rngs[size_t(p.arg)]);
   if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
   eng_.start_work(v, len);
 }
@@ -50,7 +89,7 @@ void Machine::handler_done(int v) {
   if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
     Ipi ipi = ipis_[size_t(h.arg)];
     free_ipis_.push_back(h.arg);
-    double lat = cfg_.arch.ipi_ack_latency.sample(c.handler_rng);
+    double lat = cfg_.arch.ipi_ack_latency.sample(c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
   if (tracing()) emit(v, "handler done");
@@ -93,7 +132,7 @@ bool Machine::flush_others(Thread& t) {
     if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
     else id = int(ipis_.size()), ipis_.push_back({});
     ipis_[size_t(id)] = {t.vcpu, t.id};
-    double lat = cfg_.arch.ipi_latency.sample(c.ipi_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_rng);
+    double lat = cfg_.arch.ipi_latency.sample(c.ipi_latency_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_extra_rng);
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
     ++t.wait_acks;
   }
@@ -110,7 +149,7 @@ void Machine::steal_end(int v, int k) {
   const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
   c.steal_on[size_t(k)] = 0;
   if (p.kind == StealProcess::Kind::Renewal) {
-    eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_rngs[size_t(k)]), {Timer::StealStart, v, k});
+    eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_gap_rngs[size_t(k)]), {Timer::StealStart, v, k});
   } else {
     const auto& trace = p.trace[size_t(v)];
     size_t next = size_t(++c.trace_pos[size_t(k)]);
@@ -139,8 +178,11 @@ void Machine::on_timer(const Timer& tm) {
   switch (tm.kind) {
     case Timer::StealStart: {
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      double& first = c.first_steal_len[size_t(tm.arg)];
       double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
-                                                        : p.duration.sample(c.steal_rngs[size_t(tm.arg)]);
+                   : first >= 0                         ? first
+                                                        : p.duration.sample(c.steal_len_rngs[size_t(tm.arg)]);
+      first = -1;
       int gen = ++c.steal_gen[size_t(tm.arg)];
       c.steal_on[size_t(tm.arg)] = 1;
       eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg, gen});
@@ -161,7 +203,7 @@ void Machine::on_timer(const Timer& tm) {
       break;  // else: a directed yield ended that steal already
     case Timer::IrqArrive: {
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
-      Rng& r = c.irq_rngs[size_t(tm.arg)];
+      Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
       eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
       if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
       c.irq_pending[size_t(tm.arg)] = 1;

@@ -72,7 +72,7 @@ void Machine::spin_unlock(Thread& t, int lock) {
   double waited = eng_.now() - w.wait_since;
   l.stats.wait_sum += waited;
   l.stats.wait_max = std::max(l.stats.wait_max, waited);
-  wake(w, handoff_cost_->sample(w.cost_rng));
+  wake(w, cost(w, handoff_cost_));
 }
 
 bool Machine::eligible(const SpinLock& l, const Thread& t) const {
@@ -83,9 +83,9 @@ void Machine::spin_start(Thread& t, SpinPhase ph) {
   t.phase = ph;
   double amount = kForever;
   switch (ph) {
-    case SpinPhase::Check: amount = sigp_cost_->sample(t.cost_rng); break;
-    case SpinPhase::Yield: amount = yield_cost_->sample(t.cost_rng); break;
-    case SpinPhase::Attempt: amount = handoff_cost_->sample(t.cost_rng); break;
+    case SpinPhase::Check: amount = cost(t, sigp_cost_); break;
+    case SpinPhase::Yield: amount = cost(t, yield_cost_); break;
+    case SpinPhase::Attempt: amount = cost(t, handoff_cost_); break;
     case SpinPhase::Spin: if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry; break;
   }
   t.remaining = amount;

@@ -45,7 +45,7 @@ void Machine::put_page(int p, Thread& t) {
 // every page the step freed (release_pages drops all the counts first, then frees the list).
 bool Machine::start_free(Thread& t) {
   double amount = 0;
-  for (size_t i = 0; i < t.freeing.size(); ++i) amount += free_cost_->sample(t.cost_rng);
+  for (size_t i = 0; i < t.freeing.size(); ++i) amount += cost(t, free_cost_);
   t.in_free = true;
   if (amount <= 0) {
     finish_free(t);

@@ -8,9 +8,11 @@ namespace {
 std::vector<IrqSource> parse_irqs(const CNode& list) {
   std::vector<IrqSource> out;
   for (const auto& n : list.items()) {
-    n.allow_keys({"name", "interarrival", "handler", "first", "source"});
+    n.allow_keys({"name", "interarrival", "handler", "first", "aligned", "source"});
     out.push_back({n.at("name").str(), Dist::parse(n.at("interarrival")), Dist::parse(n.at("handler")),
-                   n.has("first") ? n.at("first").duration() : -1.0});
+                   n.has("first") ? n.at("first").duration() : -1.0, n.has("aligned") && n.at("aligned").boolean()});
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+      if (out[i].name == out.back().name) n.at("name").fail("interrupt source '" + out.back().name + "' is declared twice");
     if (out.back().interarrival.mean() <= 0) n.at("interarrival").fail("the interarrival time must be positive");
   }
   return out;

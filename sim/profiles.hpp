@@ -13,7 +13,8 @@ struct IrqSource {
   std::string name;
   Dist interarrival;  // renewal process per vCPU; held pending while IRQs are off
   Dist handler;       // time the handler occupies the vCPU
-  double first = -1;  // first arrival; < 0: a random phase within one interarrival
+  double first = -1;  // first arrival; < 0: a random phase (stationary)
+  bool aligned = false;  // the same phase on every vCPU (the periodic tick; see kernel.skew_tick)
 };
 
 struct StealInterval {

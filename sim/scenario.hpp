@@ -33,6 +33,9 @@ struct KernelConfig {
   // or more give batch 31 and high 6 * batch = 186 (mm/page_alloc.c, v5.9) [I].
   int pcp_high = 186;
   int pcp_batch = 31;
+  // skew_tick=1 on the kernel command line: CPU n's tick is offset by n/ncpus of half a period.
+  // The default, 0, puts every CPU's tick on the same edge (kernel/time/tick-sched.c, v5.9).
+  bool skew_tick = false;
 };
 
 struct CaseConfig {

@@ -54,17 +54,24 @@ SimGridEngine::SimGridEngine(int vcpus, const std::string& paje_trace) {
   hosts_.assign(w.vcpus.begin(), w.vcpus.begin() + vcpus);
   timer_host_ = w.timers;
   execs_.resize(size_t(vcpus));
+  stolen_.assign(size_t(vcpus), 0);
+  zero_deferred_.assign(size_t(vcpus), 0);
   for (auto* h : hosts_) h->set_pstate(0);
 }
 
 Time SimGridEngine::now() const { return sg4::Engine::get_clock() - t0_; }
 
 void SimGridEngine::start_work(int v, double amount) {
+  if (amount <= 0 && stolen_[size_t(v)]) {
+    zero_deferred_[size_t(v)] = 1;
+    return;
+  }
   execs_[size_t(v)] = sg4::this_actor::exec_init(std::isfinite(amount) ? amount : kSpin)->set_host(hosts_[size_t(v)]);
   execs_[size_t(v)]->start();
 }
 
 double SimGridEngine::stop_work(int v) {
+  zero_deferred_[size_t(v)] = 0;
   auto& e = execs_[size_t(v)];
   if (!e) return 0;
   double rem = e->get_remaining();
@@ -73,7 +80,14 @@ double SimGridEngine::stop_work(int v) {
   return rem >= kSpin / 2 ? INFINITY : rem;
 }
 
-void SimGridEngine::set_stolen(int v, bool stolen) { hosts_[size_t(v)]->set_pstate(stolen ? 1 : 0); }
+void SimGridEngine::set_stolen(int v, bool stolen) {
+  hosts_[size_t(v)]->set_pstate(stolen ? 1 : 0);
+  stolen_[size_t(v)] = stolen;
+  if (!stolen && zero_deferred_[size_t(v)]) {
+    zero_deferred_[size_t(v)] = 0;
+    start_work(v, 0);
+  }
+}
 
 void SimGridEngine::schedule(Time at, const Timer& t) {
   auto e = sg4::this_actor::exec_init(std::max(0.0, at - now()))->set_host(timer_host_);

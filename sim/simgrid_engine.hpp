@@ -39,6 +39,9 @@ class SimGridEngine final : public EngineOps {
   std::vector<simgrid::s4u::Host*> hosts_;
   simgrid::s4u::Host* timer_host_ = nullptr;
   std::vector<simgrid::s4u::ExecPtr> execs_;
+  // A zero-amount Exec completes at once even on a host of speed ~0: zero work given to a stolen
+  // vCPU waits here for the vCPU to run again, as in the native engine.
+  std::vector<uint8_t> stolen_, zero_deferred_;
   double t0_ = 0;
   uint64_t seq_ = 0;
   std::vector<Pending> timers_;
