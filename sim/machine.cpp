@@ -17,7 +17,7 @@ int cost_index(const CaseConfig& c, const std::string& name) {
 // A stream is named by what it is for: a kind, who draws (vCPU, thread) and which (source, cost).
 enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
-  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost
+  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -62,6 +62,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     for (size_t s = 0; s < irq_sources_.size(); ++s) {
       c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name_hash(irq_sources_[s].name)));
       c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name_hash(irq_sources_[s].name)));
+      c.softirq_rngs.emplace_back(seed, stream(kStreamSoftirq, v, name_hash(irq_sources_[s].name)));
     }
     c.irq_pending.assign(irq_sources_.size(), 0);
   }

@@ -96,6 +96,8 @@ class Machine : private ExprContext {
   struct Interrupt {  // pending, or running as a handler
     HKind kind;
     int arg;
+    bool soft = false;      // running its softirq tail (IRQs on)
+    double remaining = 0;   // of a handler an interrupt nested in
   };
   struct Vcpu {
     bool irq_on = true;
@@ -108,7 +110,7 @@ class Machine : private ExprContext {
     std::vector<uint8_t> steal_on;  // per steal source: stealing now
     std::vector<int> steal_gen;     // per steal source: steals begun, to drop a StealEnd a yield made moot
     bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
-    std::vector<Interrupt> handlers;  // running interrupt handler on top
+    std::vector<Interrupt> handlers;  // running interrupt handlers, innermost last
     std::deque<Interrupt> pending;
     std::vector<uint8_t> irq_pending;  // per source: at most one pending
     std::vector<int> pagevec;           // per-CPU LRU pagevec (lru_pvecs.lru_add)
@@ -119,7 +121,7 @@ class Machine : private ExprContext {
     std::vector<Rng> steal_gap_rngs, steal_len_rngs;  // per steal source
     std::vector<double> first_steal_len;              // per steal source: a steal under way at start
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
-    std::vector<Rng> irq_gap_rngs, irq_handler_rngs;  // per interrupt source
+    std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs;  // per interrupt source
   };
   struct Ipi {
     int from_vcpu, from_thread;
@@ -151,6 +153,7 @@ class Machine : private ExprContext {
   void resume_vcpu(int v);
   void try_deliver(int v, bool after_handler = false);
   void handler_done(int v);
+  int priority(const Interrupt& i) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
 

@@ -44,6 +44,7 @@ void Machine::start_steal_process(int v) {
 
 void Machine::start_irq_source(int v, size_t s) {
   const IrqSource& src = irq_sources_[s];
+  if (!src.vcpus.empty() && std::find(src.vcpus.begin(), src.vcpus.end(), v) == src.vcpus.end()) return;
   Vcpu& c = vcpus_[size_t(v)];
   double first;
   if (src.first >= 0 || src.aligned) {
@@ -60,22 +61,35 @@ void Machine::start_irq_source(int v, size_t s) {
 
 // ---- interrupts, IPIs, steal ------------------------------------------------------------------
 
-// `after_handler`: the vCPU just finished a handler, so the thread's work is not running and its
-// remaining work (or a hand-over or wakeup latency) was saved already.
+int Machine::priority(const Interrupt& i) const {
+  return i.kind == HKind::Ipi ? cfg_.arch.ipi_priority : irq_sources_[size_t(i.arg)].priority;
+}
+
+// Takes the highest-priority pending interrupt (the first of equals) if the vCPU can: it runs, and
+// either its thread has IRQs on and no handler runs, or the innermost handler is in its softirq
+// tail. `after_handler`: a handler just ended, so nothing runs on the engine and whatever it
+// interrupted has its remaining work saved already.
 void Machine::try_deliver(int v, bool after_handler) {
   Vcpu& c = vcpus_[size_t(v)];
-  if (c.stolen || !c.irq_on || !c.handlers.empty() || c.pending.empty()) return;
-  Interrupt p = c.pending.front();
-  c.pending.pop_front();
+  if (c.stolen || c.pending.empty()) return;
+  bool nested = !c.handlers.empty();
+  if (nested ? !c.handlers.back().soft : !c.irq_on) return;
+  auto best = c.pending.begin();
+  for (auto it = c.pending.begin(); it != c.pending.end(); ++it)
+    if (priority(*it) > priority(*best)) best = it;
+  Interrupt p = *best;
+  c.pending.erase(best);
   if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
-  if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
+  if (nested) {
+    if (!after_handler) c.handlers.back().remaining = eng_.stop_work(v);
+  } else if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
     Thread& t = threads_[size_t(c.thread)];
     if (!after_handler && (t.state == TState::Working || t.state == TState::Spinning)) t.remaining = eng_.stop_work(v);
     else if (!after_handler && t.state == TState::WaitingAcks) eng_.stop_work(v);
     for (size_t w = 0; w < t.window_open_at.size(); ++w)
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
-  c.handlers.push_back({p.kind, p.arg});  // handlers run with IRQs off: no nesting
+  c.handlers.push_back({p.kind, p.arg});  // its hardirq part runs with IRQs off
   double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.ipi_handler_rng)
                                     : irq_sources_[size_t(p.arg)].handler.sample(c.irq_handler_rngs[size_t(p.arg)]);
   if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
@@ -84,16 +98,31 @@ void Machine::try_deliver(int v, bool after_handler) {
 
 void Machine::handler_done(int v) {
   Vcpu& c = vcpus_[size_t(v)];
-  Interrupt h = c.handlers.back();
+  Interrupt& h = c.handlers.back();
+  // irq_exit(): softirqs run with IRQs on, unless this interrupt nested in another (in_interrupt).
+  if (h.kind == HKind::Irq && !h.soft && c.handlers.size() == 1 && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
+    h.soft = true;
+    h.remaining = irq_sources_[size_t(h.arg)].softirq.sample(c.softirq_rngs[size_t(h.arg)]);
+    if (tracing()) emit(v, "softirq " + irq_sources_[size_t(h.arg)].name);
+    if (!c.pending.empty()) try_deliver(v, true);
+    if (c.handlers.size() == 1) eng_.start_work(v, h.remaining);
+    return;
+  }
+  Interrupt done = h;
   c.handlers.pop_back();
-  if (h.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
-    Ipi ipi = ipis_[size_t(h.arg)];
-    free_ipis_.push_back(h.arg);
+  if (done.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
+    Ipi ipi = ipis_[size_t(done.arg)];
+    free_ipis_.push_back(done.arg);
     double lat = cfg_.arch.ipi_ack_latency.sample(c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
   if (tracing()) emit(v, "handler done");
-  if (!c.pending.empty() && !c.stolen) return try_deliver(v, true);
+  if (!c.pending.empty() && !c.stolen) {
+    size_t depth = c.handlers.size();
+    try_deliver(v, true);
+    if (c.handlers.size() > depth) return;  // another handler runs now
+  }
+  if (!c.handlers.empty()) return eng_.start_work(v, c.handlers.back().remaining);  // back to the softirq
   resume_vcpu(v);
 }
 

@@ -8,9 +8,20 @@ namespace {
 std::vector<IrqSource> parse_irqs(const CNode& list) {
   std::vector<IrqSource> out;
   for (const auto& n : list.items()) {
-    n.allow_keys({"name", "interarrival", "handler", "first", "aligned", "source"});
-    out.push_back({n.at("name").str(), Dist::parse(n.at("interarrival")), Dist::parse(n.at("handler")),
-                   n.has("first") ? n.at("first").duration() : -1.0, n.has("aligned") && n.at("aligned").boolean()});
+    n.allow_keys({"name", "vcpus", "interarrival", "handler", "softirq", "priority", "first", "aligned", "source"});
+    IrqSource src;
+    src.name = n.at("name").str();
+    src.interarrival = Dist::parse(n.at("interarrival"));
+    src.handler = Dist::parse(n.at("handler"));
+    if (auto sq = n.get("softirq")) src.softirq = Dist::parse(*sq);
+    if (auto pr = n.get("priority")) src.priority = int(pr->integer(0, 255));
+    if (auto f = n.get("first")) src.first = f->duration();
+    if (auto al = n.get("aligned")) src.aligned = al->boolean();
+    if (auto vs = n.get("vcpus")) {
+      if (!vs->is_seq()) vs->fail("vcpus is a list of vCPU numbers, e.g. [0]");
+      for (const auto& v : vs->items()) src.vcpus.push_back(int(v.integer(0, 1023)));
+    }
+    out.push_back(src);
     for (size_t i = 0; i + 1 < out.size(); ++i)
       if (out[i].name == out.back().name) n.at("name").fail("interrupt source '" + out.back().name + "' is declared twice");
     if (out.back().interarrival.mean() <= 0) n.at("interarrival").fail("the interarrival time must be positive");
@@ -99,7 +110,8 @@ ArchProfile parse_arch(const CNode& root) {
   else if (fr == "direct") a.page_free = ArchProfile::PageFree::Direct;
   else tlb.at("free").fail("expected batched or direct, got '" + fr + "'");
   CNode ipi = root.at("ipi");
-  ipi.allow_keys({"latency", "handler", "ack_latency"});
+  ipi.allow_keys({"latency", "handler", "ack_latency", "priority"});
+  if (auto pr = ipi.get("priority")) a.ipi_priority = int(pr->integer(0, 255));
   a.ipi_latency = Dist::parse(ipi.at("latency"));
   a.ipi_handler = Dist::parse(ipi.at("handler"));
   a.ipi_ack_latency = Dist::parse(ipi.at("ack_latency"));

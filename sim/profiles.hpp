@@ -12,9 +12,12 @@ namespace racewin {
 struct IrqSource {
   std::string name;
   Dist interarrival;  // renewal process per vCPU; held pending while IRQs are off
-  Dist handler;       // time the handler occupies the vCPU
+  Dist handler;       // the hardirq part: IRQs off
+  Dist softirq = Dist::fixed(0);  // the softirq tail at irq_exit: IRQs on, so interrupts nest in it
+  int priority = 0;   // pending interrupts are taken highest first (x86: the vector)
   double first = -1;  // first arrival; < 0: a random phase (stationary)
   bool aligned = false;  // the same phase on every vCPU (the periodic tick; see kernel.skew_tick)
+  std::vector<int> vcpus;  // the vCPUs it interrupts; empty: all
 };
 
 struct StealInterval {
@@ -41,6 +44,7 @@ struct ArchProfile {
   TlbFlush tlb_flush = TlbFlush::IpiShootdown;
   PageFree page_free = PageFree::Batched;
   Dist ipi_latency, ipi_handler, ipi_ack_latency;
+  int ipi_priority = 0;
   int lru_pagevec_size = 15;
   LockModel lock_dedicated, lock_shared;
   std::vector<IrqSource> interrupts;

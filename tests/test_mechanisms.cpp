@@ -182,3 +182,36 @@ TEST_CASE("a zero-cost step never runs while its vCPU is stolen") {
   CHECK(log.at(1, "has all acks") == doctest::Approx(407));
   CHECK(log.at(1, "flusher window_open") == doctest::Approx(2150));
 }
+
+TEST_CASE("an IPI is taken inside a softirq tail and acked while the interrupted thread is still in its window") {
+  TempDir d;
+  // vCPU 0 only: a tick at 100 ns, hardirq 100 ns, softirq tail 1000 ns with IRQs on.
+  std::string arch = fixed_arch("ipi_shootdown", "batched") +
+                     "interrupts:\n  - {name: timer, vcpus: [0], interarrival: 1s, first: 100ns, handler: 100ns, softirq: 1000ns}\n";
+  auto c = make_case(d, arch, kBareMetal,
+                     {{"w", "  - window_open: win\n  - work: long\n  - window_close: win\n  - work: idle\n"},
+                      {"flusher", kFlusher}});
+  Log log = run_logged(c, 5000);
+  // The IPI arrives at 177, in the hardirq part: pending until the softirq tail starts at 200,
+  // where it nests: handled 200..400, acked at 430.
+  CHECK(log.at(0, "softirq timer") == doctest::Approx(200));
+  CHECK(log.at(0, "ipi handler") == doctest::Approx(200));
+  CHECK(log.at(1, "has all acks") == doctest::Approx(430));
+  // The softirq goes on at 400 with its 1000 ns, then the thread with its 900, plus the 200 ns of
+  // the flusher's next IPI (arriving at 1607): the window closes at 2500, long after the ack.
+  CHECK(log.at(0, "w window_close") == doctest::Approx(2500));
+}
+
+TEST_CASE("pending interrupts are taken by priority: on x86 the IPI before the timer") {
+  TempDir d;
+  std::string arch = fixed_arch("ipi_shootdown", "batched") +
+                     "interrupts:\n  - {name: timer, interarrival: 1s, first: 100ns, handler: 200ns, priority: 236}\n";
+  arch.replace(arch.find("ack_latency: 30ns}"), 18, "ack_latency: 30ns, priority: 252}");
+  std::string hyp = "hypervisor: trace\nsteal: {model: trace, vcpus: {0: [[10ns, 1000ns]]}}\n";
+  auto c = make_case(d, arch, hyp, {{"w", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
+  Log log = run_logged(c, 5000);
+  // The tick (100 ns) and the IPI (177 ns) wait for the steal to end at 1010: the IPI goes first.
+  CHECK(log.at(0, "ipi handler") == doctest::Approx(1010));
+  CHECK(log.at(0, "irq timer") == doctest::Approx(1210));
+  CHECK(log.at(1, "has all acks") == doctest::Approx(1240));
+}
