@@ -17,7 +17,7 @@ int cost_index(const CaseConfig& c, const std::string& name) {
 // A stream is named by what it is for: a kind, who draws (vCPU, thread) and which (source, cost).
 enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
-  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq
+  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -44,6 +44,10 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
   }
   irq_sources_ = cfg.arch.interrupts;
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
+  for (const auto& src : irq_sources_) {
+    auto it = cfg.hypervisor.irq_extra.find(src.name);
+    irq_exit_.push_back(it == cfg.hypervisor.irq_extra.end() || src.name.empty() ? nullptr : &it->second);
+  }
   vcpus_.resize(size_t(cfg.vcpus));
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
@@ -59,10 +63,12 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));
     c.ipi_handler_rng = Rng(seed, stream(kStreamIpiHandler, v));
     c.ack_rng = Rng(seed, stream(kStreamAck, v));
+    c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
     for (size_t s = 0; s < irq_sources_.size(); ++s) {
       c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name_hash(irq_sources_[s].name)));
       c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name_hash(irq_sources_[s].name)));
       c.softirq_rngs.emplace_back(seed, stream(kStreamSoftirq, v, name_hash(irq_sources_[s].name)));
+      c.irq_exit_rngs.emplace_back(seed, stream(kStreamIrqExit, v, name_hash(irq_sources_[s].name)));
     }
     c.irq_pending.assign(irq_sources_.size(), 0);
   }

@@ -121,7 +121,8 @@ class Machine : private ExprContext {
     std::vector<Rng> steal_gap_rngs, steal_len_rngs;  // per steal source
     std::vector<double> first_steal_len;              // per steal source: a steal under way at start
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
-    std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs;  // per interrupt source
+    std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
+    Rng ipi_exit_rng;
   };
   struct Ipi {
     int from_vcpu, from_thread;
@@ -213,6 +214,7 @@ class Machine : private ExprContext {
   std::vector<int> free_ipis_;
   std::vector<IrqSource> irq_sources_;
   std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
+  std::vector<const Dist*> irq_exit_;  // per source: the hypervisor's exits in its hardirq part, or null
   std::vector<HazardStats> hazards_;
   std::vector<WindowStats> window_stats_;
   Thread* cur_ = nullptr;

@@ -90,8 +90,13 @@ void Machine::try_deliver(int v, bool after_handler) {
       if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
   }
   c.handlers.push_back({p.kind, p.arg});  // its hardirq part runs with IRQs off
-  double len = p.kind == HKind::Ipi ? cfg_.arch.ipi_handler.sample(c.ipi_handler_rng)
-                                    : irq_sources_[size_t(p.arg)].handler.sample(c.irq_handler_rngs[size_t(p.arg)]);
+  double len;
+  if (p.kind == HKind::Ipi) {
+    len = cfg_.arch.ipi_handler.sample(c.ipi_handler_rng) + cfg_.hypervisor.ipi_target_exit.sample(c.ipi_exit_rng);
+  } else {
+    len = irq_sources_[size_t(p.arg)].handler.sample(c.irq_handler_rngs[size_t(p.arg)]);
+    if (const Dist* x = irq_exit_[size_t(p.arg)]) len += x->sample(c.irq_exit_rngs[size_t(p.arg)]);
+  }
   if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
   eng_.start_work(v, len);
 }

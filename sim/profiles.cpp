@@ -127,7 +127,8 @@ ArchProfile parse_arch(const CNode& root) {
 }
 
 HypervisorProfile parse_hypervisor(const CNode& root) {
-  root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts", "costs"});
+  root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts",
+                   "interrupt_exits", "costs"});
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto c = root.get("cpus")) {
@@ -150,10 +151,12 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
     }
   }
   if (auto ipi = root.get("ipi")) {
-    ipi->allow_keys({"extra_latency"});
-    h.ipi_extra_latency = Dist::parse(ipi->at("extra_latency"));
+    ipi->allow_keys({"extra_latency", "target_exit"});
+    if (auto e = ipi->get("extra_latency")) h.ipi_extra_latency = Dist::parse(*e);
+    if (auto e = ipi->get("target_exit")) h.ipi_target_exit = Dist::parse(*e);
   }
   if (auto irqs = root.get("interrupts")) h.interrupts = parse_irqs(*irqs);
+  if (auto x = root.get("interrupt_exits")) h.irq_extra = parse_costs(*x);
   if (auto c = root.get("costs")) h.costs = parse_costs(*c);
   return h;
 }

@@ -73,6 +73,8 @@ struct HypervisorProfile {
   // only if arch_vcpu_is_preempted() says it is not running (LPAR).
   Yield spin_yield = Yield::IfPreempted;
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
+  Dist ipi_target_exit = Dist::fixed(0);    // target vCPU time to have it injected (no posted interrupts)
+  std::map<std::string, Dist> irq_extra;    // per arch interrupt source: exits added to its hardirq part
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
   std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)
 };

@@ -86,6 +86,11 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   c.arch = parse_arch(arch_doc);
   c.hypervisor = parse_hypervisor(hyp_doc);
   c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;
+  for (const auto& [name, _] : c.hypervisor.irq_extra) {
+    bool known = false;
+    for (const auto& src : c.arch.interrupts) known |= src.name == name;
+    if (!known) hyp_doc.at("interrupt_exits").at(name).fail("arch '" + c.arch.name + "' has no interrupt source '" + name + "'");
+  }
 
   nlohmann::json paths = nlohmann::json::object();
   for (auto& [name, t] : root.at("threads").entries()) {
