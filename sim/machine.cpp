@@ -38,9 +38,12 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
       wakeup_cost_(cost_index(cfg, "lock_page_wakeup")),
       free_cost_(cost_index(cfg, "free_pages_prepare")),
       pte_read_cost_(cost_index(cfg, "pte_read")) {
-  if (cfg.lock.kind != LockModel::Kind::Fifo) {
+  if (cfg.lock.s390()) {
     sigp_cost_ = cost_index(cfg, "arch_vcpu_is_preempted");
     yield_cost_ = cost_index(cfg, "smp_yield_cpu");
+  } else if (cfg.lock.kind != LockModel::Kind::Fifo) {
+    yield_cost_ = cost_index(cfg, "ple_exit");
+    kick_cost_ = cost_index(cfg, "pv_kick");
   }
   irq_sources_ = cfg.arch.interrupts;
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());

@@ -70,7 +70,7 @@ class Machine : private ExprContext {
  private:
   enum class TState : uint8_t { Ready, Working, Spinning, WaitingAcks, Sleeping };
   // What a spinner of a queued or classic lock does now (a FIFO waiter only spins).
-  enum class SpinPhase : uint8_t { Spin, Attempt, Check, Yield };
+  enum class SpinPhase : uint8_t { Spin, Attempt, Check, Yield, Halt, Kick };
   struct Thread {
     int id = 0, vcpu = 0;
     const ThreadSpec* spec = nullptr;
@@ -83,6 +83,7 @@ class Machine : private ExprContext {
     int waiting_lock = -1;
     int waiting_page = -1;
     SpinPhase phase = SpinPhase::Spin;
+    double spun = 0;  // pv-qspinlock: spinning since it became head or was last woken
     Time wait_since = 0;
     std::vector<int> freeing;  // pages whose last reference this step dropped: freed after free_pages_prepare
     bool in_free = false;
@@ -201,7 +202,8 @@ class Machine : private ExprContext {
   int free_cost_;     // free_pages_prepare: __page_cache_release .. check_free_page
   int pte_read_cost_; // an unchanged ptep_set_access_flags costs its pte_same compare
   int sigp_cost_ = -1;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
-  int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C
+  int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C; ple_exit: a pause-loop exit and its yield
+  int kick_cost_ = -1;   // pv_kick: a halted pv-qspinlock waiter woken by the host
   double cost(Thread& t, int index) { return cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]); }
   void start_irq_source(int v, size_t s);
   std::vector<Vcpu> vcpus_;

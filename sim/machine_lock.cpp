@@ -2,12 +2,16 @@
 //  - fifo: a queued lock that hands itself to the head waiter at release, even a stolen one.
 //  - queued (s390 arch_spin_lock_queued, dedicated CPUs): the head waiter takes a released lock
 //    when it sees it free; a new locker may take a free lock past the waiters lock_steals times.
-//  - classic (s390 arch_spin_lock_classic, shared CPUs): no queue; whichever spinner's
-//    compare-and-swap comes first wins, the releaser's next spin_lock included.
-// queued and classic spinners ask whether the holder runs (arch_vcpu_is_preempted: SIGP SENSE
-// RUNNING) when they start waiting, and yield their vCPU to it (smp_yield_cpu: DIAG 9C) if it
-// does not; after every spin_retry of spinning they yield again, always under z/VM and only to a
-// preempted holder on an LPAR (arch/s390/lib/spinlock.c, v5.9).
+//  - classic (s390 arch_spin_lock_classic, shared CPUs) and tas (x86 virt_spin_lock): no queue;
+//    whichever spinner's compare-and-swap comes first wins, the releaser's next spin_lock included.
+//  - pv_qspinlock (x86 KVM guest with PV_UNHALT): the head waiter spins spin_threshold, then
+//    halts (pv_wait) and is kicked (pv_kick) by the unlocker; while it does not spin actively
+//    (halted or being woken) new lockers may steal the lock (pv_hybrid_queued_unfair_trylock).
+// s390 spinners ask whether the holder runs (arch_vcpu_is_preempted: SIGP SENSE RUNNING) when they
+// start waiting and yield their vCPU to it (smp_yield_cpu: DIAG 9C) if it does not; after every
+// spin_retry of spinning they yield again, always under z/VM and only to a preempted holder on an
+// LPAR (arch/s390/lib/spinlock.c, v5.9). x86 spinners under KVM exit after the pause-loop window
+// and the host yields to the holder if it is preempted (kvm_vcpu_on_spin, virt/kvm/kvm_main.c).
 #include <algorithm>
 #include <functional>
 #include <sstream>
@@ -19,11 +23,18 @@ namespace racewin {
 bool Machine::try_take_free(SpinLock& l, Thread& t) {
   if (l.owner >= 0) return false;
   if (!l.waiters.empty()) {
-    if (cfg_.lock.kind == LockModel::Kind::Queued) {
-      if (l.steals >= cfg_.lock.lock_steals) return false;
-      ++l.steals;
-    } else if (cfg_.lock.kind == LockModel::Kind::Fifo) {
-      return false;
+    switch (cfg_.lock.kind) {
+      case LockModel::Kind::Fifo: return false;
+      case LockModel::Kind::Queued:
+        if (l.steals >= cfg_.lock.lock_steals) return false;
+        ++l.steals;
+        break;
+      case LockModel::Kind::PvQspinlock: {  // only past a head that does not spin (no pending bit)
+        SpinPhase ph = threads_[size_t(l.waiters.front())].phase;
+        if (ph != SpinPhase::Halt && ph != SpinPhase::Kick) return false;
+        break;
+      }
+      case LockModel::Kind::Classic: case LockModel::Kind::Tas: break;
     }
   }
   l.owner = t.id;
@@ -45,7 +56,9 @@ bool Machine::spin_lock(Thread& t, int lock) {
   }
   t.state = TState::Spinning;
   t.wait_since = eng_.now();
-  spin_start(t, SpinPhase::Check);
+  t.spun = 0;
+  if (cfg_.lock.s390()) spin_start(t, SpinPhase::Check);
+  else spin_on(t);
   check_deadlock(t);
   return false;
 }
@@ -76,7 +89,7 @@ void Machine::spin_unlock(Thread& t, int lock) {
 }
 
 bool Machine::eligible(const SpinLock& l, const Thread& t) const {
-  return cfg_.lock.kind != LockModel::Kind::Queued || (!l.waiters.empty() && l.waiters.front() == t.id);
+  return cfg_.lock.unqueued() || (!l.waiters.empty() && l.waiters.front() == t.id);
 }
 
 void Machine::spin_start(Thread& t, SpinPhase ph) {
@@ -86,7 +99,13 @@ void Machine::spin_start(Thread& t, SpinPhase ph) {
     case SpinPhase::Check: amount = cost(t, sigp_cost_); break;
     case SpinPhase::Yield: amount = cost(t, yield_cost_); break;
     case SpinPhase::Attempt: amount = cost(t, handoff_cost_); break;
-    case SpinPhase::Spin: if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry; break;
+    case SpinPhase::Kick: amount = cost(t, kick_cost_); break;
+    case SpinPhase::Halt: break;
+    case SpinPhase::Spin:
+      if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry;
+      if (cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(locks_[size_t(t.waiting_lock)], t))
+        amount = std::min(amount, std::max(0.0, cfg_.lock.spin_threshold - t.spun));
+      break;
   }
   t.remaining = amount;
   if (on_top(t)) eng_.start_work(t.vcpu, amount);
@@ -97,11 +116,19 @@ void Machine::spin_on(Thread& t) {
   spin_start(t, l.owner < 0 && eligible(l, t) ? SpinPhase::Attempt : SpinPhase::Spin);
 }
 
-// A spinner that is running (not stolen, not in a handler) and spinning sees the free lock.
+// A running spinner sees the free lock; a halted pv-qspinlock head is kicked.
 bool Machine::spin_poll(Thread& t) {
-  if (t.state != TState::Spinning || fifo() || t.phase != SpinPhase::Spin) return false;
+  if (t.state != TState::Spinning || fifo()) return false;
+  if (t.phase != SpinPhase::Spin && t.phase != SpinPhase::Halt) return false;
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
-  if (l.owner >= 0 || !eligible(l, t) || !on_top(t) || vcpus_[size_t(t.vcpu)].stolen) return false;
+  if (l.owner >= 0 || !eligible(l, t)) return false;
+  if (t.phase == SpinPhase::Halt) {  // pv_kick: the host wakes the halted vCPU
+    if (on_top(t)) eng_.stop_work(t.vcpu);
+    if (tracing()) emit(t.vcpu, t.spec->name + " is kicked");
+    spin_start(t, SpinPhase::Kick);
+    return true;
+  }
+  if (!on_top(t) || vcpus_[size_t(t.vcpu)].stolen) return false;
   eng_.stop_work(t.vcpu);
   spin_start(t, SpinPhase::Attempt);
   return true;
@@ -111,18 +138,27 @@ void Machine::spin_phase_done(Thread& t) {
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
   bool holder_preempted = l.owner >= 0 && vcpus_[size_t(threads_[size_t(l.owner)].vcpu)].stolen;
   switch (t.phase) {
-    case SpinPhase::Attempt:
+    case SpinPhase::Attempt: case SpinPhase::Kick:
       if (l.owner < 0 && eligible(l, t)) return acquire_after_wait(t);
+      t.spun = 0;
       break;  // another CPU's compare-and-swap came first
     case SpinPhase::Check:
       if (holder_preempted) return spin_start(t, SpinPhase::Yield);
       break;
     case SpinPhase::Yield: directed_yield(t); break;
-    case SpinPhase::Spin:  // spin_retry loops without the lock
-      if (l.owner >= 0)
-        return spin_start(t, cfg_.hypervisor.spin_yield == HypervisorProfile::Yield::Always ? SpinPhase::Yield
-                                                                                             : SpinPhase::Check);
-      break;
+    case SpinPhase::Halt: break;
+    case SpinPhase::Spin: {
+      t.spun += t.remaining;
+      if (cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(l, t) && t.spun >= cfg_.lock.spin_threshold &&
+          l.owner >= 0) {
+        if (tracing()) emit(t.vcpu, t.spec->name + " halts (pv_wait)");
+        return spin_start(t, SpinPhase::Halt);
+      }
+      if (l.owner < 0 || cfg_.lock.spin_retry <= 0) break;
+      if (!cfg_.lock.s390()) return spin_start(t, SpinPhase::Yield);  // a pause-loop exit
+      return spin_start(t, cfg_.hypervisor.spin_yield == HypervisorProfile::Yield::Always ? SpinPhase::Yield
+                                                                                           : SpinPhase::Check);
+    }
   }
   spin_on(t);
 }
@@ -142,14 +178,15 @@ void Machine::acquire_after_wait(Thread& t) {
   work_completed(t);
 }
 
-// DIAG 9C: the hypervisor runs the holder's vCPU in the yielder's place. The yielder is treated
-// as running on (its own dispatch is not modelled).
+// DIAG 9C, or the host's kvm_vcpu_on_spin after a pause-loop exit: the hypervisor runs the
+// holder's vCPU in the spinner's place if it is preempted. The spinner is treated as running on
+// (its own dispatch is not modelled).
 void Machine::directed_yield(Thread& t) {
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
   if (l.owner < 0) return;
   int ov = threads_[size_t(l.owner)].vcpu;
-  if (tracing()) emit(t.vcpu, t.spec->name + " yields to vCPU " + std::to_string(ov));
   Vcpu& o = vcpus_[size_t(ov)];
+  if (tracing()) emit(t.vcpu, t.spec->name + " yields to vCPU " + std::to_string(ov));
   if (!o.stolen) return;
   for (size_t k = 0; k < o.steal_on.size(); ++k)
     if (o.steal_on[k]) steal_end(ov, int(k));

@@ -75,20 +75,28 @@ std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
 
 // spinlock: {dedicated: {model: ...}, shared: {model: ...}}; absent: FIFO for both.
 LockModel parse_lock(const CNode& n) {
-  n.allow_keys({"model", "lock_steals", "spin_retry"});
+  n.allow_keys({"model", "lock_steals", "spin_retry", "spin_threshold"});
   LockModel m;
   std::string k = n.at("model").str();
   if (k == "fifo") m.kind = LockModel::Kind::Fifo;
   else if (k == "queued") m.kind = LockModel::Kind::Queued;
   else if (k == "classic") m.kind = LockModel::Kind::Classic;
-  else n.at("model").fail("expected fifo, queued or classic, got '" + k + "'");
+  else if (k == "tas") m.kind = LockModel::Kind::Tas;
+  else if (k == "pv_qspinlock") m.kind = LockModel::Kind::PvQspinlock;
+  else n.at("model").fail("expected fifo, queued, classic, tas or pv_qspinlock, got '" + k + "'");
   if (auto s = n.get("lock_steals")) {
     if (m.kind != LockModel::Kind::Queued) s->fail("lock_steals applies to model: queued only");
     m.lock_steals = int(s->integer(0, 1 << 20));
   }
   if (auto r = n.get("spin_retry")) {
-    if (m.kind == LockModel::Kind::Fifo) r->fail("spin_retry applies to models queued and classic only");
+    if (m.kind == LockModel::Kind::Fifo) r->fail("spin_retry does not apply to model: fifo");
     m.spin_retry = r->duration();
+  }
+  if (auto t = n.get("spin_threshold")) {
+    if (m.kind != LockModel::Kind::PvQspinlock) t->fail("spin_threshold applies to model: pv_qspinlock only");
+    m.spin_threshold = t->duration();
+  } else if (m.kind == LockModel::Kind::PvQspinlock) {
+    n.fail("model: pv_qspinlock needs spin_threshold (how long the head spins before it halts)");
   }
   return m;
 }

@@ -31,10 +31,18 @@ struct LockModel {
     Fifo,     // queued, strict hand-over to the head waiter (x86 qspinlock on bare metal)
     Queued,   // s390 arch_spin_lock_queued: hand-over to the head, new lockers may steal a free lock
     Classic,  // s390 arch_spin_lock_classic: unqueued compare-and-swap; any spinner may win
+    Tas,      // x86 virt_spin_lock (a KVM guest without PV_UNHALT): test-and-set, any spinner may win
+    PvQspinlock,  // x86 pv-qspinlock: the head spins, then halts until the unlocker kicks it
   };
   Kind kind = Kind::Fifo;
   int lock_steals = 0;    // Queued: free-lock steals past queued waiters before the head must win
-  double spin_retry = 0;  // ns of spinning between two directed-yield decisions; 0: never yields
+  // Queued, Classic: ns of spinning between two directed-yield decisions (spin_retry loops).
+  // Tas, PvQspinlock: the host's pause-loop-exiting window, after which it yields to a preempted
+  // vCPU of the guest (kvm_vcpu_on_spin). 0: never.
+  double spin_retry = 0;
+  double spin_threshold = 0;  // PvQspinlock: ns of spinning (SPIN_THRESHOLD loops) before halting
+  bool unqueued() const { return kind == Kind::Classic || kind == Kind::Tas; }
+  bool s390() const { return kind == Kind::Queued || kind == Kind::Classic; }
 };
 
 struct ArchProfile {

@@ -9,8 +9,10 @@ namespace {
 // Costs the model charges by itself: a lock's cache line reaching the next owner, a sleeper
 // woken, and the work of a free between the last put_page and check_free_page.
 const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wakeup", "free_pages_prepare", "pte_read"};
-// ... and those of the s390 lock protocols: SIGP SENSE RUNNING and DIAG 9C.
-const std::vector<std::string> kYieldCosts = {"arch_vcpu_is_preempted", "smp_yield_cpu"};
+// ... those of the s390 lock protocols: SIGP SENSE RUNNING and DIAG 9C; and of the x86 guest
+// locks under KVM: a pause-loop exit with its directed yield, and the kick of a halted waiter.
+const std::vector<std::string> kS390LockCosts = {"arch_vcpu_is_preempted", "smp_yield_cpu"};
+const std::vector<std::string> kPvLockCosts = {"ple_exit", "pv_kick"};
 
 struct Pending {
   std::string key;
@@ -122,7 +124,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (const auto& k : kModelCosts)
     if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
   if (c.lock.kind != LockModel::Kind::Fifo)
-    for (const auto& k : kYieldCosts)
+    for (const auto& k : c.lock.s390() ? kS390LockCosts : kPvLockCosts)
       if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the " + (c.hypervisor.shared_cpus ? "shared" : "dedicated") + " spinlock model charges it)");
   for (auto& t : c.threads)
     for (auto& s : t.path.steps) {

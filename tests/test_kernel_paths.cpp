@@ -185,3 +185,63 @@ TEST_CASE("a steal source may apply to some vCPUs only") {
   // Renewal of 10 us running, 5 us stolen: a third of the time, within one cycle's phase.
   CHECK(m.stolen_time(1) == doctest::Approx(1e6 / 3).epsilon(0.02));
 }
+
+namespace {
+// The fixed arch with an x86 guest-lock model on shared CPUs.
+std::string guest_lock_arch(const std::string& shared) {
+  std::string arch = fixed_arch("ipi_shootdown", "batched") + "spinlock:\n  dedicated: {model: fifo}\n  shared: " + shared + "\n";
+  arch.replace(arch.find("costs:\n"), 7, "costs:\n  ple_exit: 100ns\n  pv_kick: 300ns\n");
+  return arch;
+}
+const char* const kHolderTwice =
+    "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: short\n  - spin_lock: L\n  - work: short\n"
+    "  - spin_unlock: L\n  - work: idle\n  - work: idle\n";
+const char* const kWaiter = "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n  - work: idle\n";
+}  // namespace
+
+TEST_CASE("M-C: only a FIFO lock hands itself to a stolen waiter") {
+  // The waiter spins from 10 ns and is stolen 50..2050; the holder unlocks at 115 and wants the
+  // lock again at 225.
+  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, vcpus: {1: [[50ns, 2000ns]]}}\n";
+  TempDir d1;
+  auto fifo = make_case(d1, guest_lock_arch("{model: fifo}"), hyp, {{"holder", kHolderTwice}, {"waiter", kWaiter}});
+  Log f = run_logged(fifo, 5000);
+  // FIFO: the stolen waiter owns the lock from 115; it runs at 2050, takes it 7 ns later, unlocks
+  // at 2162; the holder's hand-over comes 7 ns after that, its work ends at 2269.
+  CHECK(f.at(0, "holder short", 2) == doctest::Approx(2269));
+  TempDir d2;
+  auto tas = make_case(d2, guest_lock_arch("{model: tas}"), hyp, {{"holder", kHolderTwice}, {"waiter", kWaiter}});
+  Log t = run_logged(tas, 5000);
+  // Test-and-set: the lock is free at 115 and the stolen waiter cannot take it: the holder does.
+  CHECK(t.at(0, "holder short", 2) == doctest::Approx(325));
+}
+
+TEST_CASE("M-C: a halted pv-qspinlock head is kicked, and the lock may be stolen meanwhile") {
+  TempDir d;
+  auto c = make_case(d, guest_lock_arch("{model: pv_qspinlock, spin_threshold: 500ns}"), "hypervisor: h\ncpus: shared\nsteal: {model: none}\n",
+                     {{"holder", "  - spin_lock: L\n  - work: long\n  - spin_unlock: L\n  - work: short\n  - spin_lock: L\n"
+                                 "  - work: short\n  - spin_unlock: L\n  - work: idle\n  - work: idle\n"},
+                      {"waiter", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n  - work: idle\n"}});
+  Log log = run_logged(c, 5000);
+  // The waiter queues at 10, spins 500 ns and halts; the unlock at 1015 kicks it (300 ns). The
+  // holder wants the lock again at 1125, while the head is still being woken: no pending bit, so
+  // it steals the lock, and works until 1225. The head finds it free at 1315.
+  CHECK(log.at(1, "waiter halts (pv_wait)") == doctest::Approx(510));
+  CHECK(log.at(1, "waiter is kicked") == doctest::Approx(1015));
+  CHECK(log.at(0, "holder short", 1) == doctest::Approx(1225));
+  CHECK(log.at(1, "waiter short") == doctest::Approx(1415));
+}
+
+TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
+  TempDir d;
+  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, vcpus: {0: [[50ns, 100us]]}}\n";
+  auto c = make_case(d, guest_lock_arch("{model: tas, spin_retry: 1us}"), hyp,
+                     {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
+                      {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
+  Log log = run_logged(c, 5000);
+  // The waiter spins from 110 ns; after the 1 us window it exits (100 ns) and the host runs the
+  // preempted holder at 1210, which finishes its 60 ns of work and unlocks at 1275.
+  CHECK(log.at(1, "waiter yields to vCPU 0") == doctest::Approx(1210));
+  CHECK(log.at(0, "steal ends") == doctest::Approx(1210));
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(1275));
+}
