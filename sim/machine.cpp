@@ -180,11 +180,11 @@ void Machine::block(Thread& t, TState st) {
   check_deadlock(t);
 }
 
-void Machine::wake(Thread& t, double latency) {
+void Machine::wake(Thread& t, double latency, bool retry) {
   bool running = on_top(t) && (t.state == TState::Spinning || t.state == TState::WaitingAcks);
   if (running) eng_.stop_work(t.vcpu);
   t.waiting_lock = t.waiting_page = -1;
-  t.effect_pending = false;
+  t.effect_pending = retry;  // the blocked step is tried again when the latency is spent
   t.state = TState::Working;
   t.remaining = latency;
   if (!on_top(t)) return;  // resumes when its vCPU leaves the handler
@@ -294,6 +294,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       if (!pg->locked) {
         pg->locked = true;
         pg->lock_owner = t.id;
+        t.page_lock_tries = 0;
         break;
       }
       pg->lock_waiters.push_back(t.id);
@@ -317,12 +318,19 @@ bool Machine::apply(Thread& t, const Step& s) {
       if (!pg.locked) hazard("unlock_page_not_locked", where(t));
       pg.locked = false;
       pg.lock_owner = -1;
-      if (!pg.lock_waiters.empty()) {  // hand the lock to the first sleeper
+      if (!pg.lock_waiters.empty()) {  // wake the first sleeper (wake_up_page_bit)
         Thread& w = threads_[size_t(pg.lock_waiters.front())];
         pg.lock_waiters.pop_front();
-        pg.locked = true;
-        pg.lock_owner = w.id;
-        wake(w, cost(w, wakeup_cost_));
+        int unfair = cfg_.kernel.page_lock_unfairness;
+        if (unfair >= 0 && w.page_lock_tries >= unfair) {  // WQ_FLAG_CUSTOM: hand PG_locked over
+          pg.locked = true;
+          pg.lock_owner = w.id;
+          w.page_lock_tries = 0;
+          wake(w, cost(w, wakeup_cost_));
+        } else {  // the sleeper must take it itself when it runs, and may find it taken again
+          ++w.page_lock_tries;
+          wake(w, cost(w, wakeup_cost_), true);
+        }
       }
       break;
     }

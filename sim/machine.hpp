@@ -84,6 +84,7 @@ class Machine : private ExprContext {
     int waiting_page = -1;
     SpinPhase phase = SpinPhase::Spin;
     double spun = 0;  // pv-qspinlock: spinning since it became head or was last woken
+    int page_lock_tries = 0;  // lock_page: wake-ups that found PG_locked taken again
     Time wait_since = 0;
     std::vector<int> freeing;  // pages whose last reference this step dropped: freed after free_pages_prepare
     bool in_free = false;
@@ -150,12 +151,13 @@ class Machine : private ExprContext {
   void end_iteration(Thread& t);
   void begin_work(Thread& t, double amount);
   void block(Thread& t, TState st);
-  void wake(Thread& t, double latency);  // the blocking condition is over
+  void wake(Thread& t, double latency, bool retry = false);  // the blocking condition is over (or may be)
   bool on_top(const Thread& t) const;
   void resume_vcpu(int v);
   void try_deliver(int v, bool after_handler = false);
   void handler_done(int v);
   int priority(const Interrupt& i) const;
+  bool halted(const Vcpu& c) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
 

@@ -61,6 +61,13 @@ void Machine::start_irq_source(int v, size_t s) {
 
 // ---- interrupts, IPIs, steal ------------------------------------------------------------------
 
+// The vCPU idles in halt: its thread sleeps on the page lock, or waits halted for a kick.
+bool Machine::halted(const Vcpu& c) const {
+  if (c.thread < 0 || !c.handlers.empty()) return false;
+  const Thread& t = threads_[size_t(c.thread)];
+  return t.state == TState::Sleeping || (t.state == TState::Spinning && t.phase == SpinPhase::Halt);
+}
+
 int Machine::priority(const Interrupt& i) const {
   return i.kind == HKind::Ipi ? cfg_.arch.ipi_priority : irq_sources_[size_t(i.arg)].priority;
 }
@@ -212,6 +219,12 @@ void Machine::on_timer(const Timer& tm) {
   switch (tm.kind) {
     case Timer::StealStart: {
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      if (p.kind == StealProcess::Kind::Renewal && halted(c) && c.first_steal_len[size_t(tm.arg)] < 0) {
+        // A halted vCPU is blocked in the host, not preempted: nothing to steal. The next chance
+        // comes one running time later.
+        eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_gap_rngs[size_t(tm.arg)]), {Timer::StealStart, tm.vcpu, tm.arg});
+        break;
+      }
       double& first = c.first_steal_len[size_t(tm.arg)];
       double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
                    : first >= 0                         ? first
@@ -240,6 +253,7 @@ void Machine::on_timer(const Timer& tm) {
       Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
       eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
       if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
+      if (src.aligned && halted(c)) break;        // NO_HZ_IDLE: no tick while the CPU idles
       c.irq_pending[size_t(tm.arg)] = 1;
       c.pending.push_back({HKind::Irq, tm.arg});
       try_deliver(tm.vcpu);

@@ -75,7 +75,8 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   if (auto p = m.get("ptes")) for (auto& n : p->items()) c.names.ptes.push_back(n.str());
 
   if (auto k = root.get("kernel")) {
-    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick"});
+    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness"});
+    if (auto u = k->get("page_lock_unfairness")) c.kernel.page_lock_unfairness = int(u->integer(-1, 1 << 20));
     if (auto t = k->get("skew_tick")) c.kernel.skew_tick = t->boolean();
     if (auto d = k->get("debug_vm")) c.kernel.debug_vm = d->boolean();
     if (auto h = k->get("pcp_high")) c.kernel.pcp_high = int(h->integer(1, 1 << 20));

@@ -36,6 +36,10 @@ struct KernelConfig {
   // skew_tick=1 on the kernel command line: CPU n's tick is offset by n/ncpus of half a period.
   // The default, 0, puts every CPU's tick on the same edge (kernel/time/tick-sched.c, v5.9).
   bool skew_tick = false;
+  // lock_page(): how many times a woken waiter must try to take PG_locked itself before
+  // unlock_page() hands it over: sysctl_page_lock_unfairness, 5 in v5.9 (mm/filemap.c:1170-1201);
+  // -1: never handed over, woken waiters always retry, as before v5.9.
+  int page_lock_unfairness = 5;
 };
 
 struct CaseConfig {

@@ -215,3 +215,58 @@ TEST_CASE("pending interrupts are taken by priority: on x86 the IPI before the t
   CHECK(log.at(0, "irq timer") == doctest::Approx(1210));
   CHECK(log.at(1, "has all acks") == doctest::Approx(1240));
 }
+
+namespace {
+// The owner holds PG_locked, releases it at 1058 and wants it again 3 ns later.
+const char* const kRelocker =
+    "  - alloc_page: {into: p}\n  - set_pte: {pte: map, page: p}\n  - lock_page: p\n  - work: long\n  - unlock_page: p\n"
+    "  - lock_page: p\n  - work: long\n  - unlock_page: p\n  - work: idle\n  - work: idle\n";
+const char* const kSleeper =
+    "  - work: short\n  - pte_read: {pte: map, into: e}\n  - lock_page: e.page\n  - unlock_page: e.page\n  - work: idle\n  - work: idle\n";
+}  // namespace
+
+TEST_CASE("page-lock unfairness: woken waiters retry until the kernel hands PG_locked over") {
+  auto run = [](int unfairness) {
+    TempDir d;
+    auto c = make_case(d, fixed_arch("broadcast", "direct"), kBareMetal, {{"owner", kRelocker}, {"sleeper", kSleeper}});
+    c.kernel.page_lock_unfairness = unfairness;
+    return run_logged(c, 5000);
+  };
+  // Hand-over at once (unfairness 0): the sleeper owns PG_locked from 1058, runs 100 ns later and
+  // unlocks at 1161; the owner's lock_page at 1061 sleeps until then.
+  Log handoff = run(0);
+  CHECK(handoff.at(1, "sleeper unlock_page") == doctest::Approx(1161));
+  CHECK(handoff.at(0, "owner unlock_page", 1) == doctest::Approx(1161 + 100 + 1000 + 3));
+  // v5.9's default (5) and v5.8 (no hand-over): the sleeper wakes at 1158 to find the owner took
+  // PG_locked again at 1061; it sleeps again, and gets the page after the owner's second unlock.
+  for (int unfairness : {5, -1}) {
+    CAPTURE(unfairness);
+    Log retry = run(unfairness);
+    CHECK(retry.at(0, "owner unlock_page", 1) == doctest::Approx(2064));
+    CHECK(retry.at(1, "sleeper unlock_page") == doctest::Approx(2064 + 100 + 3));
+  }
+}
+
+TEST_CASE("a vCPU halted on the page lock gets no ticks and is not stolen") {
+  TempDir d;
+  // Ticks every 100 ns on both vCPUs, a steal of 30 ns every 50 ns of running time on vCPU 1.
+  std::string arch = fixed_arch("broadcast", "direct") +
+                     "interrupts:\n  - {name: timer, interarrival: 100ns, aligned: true, first: 20ns, handler: 10ns}\n";
+  std::string hyp = "hypervisor: h\nsteal: {model: renewal, vcpus: [1], interarrival: 50ns, duration: 30ns}\n";
+  auto c = make_case(d, arch, hyp, {{"owner", kRelocker}, {"sleeper", kSleeper}});
+  Log log = run_logged(c, 5000);
+  // Woken by the owner's first unlock_page, it finds PG_locked taken again and sleeps from its
+  // second try until the owner's second unlock_page.
+  double slept = log.at(1, "sleeper lock_page", 1), woke = log.at(0, "owner unlock_page", 1);
+  REQUIRE(slept > 0);
+  REQUIRE(woke > slept);
+  int ticks = 0, steals = 0;
+  for (const auto& e : log.events)
+    if (e.vcpu == 1 && e.time > slept && e.time < woke) {
+      ticks += e.what == "irq timer";
+      steals += e.what == "steal begins";
+    }
+  CHECK(woke - slept > 500);
+  CHECK(ticks == 0);
+  CHECK(steals == 0);
+}
