@@ -74,6 +74,15 @@ inline CaseConfig make_case(const TempDir& d, const std::string& arch, const std
 
 inline const std::string kBareMetal = "hypervisor: bare\nsteal: {model: none}\n";
 
+// One vCPU, one 1000 ns step; a 300 ns handler at 150 ns and a 100 ns one arriving during it. The
+// step ends at 1400 ns and the spin_lock after it at 1410 (MACHINE-REVIEW H-A), on both engines.
+inline CaseConfig back_to_back_case(const TempDir& d) {
+  std::string arch = fixed_arch("ipi_shootdown", "batched") +
+                     "interrupts:\n  - {name: first, interarrival: 1s, first: 150ns, handler: 300ns}\n"
+                     "  - {name: second, interarrival: 1s, first: 200ns, handler: 100ns}\n";
+  return make_case(d, arch, kBareMetal, {{"w", "  - work: long\n  - spin_lock: L\n  - work: idle\n"}}, 1);
+}
+
 struct Log {
   std::vector<ModelEvent> events;
   // Time of the n-th event on `vcpu` whose text contains `what`; -1 if none.

@@ -128,4 +128,36 @@ TEST_CASE("a bad --set value names the --set and the cause") {
   }
 }
 
+TEST_CASE("the profile and kernel keys of the review fixes reject what they cannot mean") {
+  TempDir d;
+  std::string file = d.write("scenario.yaml", scenario_yaml(one_thread(d)));
+  SUBCASE("an unknown spinlock model") {
+    check_message(rejection(file, {{"arch.spinlock.shared.model", "mcs"}}), "--set arch.spinlock.shared.model",
+                  {"expected fifo, queued, classic, tas or pv_qspinlock", "'mcs'"});
+  }
+  SUBCASE("a pv-qspinlock without its spin threshold") {
+    check_message(rejection(file, {{"arch.spinlock.shared", "{model: pv_qspinlock}"}}), "--set arch.spinlock.shared",
+                  {"needs spin_threshold"});
+  }
+  SUBCASE("a CPU kind that is neither dedicated nor shared") {
+    check_message(rejection(file, {{"hypervisor.cpus", "some"}}), "--set hypervisor.cpus",
+                  {"expected dedicated or shared", "'some'"});
+  }
+  SUBCASE("exits for an interrupt source the arch does not have") {
+    check_message(rejection(file, {{"hypervisor.interrupt_exits", "{tick: 2us}"}}), "--set hypervisor.interrupt_exits",
+                  {"no interrupt source 'tick'"});
+  }
+  SUBCASE("a steal source's vcpus given as a number") {
+    check_message(rejection(file, {{"hypervisor.steal", "{model: renewal, vcpus: 1, interarrival: 1ms, duration: 1us}"}}),
+                  "--set hypervisor.steal", {"list of vCPU numbers"});
+  }
+  SUBCASE("a per-CPU batch larger than the high mark") {
+    check_message(rejection(file, {{"kernel", "{pcp_high: 10, pcp_batch: 20}"}}), "--set kernel",
+                  {"pcp_batch must not exceed pcp_high"});
+  }
+  SUBCASE("a typo'd kernel key") {
+    check_message(rejection(file, {{"kernel", "{debug_mv: true}"}}), "--set kernel", {"unknown key 'debug_mv'", "debug_vm"});
+  }
+}
+
 }  // TEST_SUITE

@@ -80,11 +80,7 @@ TEST_CASE("every shipped scenario: both engines give the same estimates") {
 
 TEST_CASE("back-to-back handlers on the SimGrid engine keep the preempted step's remaining work") {
   TempDir d;
-  std::string arch = fixed_arch("ipi_shootdown", "batched") +
-                     "interrupts:\n  - {name: first, interarrival: 1s, first: 150ns, handler: 300ns}\n"
-                     "  - {name: second, interarrival: 1s, first: 200ns, handler: 100ns}\n";
-  auto c = make_case(d, arch, kBareMetal, {{"w", "  - work: long\n  - spin_lock: L\n  - work: idle\n"}}, 1);
-  auto sg = simgrid_events(c, 3000);
+  auto sg = simgrid_events(back_to_back_case(d), 3000);
   double at = -1;
   for (const auto& e : sg)
     if (e.what.find("w spin_lock(L)") != std::string::npos) { at = e.time; break; }

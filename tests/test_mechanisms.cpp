@@ -158,12 +158,7 @@ TEST_CASE("lock_page sleeps until unlock_page hands the lock over") {
 
 TEST_CASE("back-to-back handlers keep the preempted step's remaining work, on both engines") {
   TempDir d;
-  // One 1000 ns step; a 300 ns handler at 150 ns, and a 100 ns one arriving during it.
-  std::string arch = fixed_arch("ipi_shootdown", "batched") +
-                     "interrupts:\n  - {name: first, interarrival: 1s, first: 150ns, handler: 300ns}\n"
-                     "  - {name: second, interarrival: 1s, first: 200ns, handler: 100ns}\n";
-  auto c = make_case(d, arch, kBareMetal, {{"w", "  - work: long\n  - spin_lock: L\n  - work: idle\n"}}, 1);
-  Log log = run_logged(c, 3000);
+  Log log = run_logged(back_to_back_case(d), 3000);
   // 150 ns done, 300 + 100 ns of handlers, 850 ns left: the step ends at 1400, the lock at 1410.
   CHECK(log.at(0, "irq second") == doctest::Approx(450));
   CHECK(log.at(0, "w spin_lock(L)") == doctest::Approx(1410));
