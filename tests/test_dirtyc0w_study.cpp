@@ -1,6 +1,6 @@
-// The dirtyc0w_child study's claims (DESIGN.md §1), shown by simulation with fixed seeds.
-// Results are deterministic for a seed, so these checks cannot flake; the tolerances are exact
-// 95% intervals (Garwood for Poisson rates), stated where they are used.
+// The dirtyc0w_child study's claims (DESIGN.md §1) as the corrected model gives them, shown by
+// simulation with fixed seeds. Results are deterministic for a seed, so these checks cannot flake;
+// the tolerances are exact 95% intervals (Garwood for Poisson rates), stated where they are used.
 #include <doctest/doctest.h>
 
 #include <future>
@@ -14,12 +14,11 @@ namespace {
 
 const std::string kStudy = "configs/dirtyc0w_child.yaml";
 
-// Frequent short undispatches (~14% steal, ~28,000 a second): the same steal for every case,
-// heavier than the shipped z/VM profile so that the buggy window is hit often enough to count.
-const std::vector<Override> kHeavySteal = {
-    {"hypervisor.steal",
-     "{model: renewal, interarrival: {exponential: {mean: 30us}}, duration: {lognormal: {median: 5us, sigma: 0.3}}}"},
-};
+// Frequent short undispatches (~14% steal, ~28,000 a second), the same for every case, so that
+// the architectures and the flush protocols are compared on equal terms and hits are many.
+const Override kHeavySteal{
+    "hypervisor.steal",
+    "{model: renewal, interarrival: {exponential: {mean: 30us}}, duration: {lognormal: {median: 5us, sigma: 0.3}}}"};
 
 std::vector<CaseResult> run_cases(const std::vector<std::string>& names, std::vector<Override> sets,
                                   const std::string& time) {
@@ -33,6 +32,10 @@ std::vector<CaseResult> run_cases(const std::vector<std::string>& names, std::ve
     }));
   std::vector<CaseResult> out;
   for (auto& f : futures) out.push_back(f.get());
+  for (const auto& r : out) {
+    CAPTURE(r.case_name);
+    REQUIRE(r.failure.empty());
+  }
   return out;
 }
 
@@ -45,15 +48,18 @@ const HazardResult& bad_page(const CaseResult& r) {
 
 }  // namespace
 
-TEST_CASE("x86_64 is hit at least ten times more rarely than s390x on the same steal") {
-  auto r = run_cases({"s390x_zvm_v5.9-rc4", "x86_64_kvm_v5.9-rc4"}, kHeavySteal, "45s");
+TEST_CASE("on the same steal: s390x is hit, x86_64 with PV TLB flush is hit, x86_64 without it is not") {
+  auto r = run_cases({"s390x_zvm_v5.9-rc4", "x86_64_kvm_v5.9-rc4", "x86_64_kvm_nopv_v5.9-rc4"}, {kHeavySteal}, "30s");
   const auto& s390 = bad_page(r[0]);
-  const auto& x86 = bad_page(r[1]);
-  MESSAGE("s390x: " << s390.count << " hits in 45 s; x86_64: " << x86.count);
-  REQUIRE(r[0].failure.empty());
-  REQUIRE(r[1].failure.empty());
-  // s390x's lower 95% bound against ten times x86_64's upper bound: the ratio holds beyond noise.
-  CHECK(s390.rate_ci.lo > 10 * x86.rate_ci.hi);
+  const auto& pv = bad_page(r[1]);
+  const auto& nopv = bad_page(r[2]);
+  MESSAGE("hits in 30 s: s390x " << s390.count << ", x86_64 KVM PV flush " << pv.count << ", without " << nopv.count);
+  // s390x frees in the zap, with no IPI to wait for: its lower 95% bound is above ten times the
+  // upper bound of x86_64 without PV flush, whose free waits for the writer's ack.
+  CHECK(s390.rate_ci.lo > 10 * nopv.rate_ci.hi);
+  // PV TLB flush skips the preempted writer, so the free no longer waits for it: the what-if of
+  // DESIGN.md §1 reopens the window on x86_64 (the two intervals do not overlap).
+  CHECK(pv.rate_ci.lo > nopv.rate_ci.hi);
 }
 
 TEST_CASE("the fixed and v5.8 variants are never hit") {
@@ -62,11 +68,10 @@ TEST_CASE("the fixed and v5.8 variants are never hit") {
   // only with the PTL held, after the writer released it; by then PG_locked is clear. On x86 the
   // free comes later still, after the flush. So no timing, steal or interrupt can make the free
   // check see PG_locked: zero hits is exact, not a matter of luck.
-  auto r = run_cases({"s390x_zvm_v5.9-fixed", "s390x_zvm_v5.8"}, kHeavySteal, "15s");
+  auto r = run_cases({"s390x_zvm_v5.9-fixed", "s390x_zvm_v5.8"}, {kHeavySteal}, "15s");
   for (const auto& c : r) {
     CAPTURE(c.case_name);
-    REQUIRE(c.failure.empty());
-    CHECK(c.iterations > 1000000);  // the loops did run
+    CHECK(c.iterations > 100000);  // the loops did run
     for (const auto& h : c.hazards) {
       CAPTURE(h.name);
       CHECK(h.count == 0);
@@ -74,15 +79,18 @@ TEST_CASE("the fixed and v5.8 variants are never hit") {
   }
 }
 
-TEST_CASE("the buggy variant fails on s390x under z/VM steal within seconds to hours") {
-  // The shipped models, unchanged (models/hypervisor/zvm_lpar.yaml): ~5% steal in ~2 ms dispatch
-  // stretches plus ~2,000 intercept stalls a second of ~5 us. Expect about one hit a minute.
-  auto r = run_cases({"s390x_zvm_v5.9-rc4"}, {}, "300s");
+TEST_CASE("with the shipped profiles the buggy variant fails on s390x under z/VM within seconds to minutes") {
+  // models/hypervisor/zvm_lpar.yaml: a steal may start every 5 ms dispatch slice, ~5% steal. The
+  // hits come from a steal that starts inside the writer's ~20 ns window (README, "The study").
+  auto r = run_cases({"s390x_zvm_v5.9-rc4"}, {}, "240s");
   const auto& h = bad_page(r[0]);
-  MESSAGE("s390x under z/VM: " << h.count << " hits in 300 s, MTTF " << h.mttf_s << " s [" << h.mttf_ci.lo << ", "
+  MESSAGE("s390x under z/VM: " << h.count << " hits in 240 s, MTTF " << h.mttf_s << " s [" << h.mttf_ci.lo << ", "
                                << h.mttf_ci.hi << "]");
   REQUIRE(h.count > 0);
   // The 95% interval of the mean time to failure lies within [1 s, 3 h].
   CHECK(h.mttf_ci.lo >= 1.0);
   CHECK(h.mttf_ci.hi <= 3 * 3600.0);
+  // Every hit is a window stretched by steal: the window, ~20 ns, is never hit unstretched.
+  REQUIRE(r[0].windows.size() == 1);
+  CHECK(r[0].windows[0].stretched_by_steal + r[0].windows[0].stretched_by_irq >= h.count);
 }
