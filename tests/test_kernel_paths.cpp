@@ -245,3 +245,26 @@ TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
   CHECK(log.at(0, "steal ends") == doctest::Approx(1210));
   CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(1275));
 }
+
+TEST_CASE("M4: the s390 queued lock lets a new locker steal a free lock past the head, lock_steals times") {
+  auto run = [](int steals) {
+    TempDir d;
+    std::string arch = fixed_arch("broadcast", "direct") + "spinlock:\n  dedicated: {model: queued, lock_steals: " +
+                       std::to_string(steals) + ", spin_retry: 1us}\n  shared: {model: classic}\n";
+    arch.replace(arch.find("costs:\n"), 7, "costs:\n  arch_vcpu_is_preempted: 50ns\n  smp_yield_cpu: 100ns\n");
+    arch.replace(arch.find("spin_lock_handoff: 7ns"), 22, "spin_lock_handoff: 50ns");
+    auto c = make_case(d, arch, kBareMetal,
+                       {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - spin_lock: L\n  - work: short\n"
+                                   "  - spin_unlock: L\n  - work: idle\n  - work: idle\n"},
+                        {"waiter", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n  - work: idle\n"}});
+    return run_logged(c, 3000);
+  };
+  // The holder unlocks at 115 and wants the lock again at 125; the queued head, spinning since its
+  // SIGP check (10..60), sees the lock free and its compare-and-swap lands 50 ns later, at 165.
+  Log stealing = run(3);
+  CHECK(stealing.at(0, "holder short", 1) == doctest::Approx(225));  // stolen at 125
+  CHECK(stealing.at(1, "waiter short") == doctest::Approx(380));     // free again at 230, taken at 280
+  Log fair = run(0);
+  CHECK(fair.at(1, "waiter short") == doctest::Approx(265));          // taken at 165
+  CHECK(fair.at(0, "holder short", 1) == doctest::Approx(420));       // queued: 270 + 50, then 100
+}
