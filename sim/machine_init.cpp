@@ -1,0 +1,125 @@
+// The machine set up: random streams, per-vCPU and per-thread state, the processes started.
+#include "machine.hpp"
+
+namespace racewin {
+namespace {
+
+// Costs the model itself charges, besides those the steps name.
+int cost_index(const CaseConfig& c, const std::string& name) {
+  for (size_t i = 0; i < c.cost_names.size(); ++i)
+    if (c.cost_names[i] == name) return int(i);
+  throw ModelError("the cost table has no '" + name + "'");
+}
+
+
+// A stream is named by what it is for: a kind, who draws (vCPU, thread) and which (source, cost).
+enum : uint64_t {
+  kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
+  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit
+};
+uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
+  uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
+  return splitmix64(x);
+}
+uint64_t name_hash(const std::string& s) {  // FNV-1a: a cost's stream follows its name, not its place
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ULL;
+  return h;
+}
+
+}  // namespace
+
+Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
+    : cfg_(cfg),
+      eng_(engine),
+      handoff_cost_(cost_index(cfg, "spin_lock_handoff")),
+      wakeup_cost_(cost_index(cfg, "lock_page_wakeup")),
+      free_cost_(cost_index(cfg, "free_pages_prepare")),
+      pte_read_cost_(cost_index(cfg, "pte_read")) {
+  if (cfg.lock.s390()) {
+    sigp_cost_ = cost_index(cfg, "arch_vcpu_is_preempted");
+    yield_cost_ = cost_index(cfg, "smp_yield_cpu");
+  } else if (cfg.lock.kind != LockModel::Kind::Fifo) {
+    yield_cost_ = cost_index(cfg, "ple_exit");
+    kick_cost_ = cost_index(cfg, "pv_kick");
+  }
+  irq_sources_ = cfg.arch.interrupts;
+  irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
+  for (const auto& src : irq_sources_) {
+    auto it = cfg.hypervisor.irq_extra.find(src.name);
+    irq_exit_.push_back(it == cfg.hypervisor.irq_extra.end() || src.name.empty() ? nullptr : &it->second);
+  }
+  vcpus_.resize(size_t(cfg.vcpus));
+  for (size_t v = 0; v < vcpus_.size(); ++v) {
+    Vcpu& c = vcpus_[v];
+    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) {
+      c.steal_gap_rngs.emplace_back(seed, stream(kStreamStealGap, v, k));
+      c.steal_len_rngs.emplace_back(seed, stream(kStreamStealLen, v, k));
+    }
+    c.first_steal_len.assign(cfg.hypervisor.steal.size(), -1);
+    c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
+    c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
+    c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
+    c.ipi_latency_rng = Rng(seed, stream(kStreamIpiLatency, v));
+    c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));
+    c.ipi_handler_rng = Rng(seed, stream(kStreamIpiHandler, v));
+    c.ack_rng = Rng(seed, stream(kStreamAck, v));
+    c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
+    for (size_t s = 0; s < irq_sources_.size(); ++s) {
+      c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name_hash(irq_sources_[s].name)));
+      c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name_hash(irq_sources_[s].name)));
+      c.softirq_rngs.emplace_back(seed, stream(kStreamSoftirq, v, name_hash(irq_sources_[s].name)));
+      c.irq_exit_rngs.emplace_back(seed, stream(kStreamIrqExit, v, name_hash(irq_sources_[s].name)));
+    }
+    c.irq_pending.assign(irq_sources_.size(), 0);
+  }
+  threads_.resize(cfg.threads.size());
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    Thread& t = threads_[i];
+    t.id = int(i);
+    t.spec = &cfg.threads[i];
+    t.vcpu = t.spec->vcpu;
+    t.vars = t.spec->path.var_init;
+    for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
+    t.window_open_at.assign(cfg.names.windows.size(), -1);
+    t.window_stretch.assign(cfg.names.windows.size(), 0);
+    vcpus_[size_t(t.vcpu)].thread = int(i);
+  }
+  pages_.resize(size_t(cfg.pages));
+  for (int p = cfg.pages - 1; p >= 0; --p) free_pages_.push_back(p);
+  ptes_.resize(cfg.names.ptes.size());
+  locks_.resize(cfg.names.spinlocks.size());
+  for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0});
+  // Linux sets every CPU's tick to the same jiffy edge; skew_tick=1 offsets CPU n by n/ncpus of
+  // half a period (tick_setup_sched_timer, kernel/time/tick-sched.c, v5.9).
+  for (size_t s = 0; s < irq_sources_.size(); ++s) {
+    Rng r(seed, stream(kStreamIrqPhase, 0, name_hash(irq_sources_[s].name)));
+    irq_phase_.push_back(irq_sources_[s].first >= 0 ? irq_sources_[s].first : r.uniform() * irq_sources_[s].interarrival.mean());
+  }
+}
+
+uint64_t Machine::iterations() const { return threads_[size_t(cfg_.count_thread)].iterations; }
+
+double Machine::stolen_time(int v) const {
+  const Vcpu& c = vcpus_[size_t(v)];
+  return c.stolen_total + (c.stolen ? eng_.now() - c.stolen_since : 0);
+}
+
+void Machine::emit(int vcpu, const std::string& what) {
+  if (on_event) on_event({eng_.now(), vcpu, what});
+}
+
+std::string Machine::where(const Thread& t) const {
+  const Step& s = step_of(t);
+  return t.spec->name + " (vCPU " + std::to_string(t.vcpu) + ") at " + s.text + " [" + s.loc.str() + "]";
+}
+
+void Machine::start() {
+  for (size_t v = 0; v < vcpus_.size(); ++v) {
+    for (size_t s = 0; s < irq_sources_.size(); ++s) start_irq_source(int(v), s);
+    start_steal_process(int(v));
+  }
+  for (auto& t : threads_) run_thread(t);
+}
+
+}  // namespace racewin
