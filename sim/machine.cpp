@@ -137,8 +137,8 @@ bool Machine::apply(Thread& t, const Step& s) {
     }
     case Op::MarkPageAccessed: mark_page_accessed(page_arg(t, s), t); break;
     case Op::LruAddDrain:
-      drain_lru_add(c, t);
-      drain_activate(c, t);
+      drain_pagevec(c.pagevec, t, false);  // lru_add_drain_cpu(): lru_add first, activate_page last
+      drain_pagevec(c.activate_pvec, t, true);
       break;
     case Op::PtepClearFlush:
       ptes_[size_t(s.obj)] = PteVal{};
@@ -166,7 +166,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       int p = page_arg(t, s);
       get_page(p, t);
       c.pagevec.push_back(p);
-      if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) drain_lru_add(c, t);
+      if (int(c.pagevec.size()) >= cfg_.arch.lru_pagevec_size) drain_pagevec(c.pagevec, t, false);
       break;
     }
     case Op::LockPage: {

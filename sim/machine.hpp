@@ -171,6 +171,7 @@ class Machine : private ExprContext {
   void spin_on(Thread& t);                // spin, or try the lock if it is free
   bool spin_poll(Thread& t);              // a running spinner notices a free lock
   void acquire_after_wait(Thread& t);
+  void take_lock(SpinLock& l, const Thread& t, bool waited);  // owner, hold start, wait statistics
   void directed_yield(Thread& t);
   bool fifo() const { return cfg_.lock.kind == LockModel::Kind::Fifo; }
 
@@ -188,8 +189,7 @@ class Machine : private ExprContext {
   void pcp_free(int v, int p);
   int alloc_page(Thread& t);
   void mark_page_accessed(int p, Thread& t);
-  void drain_lru_add(Vcpu& c, Thread& t);
-  void drain_activate(Vcpu& c, Thread& t);
+  void drain_pagevec(std::vector<int>& pvec, Thread& t, bool activate);
   bool access_flags_change(const Step& s) const;
   void check_deadlock(const Thread& t);
   void hazard(const std::string& name, const std::string& detail);

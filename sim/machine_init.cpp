@@ -47,7 +47,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
   irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
   for (const auto& src : irq_sources_) {
     auto it = cfg.hypervisor.irq_extra.find(src.name);
-    irq_exit_.push_back(it == cfg.hypervisor.irq_extra.end() || src.name.empty() ? nullptr : &it->second);
+    irq_exit_.push_back(it == cfg.hypervisor.irq_extra.end() ? nullptr : &it->second);
   }
   vcpus_.resize(size_t(cfg.vcpus));
   for (size_t v = 0; v < vcpus_.size(); ++v) {

@@ -10,13 +10,16 @@ namespace {
 // process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
 // a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
 constexpr double kBurnInCycles = 50;
+bool applies_to(const std::vector<int>& vcpus, int v) {  // an empty list: every vCPU
+  return vcpus.empty() || std::find(vcpus.begin(), vcpus.end(), v) != vcpus.end();
+}
 }  // namespace
 
 void Machine::start_steal_process(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
     const StealProcess& p = cfg_.hypervisor.steal[k];
-    if (!p.vcpus.empty() && std::find(p.vcpus.begin(), p.vcpus.end(), v) == p.vcpus.end()) continue;
+    if (!applies_to(p.vcpus, v)) continue;
     if (p.kind == StealProcess::Kind::Renewal) {
       Rng& gap = c.steal_gap_rngs[k];
       Rng& len = c.steal_len_rngs[k];
@@ -44,7 +47,7 @@ void Machine::start_steal_process(int v) {
 
 void Machine::start_irq_source(int v, size_t s) {
   const IrqSource& src = irq_sources_[s];
-  if (!src.vcpus.empty() && std::find(src.vcpus.begin(), src.vcpus.end(), v) == src.vcpus.end()) return;
+  if (!applies_to(src.vcpus, v)) return;
   Vcpu& c = vcpus_[size_t(v)];
   double first;
   if (src.first >= 0 || src.aligned) {

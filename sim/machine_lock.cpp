@@ -37,9 +37,17 @@ bool Machine::try_take_free(SpinLock& l, Thread& t) {
       case LockModel::Kind::Classic: case LockModel::Kind::Tas: break;
     }
   }
+  take_lock(l, t, false);
+  return true;
+}
+
+void Machine::take_lock(SpinLock& l, const Thread& t, bool waited) {
   l.owner = t.id;
   l.acquired_at = eng_.now();
-  return true;
+  if (!waited) return;
+  double w = eng_.now() - t.wait_since;
+  l.stats.wait_sum += w;
+  l.stats.wait_max = std::max(l.stats.wait_max, w);
 }
 
 bool Machine::spin_lock(Thread& t, int lock) {
@@ -80,11 +88,7 @@ void Machine::spin_unlock(Thread& t, int lock) {
   }
   Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
   l.waiters.pop_front();
-  l.owner = w.id;
-  l.acquired_at = eng_.now();
-  double waited = eng_.now() - w.wait_since;
-  l.stats.wait_sum += waited;
-  l.stats.wait_max = std::max(l.stats.wait_max, waited);
+  take_lock(l, w, true);
   wake(w, cost(w, handoff_cost_));
 }
 
@@ -167,11 +171,7 @@ void Machine::acquire_after_wait(Thread& t) {
   SpinLock& l = locks_[size_t(t.waiting_lock)];
   if (!l.waiters.empty() && l.waiters.front() == t.id) l.steals = 0;
   l.waiters.erase(std::find(l.waiters.begin(), l.waiters.end(), t.id));
-  l.owner = t.id;
-  l.acquired_at = eng_.now();
-  double waited = eng_.now() - t.wait_since;
-  l.stats.wait_sum += waited;
-  l.stats.wait_max = std::max(l.stats.wait_max, waited);
+  take_lock(l, t, true);
   t.waiting_lock = -1;
   t.state = TState::Working;
   t.effect_pending = false;

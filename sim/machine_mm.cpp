@@ -155,30 +155,24 @@ void Machine::mark_page_accessed(int p, Thread& t) {
   if (pg->lru) {  // activate_page()
     get_page(p, t);
     c.activate_pvec.push_back(p);
-    if (int(c.activate_pvec.size()) >= cfg_.arch.lru_pagevec_size) drain_activate(c, t);
+    if (int(c.activate_pvec.size()) >= cfg_.arch.lru_pagevec_size) drain_pagevec(c.activate_pvec, t, true);
   } else if (std::find(c.pagevec.begin(), c.pagevec.end(), p) != c.pagevec.end()) {
     pg->active = true;  // __lru_cache_activate_page()
   }
   pg->referenced = false;
 }
 
-// __pagevec_lru_add(): onto the LRU, then release_pages() drops the pagevec's references.
-void Machine::drain_lru_add(Vcpu& c, Thread& t) {
-  drained_.swap(c.pagevec);
-  c.pagevec.clear();
+// Drains one of this CPU's pagevecs, then release_pages() drops its references:
+// __pagevec_lru_add() puts each page on the LRU; activate_page_drain() runs __activate_page().
+void Machine::drain_pagevec(std::vector<int>& pvec, Thread& t, bool activate) {
+  drained_.swap(pvec);
+  pvec.clear();
   for (int q : drained_) {
-    if (pages_[size_t(q)].state == Page::State::Allocated) pages_[size_t(q)].lru = true;
-    put_page(q, t);
-  }
-}
-
-// activate_page_drain(): __activate_page() on each, then release_pages().
-void Machine::drain_activate(Vcpu& c, Thread& t) {
-  std::vector<int> pages;
-  pages.swap(c.activate_pvec);
-  for (int q : pages) {
     Page& pg = pages_[size_t(q)];
-    if (pg.state == Page::State::Allocated && pg.lru) pg.active = true;
+    if (pg.state == Page::State::Allocated) {
+      if (!activate) pg.lru = true;   // __pagevec_lru_add_fn
+      else if (pg.lru) pg.active = true;  // __activate_page
+    }
     put_page(q, t);
   }
 }
