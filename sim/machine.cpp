@@ -23,6 +23,9 @@ void Machine::next_step(Thread& t) {
 void Machine::end_iteration(Thread& t) {
   t.pc = 0;
   ++t.iterations;
+  if (t.id == cfg_.count_thread)
+    for (size_t h = 0; h < hazards_.size(); ++h)
+      if (iteration_hits_[h]) ++hazards_[h].iterations_hit, iteration_hits_[h] = 0;
   if (t.id == cfg_.count_thread && cfg_.limits.iterations && t.iterations >= cfg_.limits.iterations)
     finished_ = true;
 }
@@ -240,6 +243,7 @@ bool Machine::apply(Thread& t, const Step& s) {
     case Op::WindowOpen:
       t.window_open_at[size_t(s.obj)] = eng_.now();
       t.window_stretch[size_t(s.obj)] = 0;
+      t.window_hit[size_t(s.obj)] = 0;
       ++window_stats_[size_t(s.obj)].opened;
       break;
     case Op::WindowClose: {
@@ -252,13 +256,14 @@ bool Machine::apply(Thread& t, const Step& s) {
       w.length_max = std::max(w.length_max, len);
       if (t.window_stretch[size_t(s.obj)] & 1) ++w.stretched_by_steal;
       if (t.window_stretch[size_t(s.obj)] & 2) ++w.stretched_by_irq;
+      if (t.window_hit[size_t(s.obj)]) ++w.hit;
       t.window_open_at[size_t(s.obj)] = -1;
       break;
     }
     case Op::WindowHit:
-      for (const auto& o : threads_)
+      for (auto& o : threads_)
         if (o.id != t.id && o.window_open_at[size_t(s.obj)] >= 0)
-          hazard("window:" + cfg_.names.windows[size_t(s.obj)], where(t) + " inside " + o.spec->name + "'s window");
+          o.window_hit[size_t(s.obj)] = 1, hazard("window:" + cfg_.names.windows[size_t(s.obj)], where(t) + " inside " + o.spec->name + "'s window");
       break;
     case Op::Set: t.vars[size_t(s.into)] = s.value->eval(*this); break;
   }
@@ -274,17 +279,21 @@ int Machine::page_arg(Thread& t, const Step& s) {
   return p;
 }
 
+int Machine::hazard_index(const std::string& name) const {
+  for (size_t i = 0; i < hazards_.size(); ++i)
+    if (hazards_[i].name == name) return int(i);
+  throw ModelError("no hazard named '" + name + "'");
+}
+
 void Machine::hazard(const std::string& name, const std::string& detail) {
-  auto it = std::find_if(hazards_.begin(), hazards_.end(), [&](const HazardStats& h) { return h.name == name; });
-  if (it == hazards_.end()) {
-    hazards_.push_back({name, 0, -1, 0, {}});
-    it = hazards_.end() - 1;
+  int i = hazard_index(name);
+  HazardStats& h = hazards_[size_t(i)];
+  if (h.count++ == 0) {
+    h.first_time = eng_.now();
+    h.first_iteration = iterations();
+    h.first_detail = detail;
   }
-  if (it->count++ == 0) {
-    it->first_time = eng_.now();
-    it->first_iteration = iterations();
-    it->first_detail = detail;
-  }
+  iteration_hits_[size_t(i)] = 1;
   if (tracing()) emit(-1, "HAZARD " + name + ": " + detail);
 }
 

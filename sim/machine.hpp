@@ -16,7 +16,8 @@ namespace racewin {
 
 struct HazardStats {
   std::string name;
-  uint64_t count = 0;
+  uint64_t count = 0;            // events
+  uint64_t iterations_hit = 0;   // finished iterations of the counted thread with at least one
   Time first_time = -1;
   uint64_t first_iteration = 0;
   std::string first_detail;
@@ -25,6 +26,7 @@ struct HazardStats {
 struct WindowStats {
   std::string name;
   uint64_t opened = 0, closed = 0;
+  uint64_t hit = 0;  // closed windows that another thread's window_hit found open at least once
   double length_sum = 0, length_max = 0;
   uint64_t stretched_by_steal = 0, stretched_by_irq = 0;
 };
@@ -40,34 +42,19 @@ class ModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Hazards every run reports, hit or not; a case adds "window:NAME" for each of its windows.
+const std::vector<std::string>& builtin_hazards();
+
 struct ModelEvent {
   Time time;
   int vcpu;
   std::string what;
 };
 
-class Machine : private ExprContext {
- public:
-  Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine);
-
-  void start();
-  void on_work_done(int vcpu);
-  void on_timer(const Timer& t);
-  bool finished() const { return finished_; }
-
-  // Observers for tests, traces and reports.
-  std::function<void(const ModelEvent&)> on_event;
-  uint64_t iterations() const;  // of the counted thread
-  uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
-  const std::vector<HazardStats>& hazards() const { return hazards_; }
-  const std::vector<WindowStats>& windows() const { return window_stats_; }
-  const std::vector<SpinLock>& spinlocks() const { return locks_; }
-  const Page& page(int i) const { return pages_[size_t(i)]; }
-  const PteVal& pte_state(int i) const { return ptes_[size_t(i)]; }
-  uint64_t events() const { return events_; }
-  double stolen_time(int vcpu) const;
-
- private:
+// Everything that changes as the machine runs, as one value: copied to branch a run (the exact
+// driver, rare-event splitting), keyed by state_key() to enumerate states. Statistics live here
+// too, so that a branch carries its counts along.
+struct MachineState {
   enum class TState : uint8_t { Ready, Working, Spinning, WaitingAcks, Sleeping };
   // What a spinner of a queued or classic lock does now (a FIFO waiter only spins).
   enum class SpinPhase : uint8_t { Spin, Attempt, Check, Yield, Halt, Kick };
@@ -93,6 +80,7 @@ class Machine : private ExprContext {
     std::vector<Rng> cost_rngs;  // one stream per cost: common random numbers across cases
     std::vector<Time> window_open_at;  // < 0: closed
     std::vector<uint8_t> window_stretch;
+    std::vector<uint8_t> window_hit;  // per window: found open by another thread since it opened
   };
   enum class HKind : uint8_t { Irq, Ipi };
   struct Interrupt {  // pending, or running as a handler
@@ -130,6 +118,62 @@ class Machine : private ExprContext {
     int from_vcpu, from_thread;
   };
 
+  std::vector<Vcpu> vcpus_;
+  std::vector<Thread> threads_;
+  std::vector<Page> pages_;
+  std::vector<int> free_pages_;  // the buddy allocator's free pages
+  std::vector<PteVal> ptes_;
+  std::vector<SpinLock> locks_;
+  std::vector<Ipi> ipis_;
+  std::vector<int> free_ipis_;
+  std::vector<IrqSource> irq_sources_;
+  std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
+  std::vector<const Dist*> irq_exit_;  // per source: the hypervisor's exits in its hardirq part, or null
+  std::vector<HazardStats> hazards_;  // builtin_hazards(), then one per window
+  std::vector<uint8_t> iteration_hits_;  // per hazard: hit in the counted thread's current iteration
+  std::vector<WindowStats> window_stats_;
+  std::vector<int> drained_;  // pages leaving a pagevec or an mmu_gather batch (kept to reuse its memory)
+  bool finished_ = false;
+  uint64_t events_ = 0;
+};
+
+class Machine : private ExprContext, private MachineState {
+ public:
+  // kSample draws every duration; kMeans takes each distribution's mean, for the exact driver,
+  // whose engine reads an amount as the mean of an exponential (and starts from no steal under way).
+  enum class Sampling { kSample, kMeans };
+  Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampling sampling = Sampling::kSample);
+  // A copy of `other`'s state driven by `engine` (which holds a copy of other's engine state).
+  Machine(const Machine& other, EngineOps& engine);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  void start();
+  void on_work_done(int vcpu);
+  void on_timer(const Timer& t);
+  bool finished() const { return finished_; }
+
+  // Observers for tests, traces and reports.
+  std::function<void(const ModelEvent&)> on_event;
+  uint64_t iterations() const;  // of the counted thread
+  uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
+  const std::vector<HazardStats>& hazards() const { return hazards_; }
+  const std::vector<WindowStats>& windows() const { return window_stats_; }
+  const std::vector<SpinLock>& spinlocks() const { return locks_; }
+  const Page& page(int i) const { return pages_[size_t(i)]; }
+  const PteVal& pte_state(int i) const { return ptes_[size_t(i)]; }
+  uint64_t events() const { return events_; }
+  double stolen_time(int vcpu) const;
+
+  // The discrete state, statistics and the values of random streams left out: two machines with
+  // equal keys (and equal engine states) have the same future in law. `with_iterations` keeps the
+  // counted thread's iteration count in it. Defined in machine_state.cpp, beside the list of what
+  // it leaves out.
+  void state_key(std::string& out, bool with_iterations) const;
+  // False for a timer that will do nothing when it fires (the StealEnd of a steal a yield ended).
+  bool timer_live(const Timer& t) const;
+
+ private:
   // ExprContext
   const Value& var(int index) const override { return cur_->vars[size_t(index)]; }
   int64_t page_count(int p) const override;
@@ -193,11 +237,14 @@ class Machine : private ExprContext {
   bool access_flags_change(const Step& s) const;
   void check_deadlock(const Thread& t);
   void hazard(const std::string& name, const std::string& detail);
+  int hazard_index(const std::string& name) const;
 
   void start_steal_process(int v);
 
   const CaseConfig& cfg_;
   EngineOps& eng_;
+  Sampling sampling_;
+  Thread* cur_ = nullptr;
   // Costs the model charges itself (indexes into the cost table).
   int handoff_cost_;  // spin_lock_handoff: the lock's cache line reaching the next owner
   int wakeup_cost_;   // lock_page_wakeup: a sleeper woken and scheduled again
@@ -206,25 +253,9 @@ class Machine : private ExprContext {
   int sigp_cost_ = -1;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
   int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C; ple_exit: a pause-loop exit and its yield
   int kick_cost_ = -1;   // pv_kick: a halted pv-qspinlock waiter woken by the host
-  double cost(Thread& t, int index) { return cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]); }
+  double draw(const Dist& d, Rng& r) const { return sampling_ == Sampling::kMeans ? d.mean() : d.sample(r); }
+  double cost(Thread& t, int index) { return draw(cfg_.costs[size_t(index)], t.cost_rngs[size_t(index)]); }
   void start_irq_source(int v, size_t s);
-  std::vector<Vcpu> vcpus_;
-  std::vector<Thread> threads_;
-  std::vector<Page> pages_;
-  std::vector<int> free_pages_;  // the buddy allocator's free pages
-  std::vector<PteVal> ptes_;
-  std::vector<SpinLock> locks_;
-  std::vector<Ipi> ipis_;
-  std::vector<int> free_ipis_;
-  std::vector<IrqSource> irq_sources_;
-  std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
-  std::vector<const Dist*> irq_exit_;  // per source: the hypervisor's exits in its hardirq part, or null
-  std::vector<HazardStats> hazards_;
-  std::vector<WindowStats> window_stats_;
-  Thread* cur_ = nullptr;
-  std::vector<int> drained_;  // pages leaving a pagevec or an mmu_gather batch (kept to reuse its memory)
-  bool finished_ = false;
-  uint64_t events_ = 0;
 };
 
 }  // namespace racewin

@@ -29,9 +29,30 @@ uint64_t name_hash(const std::string& s) {  // FNV-1a: a cost's stream follows i
 
 }  // namespace
 
-Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
+const std::vector<std::string>& builtin_hazards() {
+  static const std::vector<std::string> h = {"bad_page_state",     "refcount_underflow", "use_after_free",
+                                             "flags_changed_on_free_page", "mapcount_underflow",
+                                             "unlock_page_not_locked"};
+  return h;
+}
+
+Machine::Machine(const Machine& o, EngineOps& engine)
+    : MachineState(o),
+      cfg_(o.cfg_),
+      eng_(engine),
+      sampling_(o.sampling_),
+      handoff_cost_(o.handoff_cost_),
+      wakeup_cost_(o.wakeup_cost_),
+      free_cost_(o.free_cost_),
+      pte_read_cost_(o.pte_read_cost_),
+      sigp_cost_(o.sigp_cost_),
+      yield_cost_(o.yield_cost_),
+      kick_cost_(o.kick_cost_) {}
+
+Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampling sampling)
     : cfg_(cfg),
       eng_(engine),
+      sampling_(sampling),
       handoff_cost_(cost_index(cfg, "spin_lock_handoff")),
       wakeup_cost_(cost_index(cfg, "lock_page_wakeup")),
       free_cost_(cost_index(cfg, "free_pages_prepare")),
@@ -83,13 +104,17 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine)
     for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
     t.window_open_at.assign(cfg.names.windows.size(), -1);
     t.window_stretch.assign(cfg.names.windows.size(), 0);
+    t.window_hit.assign(cfg.names.windows.size(), 0);
     vcpus_[size_t(t.vcpu)].thread = int(i);
   }
   pages_.resize(size_t(cfg.pages));
   for (int p = cfg.pages - 1; p >= 0; --p) free_pages_.push_back(p);
   ptes_.resize(cfg.names.ptes.size());
   locks_.resize(cfg.names.spinlocks.size());
-  for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0});
+  for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0, 0});
+  for (const auto& h : builtin_hazards()) hazards_.push_back({h, 0, 0, -1, 0, {}});
+  for (const auto& w : cfg.names.windows) hazards_.push_back({"window:" + w, 0, 0, -1, 0, {}});
+  iteration_hits_.assign(hazards_.size(), 0);
   // Linux sets every CPU's tick to the same jiffy edge; skew_tick=1 offsets CPU n by n/ncpus of
   // half a period (tick_setup_sched_timer, kernel/time/tick-sched.c, v5.9).
   for (size_t s = 0; s < irq_sources_.size(); ++s) {

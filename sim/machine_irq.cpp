@@ -20,18 +20,20 @@ void Machine::start_steal_process(int v) {
   for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
     const StealProcess& p = cfg_.hypervisor.steal[k];
     if (!applies_to(p.vcpus, v)) continue;
-    if (p.kind == StealProcess::Kind::Renewal) {
+    if (p.kind == StealProcess::Kind::Renewal && sampling_ == Sampling::kMeans) {
+      eng_.schedule(eng_.now() + p.interarrival.mean(), {Timer::StealStart, v, int(k)});
+    } else if (p.kind == StealProcess::Kind::Renewal) {
       Rng& gap = c.steal_gap_rngs[k];
       Rng& len = c.steal_len_rngs[k];
       double cycle = p.interarrival.mean() + p.duration.mean();
       double t = -(kBurnInCycles + gap.uniform()) * cycle;
       for (;;) {
-        t += p.interarrival.sample(gap);
+        t += draw(p.interarrival, gap);
         if (t >= 0) {
           eng_.schedule(eng_.now() + t, {Timer::StealStart, v, int(k)});
           break;
         }
-        double d = p.duration.sample(len);
+        double d = draw(p.duration, len);
         if (t + d > 0) {  // stolen at time 0
           c.first_steal_len[k] = t + d;
           eng_.schedule(eng_.now(), {Timer::StealStart, v, int(k)});
@@ -50,13 +52,15 @@ void Machine::start_irq_source(int v, size_t s) {
   if (!applies_to(src.vcpus, v)) return;
   Vcpu& c = vcpus_[size_t(v)];
   double first;
-  if (src.first >= 0 || src.aligned) {
+  if (sampling_ == Sampling::kMeans) {
+    first = src.interarrival.mean();
+  } else if (src.first >= 0 || src.aligned) {
     first = irq_phase_[s];
     if (src.aligned && cfg_.kernel.skew_tick) first += double(v) * src.interarrival.mean() / 2 / double(vcpus_.size());
   } else {
     double mean = src.interarrival.mean();
     double t = -(kBurnInCycles + c.irq_gap_rngs[s].uniform()) * mean;
-    while (t < 0) t += std::max(src.interarrival.sample(c.irq_gap_rngs[s]), 1.0);
+    while (t < 0) t += std::max(draw(src.interarrival, c.irq_gap_rngs[s]), 1.0);
     first = t;
   }
   eng_.schedule(eng_.now() + first, {Timer::IrqArrive, v, int(s)});
@@ -102,10 +106,10 @@ void Machine::try_deliver(int v, bool after_handler) {
   c.handlers.push_back({p.kind, p.arg});  // its hardirq part runs with IRQs off
   double len;
   if (p.kind == HKind::Ipi) {
-    len = cfg_.arch.ipi_handler.sample(c.ipi_handler_rng) + cfg_.hypervisor.ipi_target_exit.sample(c.ipi_exit_rng);
+    len = draw(cfg_.arch.ipi_handler, c.ipi_handler_rng) + draw(cfg_.hypervisor.ipi_target_exit, c.ipi_exit_rng);
   } else {
-    len = irq_sources_[size_t(p.arg)].handler.sample(c.irq_handler_rngs[size_t(p.arg)]);
-    if (const Dist* x = irq_exit_[size_t(p.arg)]) len += x->sample(c.irq_exit_rngs[size_t(p.arg)]);
+    len = draw(irq_sources_[size_t(p.arg)].handler, c.irq_handler_rngs[size_t(p.arg)]);
+    if (const Dist* x = irq_exit_[size_t(p.arg)]) len += draw(*x, c.irq_exit_rngs[size_t(p.arg)]);
   }
   if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
   eng_.start_work(v, len);
@@ -117,7 +121,7 @@ void Machine::handler_done(int v) {
   // irq_exit(): softirqs run with IRQs on, unless this interrupt nested in another (in_interrupt).
   if (h.kind == HKind::Irq && !h.soft && c.handlers.size() == 1 && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
     h.soft = true;
-    h.remaining = irq_sources_[size_t(h.arg)].softirq.sample(c.softirq_rngs[size_t(h.arg)]);
+    h.remaining = draw(irq_sources_[size_t(h.arg)].softirq, c.softirq_rngs[size_t(h.arg)]);
     if (tracing()) emit(v, "softirq " + irq_sources_[size_t(h.arg)].name);
     if (!c.pending.empty()) try_deliver(v, true);
     if (c.handlers.size() == 1) eng_.start_work(v, h.remaining);
@@ -128,7 +132,7 @@ void Machine::handler_done(int v) {
   if (done.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
     Ipi ipi = ipis_[size_t(done.arg)];
     free_ipis_.push_back(done.arg);
-    double lat = cfg_.arch.ipi_ack_latency.sample(c.ack_rng);
+    double lat = draw(cfg_.arch.ipi_ack_latency, c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
   if (tracing()) emit(v, "handler done");
@@ -176,7 +180,7 @@ bool Machine::flush_others(Thread& t) {
     if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
     else id = int(ipis_.size()), ipis_.push_back({});
     ipis_[size_t(id)] = {t.vcpu, t.id};
-    double lat = cfg_.arch.ipi_latency.sample(c.ipi_latency_rng) + cfg_.hypervisor.ipi_extra_latency.sample(c.ipi_extra_rng);
+    double lat = draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
     ++t.wait_acks;
   }
@@ -193,7 +197,7 @@ void Machine::steal_end(int v, int k) {
   const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
   c.steal_on[size_t(k)] = 0;
   if (p.kind == StealProcess::Kind::Renewal) {
-    eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_gap_rngs[size_t(k)]), {Timer::StealStart, v, k});
+    eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), {Timer::StealStart, v, k});
   } else {
     const auto& trace = p.trace[size_t(v)];
     size_t next = size_t(++c.trace_pos[size_t(k)]);
@@ -225,13 +229,13 @@ void Machine::on_timer(const Timer& tm) {
       if (p.kind == StealProcess::Kind::Renewal && halted(c) && c.first_steal_len[size_t(tm.arg)] < 0) {
         // A halted vCPU is blocked in the host, not preempted: nothing to steal. The next chance
         // comes one running time later.
-        eng_.schedule(eng_.now() + p.interarrival.sample(c.steal_gap_rngs[size_t(tm.arg)]), {Timer::StealStart, tm.vcpu, tm.arg});
+        eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), {Timer::StealStart, tm.vcpu, tm.arg});
         break;
       }
       double& first = c.first_steal_len[size_t(tm.arg)];
       double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
                    : first >= 0                         ? first
-                                                        : p.duration.sample(c.steal_len_rngs[size_t(tm.arg)]);
+                                                        : draw(p.duration, c.steal_len_rngs[size_t(tm.arg)]);
       first = -1;
       int gen = ++c.steal_gen[size_t(tm.arg)];
       c.steal_on[size_t(tm.arg)] = 1;
@@ -254,7 +258,7 @@ void Machine::on_timer(const Timer& tm) {
     case Timer::IrqArrive: {
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
       Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
-      eng_.schedule(eng_.now() + std::max(src.interarrival.sample(r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
+      eng_.schedule(eng_.now() + std::max(draw(src.interarrival, r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
       if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
       if (src.aligned && halted(c)) break;        // NO_HZ_IDLE: no tick while the CPU idles
       c.irq_pending[size_t(tm.arg)] = 1;

@@ -32,19 +32,26 @@ std::vector<std::string> shown_hazards(const std::vector<CaseResult>& results) {
 
 }  // namespace
 
+// "3.2e-05 [2.1e-05, 4.7e-05]", or "< 3e-09" when nothing was seen: the 95% upper bound.
+std::string estimate(double v, const Interval& ci, bool none) {
+  if (none) return fmt::format("< {}", num(ci.hi));
+  return fmt::format("{} [{}, {}]", num(v), num(ci.lo), num(ci.hi));
+}
+
 void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
   for (const auto& hz : shown_hazards(results)) {
-    out << fmt::format("\n{} — hazard {}\n", sc.name, hz);
-    out << fmt::format("{:<28} {:>12} {:>9} {:>6}  {:<30} {:<26} {}\n", "case", "iterations", "sim time", "hits",
-                       "p per iteration [95% CI]", "rate /s [95% CI]", "mean time to failure [95% CI]");
+    out << fmt::format("\n{} — hazard {} (95% intervals)\n", sc.name, hz);
+    out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", "case", "iterations", "sim time",
+                       "events", "iters", "P(hit) per iteration", "events /s", "time per hit iteration");
     for (const auto& r : results) {
       for (const auto& h : r.hazards) {
         if (h.name != hz) continue;
-        out << fmt::format("{:<28} {:>12} {:>9} {:>6}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
-                           format_duration(r.sim_time_ns), h.count,
-                           fmt::format("{} [{}, {}]", num(h.p), num(h.p_ci.lo), num(h.p_ci.hi)),
-                           fmt::format("{} [{}, {}]", num(h.rate), num(h.rate_ci.lo), num(h.rate_ci.hi)),
-                           fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi)));
+        bool none = h.count == 0;
+        out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
+                           format_duration(r.sim_time_ns), h.count, h.iterations_hit,
+                           estimate(h.p, h.p_ci, h.iterations_hit == 0), estimate(h.rate, h.rate_ci, none),
+                           h.iterations_hit ? fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi))
+                                            : fmt::format("> {}", secs(h.mttf_ci.lo)));
       }
     }
   }
@@ -52,14 +59,16 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
   for (const auto& r : results) any_window = any_window || !r.windows.empty();
   if (any_window) {
     out << fmt::format("\n{} — race windows (a window stretched by steal or an interrupt is what a hit needs)\n", sc.name);
-    out << fmt::format("{:<28} {:<34} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "case", "window", "opened/s", "mean len",
-                       "max len", "by steal", "by irq");
+    out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", "case", "window", "opened/s", "mean len",
+                       "max len", "by steal", "by irq", "hit", "P(window hit) [95% CI]");
     for (const auto& r : results)
-      for (const auto& w : r.windows)
-        out << fmt::format("{:<28} {:<34} {:>10} {:>10} {:>10} {:>9} {:>9}\n", r.case_name, w.name,
+      for (const auto& wr : r.windows) {
+        const WindowStats& w = wr.stats;
+        out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", r.case_name, w.name,
                            num(r.sim_time_ns > 0 ? double(w.opened) / (r.sim_time_ns * 1e-9) : 0),
                            format_duration(w.closed ? w.length_sum / double(w.closed) : 0), format_duration(w.length_max),
-                           w.stretched_by_steal, w.stretched_by_irq);
+                           w.stretched_by_steal, w.stretched_by_irq, w.hit, estimate(wr.p_hit, wr.p_hit_ci, w.hit == 0));
+      }
   }
   for (const auto& r : results) {
     if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
@@ -94,24 +103,30 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
     c["steal_fraction"] = r.steal_fraction;
     for (const auto& h : r.hazards) {
       nlohmann::json hj = {{"hazard", h.name},
-                           {"count", h.count},
-                           {"p_per_iteration", h.p},
-                           {"p_ci95", {h.p_ci.lo, h.p_ci.hi}},
-                           {"rate_per_s", h.rate},
-                           {"rate_ci95", {h.rate_ci.lo, finite(h.rate_ci.hi)}},
-                           {"mttf_s", finite(h.mttf_s)},
-                           {"mttf_ci95", {finite(h.mttf_ci.lo), finite(h.mttf_ci.hi)}}};
+                           {"events", h.count},
+                           {"events_per_s", h.rate},
+                           {"events_per_s_ci95", {h.rate_ci.lo, finite(h.rate_ci.hi)}},
+                           {"iterations_hit", h.iterations_hit},
+                           {"p_iteration_hit", h.p},
+                           {"p_iteration_hit_ci95", {h.p_ci.lo, h.p_ci.hi}},
+                           {"time_per_hit_iteration_s", finite(h.mttf_s)},
+                           {"time_per_hit_iteration_s_ci95", {finite(h.mttf_ci.lo), finite(h.mttf_ci.hi)}}};
       if (h.count) hj["first"] = {{"time_s", h.first_time_s}, {"iteration", h.first_iteration}, {"detail", h.first_detail}};
       c["hazards"].push_back(hj);
     }
-    for (const auto& w : r.windows)
+    for (const auto& wr : r.windows) {
+      const WindowStats& w = wr.stats;
       c["windows"].push_back({{"window", w.name},
                               {"opened", w.opened},
                               {"closed", w.closed},
+                              {"hit", w.hit},
+                              {"p_window_hit", wr.p_hit},
+                              {"p_window_hit_ci95", {wr.p_hit_ci.lo, wr.p_hit_ci.hi}},
                               {"mean_length_ns", w.closed ? w.length_sum / double(w.closed) : 0.0},
                               {"max_length_ns", w.length_max},
                               {"stretched_by_steal", w.stretched_by_steal},
                               {"stretched_by_irq", w.stretched_by_irq}});
+    }
     for (const auto& [name, s] : r.locks)
       c["spinlocks"].push_back({{"lock", name},
                                 {"acquisitions", s.acquisitions},
@@ -128,12 +143,12 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
 
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results) {
   std::string s =
-      "scenario,case,engine,seed,hazard,count,iterations,sim_time_s,p_per_iteration,p_lo,p_hi,rate_per_s,rate_lo,"
-      "rate_hi,mttf_s,mttf_lo,mttf_hi,interrupted,failed\n";
+      "scenario,case,engine,seed,hazard,events,iterations_hit,iterations,sim_time_s,p_iteration_hit,p_lo,p_hi,"
+      "events_per_s,events_per_s_lo,events_per_s_hi,time_per_hit_iteration_s,time_lo,time_hi,interrupted,failed\n";
   for (const auto& r : results)
     for (const auto& h : r.hazards)
-      s += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n",
-                       sc.name, r.case_name, engine_name(r.engine), r.seed, h.name, h.count, r.iterations,
+      s += fmt::format("{},{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n",
+                       sc.name, r.case_name, engine_name(r.engine), r.seed, h.name, h.count, h.iterations_hit, r.iterations,
                        r.sim_time_ns * 1e-9, h.p, h.p_ci.lo, h.p_ci.hi, h.rate, h.rate_ci.lo, h.rate_ci.hi, h.mttf_s,
                        h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty());
   return s;

@@ -10,36 +10,32 @@ namespace racewin {
 
 const char* engine_name(EngineKind k) { return k == EngineKind::Native ? "native" : "simgrid"; }
 
-const std::vector<std::string>& builtin_hazards() {
-  static const std::vector<std::string> h = {"bad_page_state",     "refcount_underflow", "use_after_free",
-                                             "flags_changed_on_free_page", "mapcount_underflow",
-                                             "unlock_page_not_locked"};
-  return h;
-}
-
-namespace {
-
-HazardResult summarize(const std::string& name, const HazardStats* h, uint64_t iterations, double time_ns) {
+HazardResult summarize_hazard(const HazardStats& h, uint64_t iterations, double time_ns) {
   HazardResult r;
-  r.name = name;
-  r.count = h ? h->count : 0;
+  r.name = h.name;
+  r.count = h.count;
+  r.iterations_hit = std::min(h.iterations_hit, iterations);
   double secs = time_ns * 1e-9;
-  r.p = iterations ? double(r.count) / double(iterations) : 0;
-  r.p_ci = binomial_interval(r.count, iterations);
+  r.p = iterations ? double(r.iterations_hit) / double(iterations) : 0;
+  r.p_ci = binomial_interval(r.iterations_hit, iterations);
   r.rate = secs > 0 ? double(r.count) / secs : 0;
   r.rate_ci = poisson_rate_interval(r.count, secs);
   const double inf = std::numeric_limits<double>::infinity();
-  r.mttf_s = r.count ? secs / double(r.count) : inf;
-  r.mttf_ci = {r.rate_ci.hi > 0 ? 1 / r.rate_ci.hi : inf, r.rate_ci.lo > 0 ? 1 / r.rate_ci.lo : inf};
-  if (h && h->count) {
-    r.first_time_s = h->first_time * 1e-9;
-    r.first_iteration = h->first_iteration;
-    r.first_detail = h->first_detail;
+  Interval fail = poisson_rate_interval(r.iterations_hit, secs);
+  r.mttf_s = r.iterations_hit ? secs / double(r.iterations_hit) : inf;
+  r.mttf_ci = {fail.hi > 0 ? 1 / fail.hi : inf, fail.lo > 0 ? 1 / fail.lo : inf};
+  if (h.count) {
+    r.first_time_s = h.first_time * 1e-9;
+    r.first_iteration = h.first_iteration;
+    r.first_detail = h.first_detail;
   }
   return r;
 }
 
-}  // namespace
+WindowResult summarize_window(const WindowStats& w) {
+  WindowResult r{w, w.closed ? double(w.hit) / double(w.closed) : 0, binomial_interval(w.hit, w.closed)};
+  return r;
+}
 
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control, const std::string& paje_trace) {
   auto wall0 = std::chrono::steady_clock::now();
@@ -54,17 +50,8 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     for (size_t t = 0; t < cfg.threads.size(); ++t)
       r.thread_iterations.emplace_back(cfg.threads[t].name, m.thread_iterations(int(t)));
     r.events = m.events();
-    std::vector<std::string> names = builtin_hazards();
-    for (const auto& w : cfg.names.windows) names.push_back("window:" + w);
-    for (const auto& h : m.hazards())
-      if (std::find(names.begin(), names.end(), h.name) == names.end()) names.push_back(h.name);
-    for (const auto& n : names) {
-      const HazardStats* hs = nullptr;
-      for (const auto& h : m.hazards())
-        if (h.name == n) hs = &h;
-      r.hazards.push_back(summarize(n, hs, r.iterations, now));
-    }
-    r.windows = m.windows();
+    for (const auto& h : m.hazards()) r.hazards.push_back(summarize_hazard(h, r.iterations, now));
+    for (const auto& w : m.windows()) r.windows.push_back(summarize_window(w));
     for (size_t l = 0; l < cfg.names.spinlocks.size(); ++l)
       r.locks.emplace_back(cfg.names.spinlocks[l], m.spinlocks()[l].stats);
     for (int v = 0; v < cfg.vcpus; ++v) r.steal_fraction.push_back(now > 0 ? m.stolen_time(v) / now : 0);
@@ -127,6 +114,7 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
         raw[h].first_detail = hr.first_detail;
       }
       raw[h].count += hr.count;
+      raw[h].iterations_hit += hr.iterations_hit;
     }
     for (size_t v = 0; v < stolen.size(); ++v) stolen[v] += x.steal_fraction[v] * x.sim_time_ns;
     if (k == 0) {
@@ -142,9 +130,9 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
     if (r.failure.empty()) r.failure = x.failure;
     for (size_t t = 0; t < r.thread_iterations.size(); ++t) r.thread_iterations[t].second += x.thread_iterations[t].second;
     for (size_t w = 0; w < r.windows.size(); ++w) {
-      WindowStats& a = r.windows[w];
-      const WindowStats& b = x.windows[w];
-      a.opened += b.opened, a.closed += b.closed, a.length_sum += b.length_sum;
+      WindowStats& a = r.windows[w].stats;
+      const WindowStats& b = x.windows[w].stats;
+      a.opened += b.opened, a.closed += b.closed, a.hit += b.hit, a.length_sum += b.length_sum;
       a.length_max = std::max(a.length_max, b.length_max);
       a.stretched_by_steal += b.stretched_by_steal, a.stretched_by_irq += b.stretched_by_irq;
     }
@@ -158,7 +146,8 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
     it0 += x.iterations;
   }
   for (size_t v = 0; v < stolen.size(); ++v) r.steal_fraction[v] = r.sim_time_ns > 0 ? stolen[v] / r.sim_time_ns : 0;
-  for (size_t h = 0; h < raw.size(); ++h) r.hazards[h] = summarize(raw[h].name, &raw[h], r.iterations, r.sim_time_ns);
+  for (size_t h = 0; h < raw.size(); ++h) r.hazards[h] = summarize_hazard(raw[h], r.iterations, r.sim_time_ns);
+  for (auto& w : r.windows) w = summarize_window(w.stats);
   return r;
 }
 

@@ -92,5 +92,5 @@ TEST_CASE("with the shipped profiles the buggy variant fails on s390x under z/VM
   CHECK(h.mttf_ci.hi <= 3 * 3600.0);
   // Every hit is a window stretched by steal: the window, ~20 ns, is never hit unstretched.
   REQUIRE(r[0].windows.size() == 1);
-  CHECK(r[0].windows[0].stretched_by_steal + r[0].windows[0].stretched_by_irq >= h.count);
+  CHECK(r[0].windows[0].stats.stretched_by_steal + r[0].windows[0].stats.stretched_by_irq >= h.count);
 }
