@@ -1,216 +1,29 @@
 // racewin: how likely is a kernel race window hit on a hypervisor-perturbed SMP machine?
+// Each subcommand lives in sim/cli/; this file only wires them.
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <chrono>
-#include <csignal>
-#include <iostream>
-#include <mutex>
-#include <thread>
-
-#include "output.hpp"
-#include "run.hpp"
-#include "scenario.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "version.hpp"
 
 using namespace racewin;
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-void on_sigint(int) { g_stop = true; }
-
-std::vector<Override> parse_sets(const std::vector<std::string>& sets) {
-  std::vector<Override> out;
-  for (const auto& s : sets) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw ConfigError({"--set " + s, 0, 0}, "expected key=value, e.g. --set arch.costs.unlock_page=40ns");
-    out.push_back({s.substr(0, eq), s.substr(eq + 1), ""});
-  }
-  return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"racewin: a timing simulator of Linux mm race windows on hypervisor-perturbed SMP machines"};
   app.set_version_flag("--version", std::string(kVersion));
   app.require_subcommand(1);
-
-  std::string config, out_dir, engine = "native", trace;
-  std::vector<std::string> sets, cases;
-  uint64_t seed = 0, iterations = 0;
-  std::string time;
-  bool quiet = false;
-  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
-
-  auto* run = app.add_subcommand("run", "simulate every case of a scenario and report its hazards");
-  run->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
-  run->add_option("--set", sets, "override a configuration key, e.g. --set arch.costs.unlock_page=40ns");
-  run->add_option("--case", cases, "run only this case (repeatable)");
-  run->add_option("--seed", seed, "seed of every random stream (default: run.seed of the scenario)");
-  auto* it_opt = run->add_option("--iterations", iterations, "stop after N loop iterations of the counted thread");
-  run->add_option("--time", time, "simulated time per case, e.g. 30s")->excludes(it_opt);
-  run->add_option("--out", out_dir, "write results.json and hazards.csv to this directory");
-  run->add_option("--engine", engine, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
-  run->add_option("--trace", trace, "with --engine simgrid: write a Paje trace of the (single) case here");
-  run->add_flag("-q,--quiet", quiet, "no progress display");
-  int replications = 0;
-  run->add_option("--replications", replications,
-                  "split each case into N independent runs with derived seeds (default: run.replications)")
-      ->check(CLI::Range(1, 1 << 20));
-  run->add_option("--jobs", jobs, "runs simulated at once (native engine; default: the number of cores)")
-      ->check(CLI::Range(1u, 1024u));
-
-  auto* validate = app.add_subcommand("validate", "check a scenario and the models it uses, without running it");
-  validate->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
-  validate->add_option("--set", sets, "override a configuration key");
-
+  std::vector<std::unique_ptr<cli::Command>> commands;
+  commands.push_back(cli::make_run_command());
+  commands.push_back(cli::make_validate_command());
+  std::vector<std::pair<CLI::App*, cli::Command*>> subs;
+  for (auto& c : commands) subs.emplace_back(c->add(app), c.get());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // --help and --version are not errors; the rest are usage errors
   }
-
-  std::vector<Override> overrides;
-  Scenario sc;
-  try {
-    overrides = parse_sets(sets);
-    if (run->count("--seed")) overrides.push_back({"run.seed", std::to_string(seed), "--seed"});
-    if (replications) overrides.push_back({"run.replications", std::to_string(replications), "--replications"});
-    if (iterations)
-      overrides.push_back({"run.iterations", std::to_string(iterations), "--iterations"}),
-          overrides.push_back({"run.time", "0", "--iterations"});
-    if (!time.empty())
-      overrides.push_back({"run.time", time, "--time"}), overrides.push_back({"run.iterations", "0", "--time"});
-    sc = load_scenario(config, overrides, cases);
-  } catch (const ConfigError& e) {
-    std::cerr << "racewin: " << e.what() << "\n";
-    return 1;
-  }
-
-  if (*validate) {
-    std::cout << fmt::format("{}: valid; {} case(s)\n", config, sc.cases.size());
-    for (const auto& c : sc.cases) {
-      std::cout << fmt::format("  {}: arch {}, hypervisor {}, {} vCPU(s);", c.name, c.arch.name, c.hypervisor.name, c.vcpus);
-      for (const auto& t : c.threads) std::cout << fmt::format(" {}={} on vCPU {};", t.name, t.path.name, t.vcpu);
-      std::cout << "\n";
-    }
-    return 0;
-  }
-
-  EngineKind kind = engine == "simgrid" ? EngineKind::SimGrid : EngineKind::Native;
-  if (!trace.empty() && (kind != EngineKind::SimGrid || sc.cases.size() != 1)) {
-    std::cerr << "racewin: --trace needs --engine simgrid and a single case (use --case NAME)\n";
-    return 2;
-  }
-  std::signal(SIGINT, on_sigint);
-  std::signal(SIGTERM, on_sigint);
-  bool tty = isatty(STDERR_FILENO) && !quiet;
-  RunInfo info{kVersion, config, ""};
-  for (int i = 0; i < argc; ++i) info.command_line += (i ? " " : "") + std::string(argv[i]);
-
-  // Cases and their replications are independent: simulate them on `jobs` threads, and report
-  // each case's replications merged in their own order, so that results do not depend on jobs.
-  if (kind == EngineKind::SimGrid) jobs = 1;  // one SimGrid engine per process
-  struct Task {
-    size_t c;
-    int k;
-  };
-  std::vector<Task> tasks;
-  std::vector<std::vector<CaseResult>> reps(sc.cases.size());
-  std::vector<std::vector<uint8_t>> done(sc.cases.size());
-  std::vector<std::vector<double>> progress(sc.cases.size());
-  for (size_t i = 0; i < sc.cases.size(); ++i) {
-    int n = std::max(1, sc.cases[i].replications);
-    reps[i].resize(size_t(n));
-    done[i].assign(size_t(n), 0);
-    progress[i].assign(size_t(n), 0);
-    for (int k = 0; k < n; ++k) tasks.push_back({i, k});
-  }
-  std::mutex mu;
-  std::string model_error;
-  size_t next_task = 0;
-  auto started = std::chrono::steady_clock::now();
-  auto last_shown = started - std::chrono::seconds(1);
-  auto show = [&]() {  // with mu held; a few times a second at most
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_shown < std::chrono::milliseconds(250)) return;
-    last_shown = now;
-    double total = 0;
-    size_t count = 0;
-    for (size_t i = 0; i < progress.size(); ++i)
-      for (size_t k = 0; k < progress[i].size(); ++k, ++count) total += done[i][k] ? 1.0 : progress[i][k];
-    double frac = total / double(count), spent = std::chrono::duration<double>(now - started).count();
-    std::string eta = frac > 0.01 ? fmt::format(", about {:.0f} s left", spent * (1 - frac) / frac) : "";
-    std::cerr << fmt::format("\r{}: {:5.1f}% of {} run(s) simulated{}     ", sc.name, 100 * frac, count, eta)
-              << std::flush;
-  };
-  auto worker = [&]() {
-    while (true) {
-      Task t;
-      {
-        std::lock_guard<std::mutex> lk(mu);
-        if (next_task >= tasks.size() || g_stop || !model_error.empty()) return;
-        t = tasks[next_task++];
-      }
-      CaseConfig c = replication_config(sc.cases[t.c], t.k);
-      RunControl ctl;
-      ctl.stop = &g_stop;
-      if (tty)
-        ctl.progress = [&, t, total = c.limits.time_ns](Time now) {
-          std::lock_guard<std::mutex> lk(mu);
-          progress[t.c][size_t(t.k)] = total > 0 ? now / total : 0;
-          show();
-        };
-      try {
-        CaseResult r = run_case(c, kind, ctl, trace);
-        std::lock_guard<std::mutex> lk(mu);
-        reps[t.c][size_t(t.k)] = std::move(r);
-        done[t.c][size_t(t.k)] = 1;
-      } catch (const ModelError& e) {
-        std::lock_guard<std::mutex> lk(mu);
-        model_error = sc.cases[t.c].name + ": " + e.what();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned j = 0; j < std::min<size_t>(jobs, tasks.size()); ++j) pool.emplace_back(worker);
-  for (auto& th : pool) th.join();
-  if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
-  if (!model_error.empty()) {
-    std::cerr << "racewin: " << model_error << "\n";
-    return 1;
-  }
-  std::vector<CaseResult> results;
-  bool failed = false, all_done = true;
-  for (size_t i = 0; i < reps.size(); ++i) {
-    std::vector<CaseResult> finished;  // the replications done, up to the first one that is not
-    for (size_t k = 0; k < reps[i].size() && done[i][k]; ++k) finished.push_back(reps[i][k]);
-    if (finished.size() != reps[i].size()) all_done = false;
-    if (finished.empty()) continue;
-    CaseResult r = merge_replications(sc.cases[i], finished);
-    if (finished.size() != reps[i].size()) r.interrupted = true;
-    if (!r.failure.empty()) failed = true;
-    results.push_back(std::move(r));
-  }
-  bool complete = all_done;
-  for (const auto& r : results) complete = complete && !r.interrupted;
-  print_table(std::cout, sc, results);
-  if (!out_dir.empty()) {
-    try {
-      write_results(out_dir, info, sc, results, complete);
-      std::cout << fmt::format("\nwrote {}/results.json and {}/hazards.csv{}\n", out_dir, out_dir,
-                               complete ? "" : " (incomplete: interrupted)");
-    } catch (const std::exception& e) {
-      std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
-    }
-  }
-  if (!complete) return 130;
-  return failed ? 3 : 0;
+  for (auto& [sub, cmd] : subs)
+    if (*sub) return cmd->exec(cli::command_line(argc, argv));
+  return 2;
 }

@@ -1,0 +1,21 @@
+#pragma once
+// One class per subcommand: add() declares its options, exec() runs it and returns the exit code
+// (0 ok, 1 bad input or a model error, 2 usage, 3 a run that failed, 130 interrupted).
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+namespace racewin::cli {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual CLI::App* add(CLI::App& app) = 0;
+  virtual int exec(const std::string& command_line) = 0;
+};
+
+std::unique_ptr<Command> make_run_command();
+std::unique_ptr<Command> make_validate_command();
+
+}  // namespace racewin::cli

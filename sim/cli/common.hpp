@@ -1,0 +1,29 @@
+#pragma once
+// What the subcommands share: the scenario options, loading with overrides, Ctrl-C.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "scenario.hpp"
+
+namespace racewin::cli {
+
+extern std::atomic<bool> g_stop;  // set by SIGINT and SIGTERM once install_stop_handler() ran
+void install_stop_handler();
+
+// The options every subcommand that reads a scenario takes: the file, --set, --case.
+struct ScenarioOptions {
+  std::string config;
+  std::vector<std::string> sets, cases;
+  void add(CLI::App* app, bool with_cases = true);
+  // Loads the scenario with the --set overrides and any `extra` ones (from other options).
+  // Throws ConfigError.
+  Scenario load(std::vector<Override> extra = {}) const;
+};
+
+std::vector<Override> parse_sets(const std::vector<std::string>& sets);
+std::string command_line(int argc, char** argv);
+
+}  // namespace racewin::cli
