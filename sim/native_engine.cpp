@@ -43,6 +43,8 @@ void NativeEngine::set_stolen(int v, bool stolen) {
 
 void NativeEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++, t}); }
 
+static_assert(kCheckpointEvents - 1 == 0xffff, "the checkpoint mask below");
+
 void NativeEngine::run(Machine& m, Time until, RunControl& control) {
   m.start();
   uint64_t n = 0;
@@ -71,8 +73,12 @@ void NativeEngine::run(Machine& m, Time until, RunControl& control) {
       timers_.pop();
       m.on_timer(t);
     }
-    if ((++n & 0xffff) == 0) {
+    if ((++n & 0xffff) == 0) {  // a checkpoint: off the hot path
       if (control.progress) control.progress(now_);
+      if (control.should_stop && control.should_stop(m)) {
+        control.stopped = true;
+        break;
+      }
       if (control.stop_requested()) {
         control.interrupted = true;
         break;

@@ -12,7 +12,8 @@ namespace racewin {
 class NativeEngine final : public EngineOps {
  public:
   explicit NativeEngine(int vcpus);
-  // Runs until the machine finishes, `until` is reached, or `control` asks to stop.
+  // Runs until the machine finishes, `until` is reached, or `control` asks to stop (a signal, or
+  // should_stop at a checkpoint).
   void run(Machine& m, Time until, RunControl& control);
 
   Time now() const override { return now_; }
