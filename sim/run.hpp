@@ -2,6 +2,8 @@
 // One case run to its end on an engine, and what it measured.
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,60 @@ struct WindowResult {
 WindowResult summarize_window(const WindowStats& w);
 HazardResult summarize_hazard(const HazardStats& h, uint64_t iterations, double time_ns);
 
+// Sequential stopping: a run ends when every selected hazard is estimated well enough, or when a
+// budget is spent. Rule and event budget are looked at on checkpoints only (kCheckpointEvents), so
+// the stopping point depends on configuration and seed; a wall budget makes it machine-dependent.
+struct StoppingRule {
+  double rel_error = 0;  // > 0: met when the 95% interval's half-width is <= rel_error * p (p > 0)
+  double p_below = 0;    // > 0: met when the interval's upper bound is < p_below
+  std::vector<std::string> hazards;  // empty: bad_page_state and every window:* hazard of the case
+  uint64_t max_events = 0;  // > 0: stop at the first checkpoint at or past this many events
+  double max_wall_s = 0;    // > 0: wall-clock seconds per case
+  bool has_rule() const { return rel_error > 0 || p_below > 0; }
+  bool any() const { return has_rule() || max_events > 0 || max_wall_s > 0; }
+  std::string describe() const;  // "rel-error 0.1", "p-below 1e-06", both joined by " or "
+};
+
+// Every hazard a case reports (builtins, then window:NAME), and those a rule looks at.
+std::vector<std::string> case_hazards(const CaseConfig& cfg);
+std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig& cfg);
+
+// One hazard against the rule, from its counts over the counted thread's finished iterations.
+struct HazardCheck {
+  std::string name;
+  uint64_t iterations_hit = 0;
+  double p = 0;
+  Interval ci;
+  bool rel_met = false, below_met = false;
+  bool met() const { return rel_met || below_met; }
+};
+HazardCheck check_hazard(const StoppingRule& rule, const std::string& name, uint64_t hit, uint64_t iterations);
+
+// The rule at one checkpoint.
+struct StopCheck {
+  uint64_t events = 0, iterations = 0;
+  Time now = 0;
+  double wall_s = 0;
+  std::vector<HazardCheck> hazards;
+  bool met() const;
+};
+// Events the run will have when the rule is met, from how intervals shrink (half-widths like
+// 1/sqrt(n), a zero-hit upper bound like 1/n); infinity when it cannot tell (no hit yet).
+double projected_events(const StoppingRule& rule, const StopCheck& c);
+// Wall seconds left to the rule or the first budget, at the pace so far; infinity if unknown.
+double seconds_left(const StoppingRule& rule, const StopCheck& c, const RunLimits& limits);
+
+// How a run under a stopping rule or budget ended.
+struct Stopping {
+  StoppingRule rule;
+  RunLimits limits;                  // the sim time and iteration budgets
+  std::vector<HazardCheck> hazards;  // at the end of the run
+  std::string reason;  // "rel-error 0.1 reached", "sim time budget spent", "interrupted", ...
+  bool machine_dependent = false;  // the wall budget ended it
+  uint64_t events = 0;
+  double sim_time_ns = 0;
+};
+
 struct CaseResult {
   std::string case_name;
   EngineKind engine = EngineKind::Native;
@@ -57,11 +113,14 @@ struct CaseResult {
   bool interrupted = false;
   std::string failure;  // a deadlock or model error: the run's result, not a crash
   double wall_seconds = 0;
+  std::optional<Stopping> stopping;  // set when the run had a stopping rule or budget
 };
 
-// One run of a case: a single replication (cfg.replications is not looked at).
+// One run of a case: a single replication (cfg.replications is not looked at). With `rule`, the
+// run also stops as it says; `on_check` sees the rule's state at each checkpoint.
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control,
-                    const std::string& paje_trace = {});
+                    const std::string& paje_trace = {}, const StoppingRule* rule = nullptr,
+                    const std::function<void(const StopCheck&)>& on_check = {});
 
 // Replication k of a case: a share of its limits, and a seed derived from the case's seed.
 CaseConfig replication_config(const CaseConfig& cfg, int k);
