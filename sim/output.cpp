@@ -38,6 +38,85 @@ std::string estimate(double v, const Interval& ci, bool none) {
   return fmt::format("{} [{}, {}]", num(v), num(ci.lo), num(ci.hi));
 }
 
+namespace {
+
+std::string half_width(const HazardCheck& h) {
+  return h.iterations_hit ? fmt::format("{:.3g}%", 100 * (h.ci.hi - h.ci.lo) / 2 / h.p) : "-";
+}
+
+std::string met_by(const HazardCheck& h) {
+  return h.rel_met && h.below_met ? "both" : h.rel_met ? "rel-error" : h.below_met ? "p-below" : "not met";
+}
+
+void print_stopping(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
+  bool any = false, wall = false;
+  for (const auto& r : results)
+    if (r.stopping) any = true, wall = wall || r.stopping->rule.max_wall_s > 0;
+  if (!any) return;
+  out << fmt::format("\n{} — how each run stopped (rule and event budget checked every {} events)\n", sc.name,
+                     kCheckpointEvents);
+  out << fmt::format("{:<28} {:<32} {:>12} {:>9}  {:<30} {:<30} {:>10}  {}\n", "case", "stopped by", "model events", "sim time",
+                     "hazard", "P(hit) per iteration", "half-width", "rule");
+  for (const auto& r : results) {
+    if (!r.stopping) continue;
+    const Stopping& s = *r.stopping;
+    std::string head = fmt::format("{:<28} {:<32} {:>12} {:>9}", r.case_name, s.reason, s.events, format_duration(s.sim_time_ns));
+    if (s.hazards.empty()) out << head << "\n";
+    for (size_t i = 0; i < s.hazards.size(); ++i) {
+      const HazardCheck& h = s.hazards[i];
+      out << fmt::format("{}  {:<30} {:<30} {:>10}  {}\n", i ? std::string(head.size(), ' ') : head, h.name,
+                         estimate(h.p, h.ci, h.iterations_hit == 0), half_width(h), s.rule.has_rule() ? met_by(h) : "-");
+    }
+  }
+  if (wall) out << "note: a wall-clock budget (--max-wall) makes the stopping point machine-dependent\n";
+}
+
+nlohmann::json stopping_json(const Stopping& s) {
+  auto opt = [](double v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"rule", s.rule.describe()},
+                      {"rel_error", opt(s.rule.rel_error)},
+                      {"p_below", opt(s.rule.p_below)},
+                      {"reason", s.reason},
+                      {"machine_dependent", s.machine_dependent},
+                      {"events", s.events},
+                      {"sim_time_ns", s.sim_time_ns},
+                      {"checkpoint_events", kCheckpointEvents},
+                      {"budgets",
+                       {{"sim_time_ns", opt(s.limits.time_ns)},
+                        {"iterations", s.limits.iterations ? nlohmann::json(s.limits.iterations) : nlohmann::json(nullptr)},
+                        {"events", s.rule.max_events ? nlohmann::json(s.rule.max_events) : nlohmann::json(nullptr)},
+                        {"wall_s", opt(s.rule.max_wall_s)}}}};
+  j["hazards"] = nlohmann::json::array();
+  for (const auto& h : s.hazards)
+    j["hazards"].push_back({{"hazard", h.name},
+                            {"iterations_hit", h.iterations_hit},
+                            {"p_iteration_hit", h.p},
+                            {"p_iteration_hit_ci95", {h.ci.lo, h.ci.hi}},
+                            {"met", h.met() ? nlohmann::json(met_by(h)) : nlohmann::json(nullptr)}});
+  return j;
+}
+
+}  // namespace
+
+std::string stopping_progress(const std::string& case_name, const StoppingRule& rule, const StopCheck& c, double left) {
+  const HazardCheck* worst = nullptr;
+  double worst_n = -1;
+  size_t met = 0;
+  for (const auto& h : c.hazards) {
+    if (h.met()) {
+      ++met;
+      continue;
+    }
+    double n = projected_events(rule, {c.events, c.iterations, c.now, c.wall_s, {h}});
+    if (n > worst_n) worst_n = n, worst = &h;
+  }
+  std::string what = !worst ? "every hazard meets the rule"
+                    : worst->iterations_hit ? fmt::format("{} {} ±{}", worst->name, estimate(worst->p, worst->ci, false), half_width(*worst))
+                                            : fmt::format("{} no hit yet, p {}", worst->name, estimate(0, worst->ci, true));
+  return fmt::format("{}: {} ({}/{} met), {} simulated, {}", case_name, what, met, c.hazards.size(),
+                     format_duration(c.now), std::isfinite(left) ? "about " + secs(left) + " left" : "time left unknown");
+}
+
 void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
   for (const auto& hz : shown_hazards(results)) {
     out << fmt::format("\n{} — hazard {} (95% intervals)\n", sc.name, hz);
@@ -70,6 +149,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
                            w.stretched_by_steal, w.stretched_by_irq, w.hit, estimate(wr.p_hit, wr.p_hit_ci, w.hit == 0));
       }
   }
+  print_stopping(out, sc, results);
   for (const auto& r : results) {
     if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
     if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", r.case_name);
@@ -135,6 +215,7 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
                                 {"max_hold_ns", s.hold_max},
                                 {"mean_wait_ns", s.contended ? s.wait_sum / double(s.contended) : 0.0},
                                 {"max_wait_ns", s.wait_max}});
+    if (r.stopping) c["stopping"] = stopping_json(*r.stopping);
     if (cfg) c["config"] = cfg->resolved;
     j["cases"].push_back(c);
   }
@@ -144,13 +225,14 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results) {
   std::string s =
       "scenario,case,engine,seed,hazard,events,iterations_hit,iterations,sim_time_s,p_iteration_hit,p_lo,p_hi,"
-      "events_per_s,events_per_s_lo,events_per_s_hi,time_per_hit_iteration_s,time_lo,time_hi,interrupted,failed\n";
+      "events_per_s,events_per_s_lo,events_per_s_hi,time_per_hit_iteration_s,time_lo,time_hi,interrupted,failed,stopped_by\n";
   for (const auto& r : results)
     for (const auto& h : r.hazards)
-      s += fmt::format("{},{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{}\n",
+      s += fmt::format("{},{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{}\n",
                        sc.name, r.case_name, engine_name(r.engine), r.seed, h.name, h.count, h.iterations_hit, r.iterations,
                        r.sim_time_ns * 1e-9, h.p, h.p_ci.lo, h.p_ci.hi, h.rate, h.rate_ci.lo, h.rate_ci.hi, h.mttf_s,
-                       h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty());
+                       h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty(),
+                       r.stopping ? r.stopping->reason : "");
   return s;
 }
 
