@@ -1,10 +1,18 @@
 // racewin run: simulate every case of a scenario and report its hazards.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -23,7 +31,7 @@ class RunCommand final : public Command {
     opts_.add(run);
     run->add_option("--seed", seed_, "seed of every random stream (default: run.seed of the scenario)");
     auto* it_opt = run->add_option("--iterations", iterations_, "stop after N loop iterations of the counted thread");
-    run->add_option("--time", time_, "simulated time per case, e.g. 30s")->excludes(it_opt);
+    run->add_option("--time", time_, "simulated time per case, e.g. 30s (with a stopping rule: at most)")->excludes(it_opt);
     run->add_option("--out", out_dir_, "write results.json and hazards.csv to this directory");
     run->add_option("--engine", engine_, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
     run->add_option("--trace", trace_, "with --engine simgrid: write a Paje trace of the (single) case here");
@@ -33,14 +41,57 @@ class RunCommand final : public Command {
         ->check(CLI::Range(1, 1 << 20));
     run->add_option("--jobs", jobs_, "runs simulated at once (native engine; default: the number of cores)")
         ->check(CLI::Range(1u, 1024u));
+    // Sequential stopping: each case runs as one replication until its rule is met or a budget
+    // (--time or --iterations, --max-events, --max-wall) is spent.
+    const CLI::Validator kFraction(
+        [](std::string& v) -> std::string {
+          char* end = nullptr;
+          double x = std::strtod(v.c_str(), &end);
+          return end != v.c_str() && *end == 0 && x > 0 && x <= 1 ? "" : "expected a number above 0 and at most 1, got " + v;
+        },
+        "in (0, 1]");
+    run->add_option("--rel-error", rule_.rel_error,
+                    "run each case until every selected hazard's 95% interval of P(hit) per iteration has a "
+                    "half-width within this fraction of its estimate, e.g. 0.1 (--time is then a maximum)")
+        ->check(kFraction);
+    run->add_option("--p-below", rule_.p_below,
+                    "run each case until every selected hazard's 95% upper bound of P(hit) is below X; with "
+                    "--rel-error, a hazard is done when either holds")
+        ->check(kFraction);
+    run->add_option("--hazard", rule_.hazards,
+                    "a hazard the stopping rule looks at (repeatable; default: bad_page_state and every window:* "
+                    "hazard of the case)");
+    run->add_option("--max-events", rule_.max_events,
+                    "stop a case after N model events (checked every 65536 events)")
+        ->check(CLI::Range(uint64_t(1), std::numeric_limits<uint64_t>::max()));
+    run->add_option("--max-wall", max_wall_,
+                    "stop a case after this much wall-clock time, e.g. 90s, 10m, 1h (machine-dependent results)");
+    run->footer(
+        "Sequential stopping: with --rel-error or --p-below, each case runs as one replication (run.replications "
+        "is ignored, --replications above 1 refused) until every selected hazard meets the rule, or a budget is "
+        "spent: --time or --iterations (then maxima), --max-events, --max-wall. The rule and --max-events are "
+        "checked every 65536 model events, so where a case stops depends on configuration and seed only, never "
+        "on --jobs; a --max-wall budget that runs out makes it machine-dependent. The outputs say how each case "
+        "stopped. --max-events and --max-wall may also be given alone.");
     cmd_ = run;
     return run;
   }
 
   int exec(const std::string& command_line) override {
+    if (!max_wall_.empty()) {
+      auto w = parse_wall(max_wall_);
+      if (!w) return usage("--max-wall " + max_wall_ + ": expected a duration such as 90s, 10m or 1h");
+      rule_.max_wall_s = *w;
+    }
+    const bool sequential = rule_.any();
+    if (!rule_.hazards.empty() && !rule_.has_rule()) return usage("--hazard selects what --rel-error or --p-below looks at; give one of them");
+    if (sequential && replications_ > 1)
+      return usage("--replications " + std::to_string(replications_) +
+                   " with a stopping rule or budget: sequential stopping runs each case as one replication");
     Scenario sc;
     try {
       std::vector<Override> overrides;
+      if (sequential) overrides.push_back({"run.replications", "1", "sequential stopping"});
       if (cmd_->count("--seed")) overrides.push_back({"run.seed", std::to_string(seed_), "--seed"});
       if (replications_) overrides.push_back({"run.replications", std::to_string(replications_), "--replications"});
       if (iterations_)
@@ -63,6 +114,13 @@ class RunCommand final : public Command {
       std::cerr << "racewin: --trace needs --engine simgrid and a single case (use --case NAME)\n";
       return 2;
     }
+    if (sequential)
+      for (const auto& c : sc.cases) {
+        std::vector<std::string> known = case_hazards(c);
+        for (const auto& h : rule_.hazards)
+          if (std::find(known.begin(), known.end(), h) == known.end())
+            return usage(fmt::format("--hazard {}: case {} has no such hazard (it has: {})", h, c.name, fmt::join(known, ", ")));
+      }
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet;
     RunInfo info{kVersion, opts_.config, command_line};
@@ -78,6 +136,8 @@ class RunCommand final : public Command {
     std::vector<std::vector<CaseResult>> reps(sc.cases.size());
     std::vector<std::vector<uint8_t>> done(sc.cases.size());
     std::vector<std::vector<double>> progress(sc.cases.size());
+    std::vector<std::optional<StopCheck>> live(sc.cases.size());  // sequential: a running case's last checkpoint
+    size_t lines_shown = 0;
     for (size_t i = 0; i < sc.cases.size(); ++i) {
       int n = std::max(1, sc.cases[i].replications);
       reps[i].resize(size_t(n));
@@ -94,6 +154,21 @@ class RunCommand final : public Command {
       auto now = std::chrono::steady_clock::now();
       if (now - last_shown < std::chrono::milliseconds(250)) return;
       last_shown = now;
+      if (sequential) {  // a line per running case, redrawn in place
+        size_t finished = 0;
+        for (const auto& d : done) finished += d[0];
+        std::string block = fmt::format("\x1b[2K{}: {} of {} case(s) done\n", sc.name, finished, sc.cases.size());
+        size_t lines = 1;
+        for (size_t i = 0; i < live.size(); ++i) {
+          if (!live[i] || done[i][0]) continue;
+          std::string l = stopping_progress(sc.cases[i].name, rule_, *live[i], seconds_left(rule_, *live[i], sc.cases[i].limits));
+          block += "\x1b[2K  " + l.substr(0, terminal_columns() - 3) + "\n";
+          ++lines;
+        }
+        std::cerr << (lines_shown ? fmt::format("\x1b[{}A", lines_shown) : "") << block << "\x1b[J" << std::flush;
+        lines_shown = lines;
+        return;
+      }
       double total = 0;
       size_t count = 0;
       for (size_t i = 0; i < progress.size(); ++i)
@@ -114,14 +189,21 @@ class RunCommand final : public Command {
         CaseConfig c = replication_config(sc.cases[t.c], t.k);
         RunControl ctl;
         ctl.stop = &g_stop;
-        if (tty)
+        std::function<void(const StopCheck&)> on_check;
+        if (tty && sequential)
+          on_check = [&, t](const StopCheck& chk) {
+            std::lock_guard<std::mutex> lk(mu);
+            live[t.c] = chk;
+            show();
+          };
+        else if (tty)
           ctl.progress = [&, t, total = c.limits.time_ns](Time now) {
             std::lock_guard<std::mutex> lk(mu);
             progress[t.c][size_t(t.k)] = total > 0 ? now / total : 0;
             show();
           };
         try {
-          CaseResult r = run_case(c, kind, ctl, trace);
+          CaseResult r = run_case(c, kind, ctl, trace, sequential ? &rule_ : nullptr, on_check);
           std::lock_guard<std::mutex> lk(mu);
           reps[t.c][size_t(t.k)] = std::move(r);
           done[t.c][size_t(t.k)] = 1;
@@ -134,7 +216,8 @@ class RunCommand final : public Command {
     std::vector<std::thread> pool;
     for (unsigned j = 0; j < std::min<size_t>(jobs, tasks.size()); ++j) pool.emplace_back(worker);
     for (auto& th : pool) th.join();
-    if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
+    if (tty && sequential && lines_shown) std::cerr << fmt::format("\x1b[{}A\x1b[J", lines_shown);
+    else if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r";
     if (!model_error.empty()) {
       std::cerr << "racewin: " << model_error << "\n";
       return 1;
@@ -175,6 +258,25 @@ class RunCommand final : public Command {
   std::string time_, out_dir_, engine_ = "native", trace_;
   bool quiet_ = false;
   int replications_ = 0;
+  StoppingRule rule_;
+  std::string max_wall_;
+
+  static int usage(const std::string& message) {
+    std::cerr << "racewin: " << message << "\n";
+    return 2;
+  }
+  // Wall-clock durations: "90s", "10m" or "10min", "1h"; a bare number is seconds.
+  static std::optional<double> parse_wall(std::string text) {
+    if (!text.empty() && text.back() == 'm' && text.size() > 1 && text[text.size() - 2] != 'm') text += "in";
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back()))) text += "s";
+    auto ns = parse_duration_ns(text);
+    if (!ns || *ns <= 0) return std::nullopt;
+    return *ns * 1e-9;
+  }
+  static size_t terminal_columns() {
+    winsize ws{};
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 100;
+  }
   unsigned jobs_ = std::max(1u, std::thread::hardware_concurrency());
 };
 
