@@ -205,7 +205,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       pg.lock_owner = -1;
       if (!pg.lock_waiters.empty()) {  // wake the first sleeper (wake_up_page_bit)
         Thread& w = threads_[size_t(pg.lock_waiters.front())];
-        pg.lock_waiters.pop_front();
+        pg.lock_waiters.erase(pg.lock_waiters.begin());
         int unfair = cfg_.kernel.page_lock_unfairness;
         if (unfair >= 0 && w.page_lock_tries >= unfair) {  // WQ_FLAG_CUSTOM: hand PG_locked over
           pg.locked = true;

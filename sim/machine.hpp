@@ -78,6 +78,7 @@ struct MachineState {
     MmuGather tlb;
     uint64_t iterations = 0;
     std::vector<Rng> cost_rngs;  // one stream per cost: common random numbers across cases
+    Rng spin_rng;                // spin loops of an exponential lock model
     std::vector<Time> window_open_at;  // < 0: closed
     std::vector<uint8_t> window_stretch;
     std::vector<uint8_t> window_hit;  // per window: found open by another thread since it opened
@@ -101,7 +102,7 @@ struct MachineState {
     std::vector<int> steal_gen;     // per steal source: steals begun, to drop a StealEnd a yield made moot
     bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
     std::vector<Interrupt> handlers;  // running interrupt handlers, innermost last
-    std::deque<Interrupt> pending;
+    std::vector<Interrupt> pending;  // in order of arrival
     std::vector<uint8_t> irq_pending;  // per source: at most one pending
     std::vector<int> pagevec;           // per-CPU LRU pagevec (lru_pvecs.lru_add)
     std::vector<int> activate_pvec;     // per-CPU lru_pvecs.activate_page
@@ -146,6 +147,11 @@ class Machine : private ExprContext, private MachineState {
   // A copy of `other`'s state driven by `engine` (which holds a copy of other's engine state).
   Machine(const Machine& other, EngineOps& engine);
   Machine(const Machine&) = delete;
+  // Takes `other`'s state (same case), reusing this one's memory: cheaper than a new copy.
+  void assign_state(const Machine& other) {
+    static_cast<MachineState&>(*this) = other;
+    cur_ = nullptr;
+  }
   Machine& operator=(const Machine&) = delete;
 
   void start();
@@ -254,7 +260,9 @@ class Machine : private ExprContext, private MachineState {
   int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C; ple_exit: a pause-loop exit and its yield
   int kick_cost_ = -1;   // pv_kick: a halted pv-qspinlock waiter woken by the host
   double draw(const Dist& d, Rng& r) const { return sampling_ == Sampling::kMeans ? d.mean() : d.sample(r); }
-  double cost(Thread& t, int index) { return draw(cfg_.costs[size_t(index)], t.cost_rngs[size_t(index)]); }
+  double cost(Thread& t, int index) {  // with means no stream is kept: a copy of the state stays small
+    return sampling_ == Sampling::kMeans ? cfg_.costs[size_t(index)].mean() : cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]);
+  }
   void start_irq_source(int v, size_t s);
 };
 

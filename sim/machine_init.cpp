@@ -15,7 +15,8 @@ int cost_index(const CaseConfig& c, const std::string& name) {
 // A stream is named by what it is for: a kind, who draws (vCPU, thread) and which (source, cost).
 enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
-  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit
+  kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit,
+  kStreamSpin
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -101,7 +102,9 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     t.spec = &cfg.threads[i];
     t.vcpu = t.spec->vcpu;
     t.vars = t.spec->path.var_init;
-    for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
+    if (sampling == Sampling::kSample)
+      for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
+    t.spin_rng = Rng(seed, stream(kStreamSpin, i));
     t.window_open_at.assign(cfg.names.windows.size(), -1);
     t.window_stretch.assign(cfg.names.windows.size(), 0);
     t.window_hit.assign(cfg.names.windows.size(), 0);

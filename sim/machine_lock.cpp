@@ -87,7 +87,7 @@ void Machine::spin_unlock(Thread& t, int lock) {
     return;
   }
   Thread& w = threads_[size_t(l.waiters.front())];  // queued lock: the head waiter owns it now
-  l.waiters.pop_front();
+  l.waiters.erase(l.waiters.begin());
   take_lock(l, w, true);
   wake(w, cost(w, handoff_cost_));
 }
@@ -105,11 +105,17 @@ void Machine::spin_start(Thread& t, SpinPhase ph) {
     case SpinPhase::Attempt: amount = cost(t, handoff_cost_); break;
     case SpinPhase::Kick: amount = cost(t, kick_cost_); break;
     case SpinPhase::Halt: break;
-    case SpinPhase::Spin:
+    case SpinPhase::Spin: {
+      bool pv_head = cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(locks_[size_t(t.waiting_lock)], t);
+      if (cfg_.lock.exponential) {  // one exponential loop: the head's until it halts, else spin_retry's
+        double mean = pv_head ? cfg_.lock.spin_threshold : cfg_.lock.spin_retry;
+        if (mean > 0) amount = draw(Dist::exponential(mean), t.spin_rng);
+        break;
+      }
       if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry;
-      if (cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(locks_[size_t(t.waiting_lock)], t))
-        amount = std::min(amount, std::max(0.0, cfg_.lock.spin_threshold - t.spun));
+      if (pv_head) amount = std::min(amount, std::max(0.0, cfg_.lock.spin_threshold - t.spun));
       break;
+    }
   }
   t.remaining = amount;
   if (on_top(t)) eng_.start_work(t.vcpu, amount);
@@ -152,7 +158,7 @@ void Machine::spin_phase_done(Thread& t) {
     case SpinPhase::Yield: directed_yield(t); break;
     case SpinPhase::Halt: break;
     case SpinPhase::Spin: {
-      t.spun += t.remaining;
+      t.spun = cfg_.lock.exponential && eligible(l, t) ? cfg_.lock.spin_threshold : t.spun + t.remaining;
       if (cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(l, t) && t.spun >= cfg_.lock.spin_threshold &&
           l.owner >= 0) {
         if (tracing()) emit(t.vcpu, t.spec->name + " halts (pv_wait)");

@@ -18,7 +18,7 @@ struct Page {
   bool dirty = false, lru = false, anon = false, swapbacked = false;
   bool referenced = false, active = false;  // PG_referenced, PG_active (mark_page_accessed)
   int lock_owner = -1;            // thread, for reports only
-  std::deque<int> lock_waiters;   // threads sleeping in lock_page()
+  std::vector<int> lock_waiters;  // threads sleeping in lock_page(), first come first
 };
 
 struct SpinLockStats {
@@ -28,7 +28,7 @@ struct SpinLockStats {
 
 struct SpinLock {
   int owner = -1;          // thread
-  std::deque<int> waiters;  // in order of arrival
+  std::vector<int> waiters;  // in order of arrival (few: a vector copies cheaply)
   int steals = 0;           // queued model: free-lock steals past the waiters since the head last won
   Time acquired_at = 0;
   SpinLockStats stats;

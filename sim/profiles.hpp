@@ -41,6 +41,10 @@ struct LockModel {
   // vCPU of the guest (kvm_vcpu_on_spin). 0: never.
   double spin_retry = 0;
   double spin_threshold = 0;  // PvQspinlock: ns of spinning (SPIN_THRESHOLD loops) before halting
+  // Set by make_exponential (racewin exact/run --exponential): each spin_retry loop lasts an
+  // exponential time of that mean, and a pv-qspinlock head spins an exponential time of mean
+  // spin_threshold, then halts (its pause-loop exits are left out).
+  bool exponential = false;
   bool unqueued() const { return kind == Kind::Classic || kind == Kind::Tas; }
   bool s390() const { return kind == Kind::Queued || kind == Kind::Classic; }
 };

@@ -17,5 +17,6 @@ class Command {
 
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_validate_command();
+std::unique_ptr<Command> make_exact_command();
 
 }  // namespace racewin::cli

@@ -1,0 +1,149 @@
+// racewin exact: solve a case as a continuous-time Markov chain, when its durations allow.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "exact.hpp"
+#include "machine.hpp"
+#include "version.hpp"
+
+namespace racewin::cli {
+namespace {
+
+struct Interrupted {};
+
+std::string num(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.10g}", v); }
+nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+class ExactCommand final : public Command {
+ public:
+  CLI::App* add(CLI::App& app) override {
+    auto* c = app.add_subcommand("exact",
+                                 "solve each case exactly as a Markov chain (every duration exponential or zero)");
+    opts_.add(c);
+    c->add_option("--iterations", k_, "K for P(hit within the first K iterations of the counted thread)")
+        ->check(CLI::Range(1, 1000));
+    c->add_option("--max-states", max_states_, "stop enumerating past this many states")->check(CLI::Range(1, 200000000));
+    c->add_flag("--exponential", exponential_, "replace every duration by an exponential of the same mean first");
+    c->add_option("--out", out_dir_, "write exact.json to this directory");
+    c->add_flag("-q,--quiet", quiet_, "no progress display");
+    return c;
+  }
+
+  int exec(const std::string& command_line) override {
+    Scenario sc;
+    try {
+      sc = opts_.load();
+    } catch (const ConfigError& e) {
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 1;
+    }
+    install_stop_handler();
+    bool tty = isatty(STDERR_FILENO) && !quiet_;
+    nlohmann::json j = {{"program", "racewin"}, {"version", kVersion}, {"scenario", sc.name},
+                        {"scenario_file", opts_.config}, {"command_line", command_line}, {"k", k_}};
+    j["cases"] = nlohmann::json::array();
+    for (auto& c : sc.cases) {
+      if (exponential_) make_exponential(c);
+      ExactOptions opt;
+      opt.max_states = max_states_;
+      opt.progress = [&](size_t states, size_t frontier) {
+        if (g_stop) throw Interrupted{};
+        if (tty) std::cerr << fmt::format("\r{}: {} states, {} to expand     ", c.name, states, frontier) << std::flush;
+      };
+      auto t0 = std::chrono::steady_clock::now();
+      try {
+        Chain chain = build_chain(c, opt);
+        auto t1 = std::chrono::steady_clock::now();
+        if (tty) std::cerr << fmt::format("\r{}: {} states; solving...          ", c.name, chain.states()) << std::flush;
+        ExactResult r = solve_chain(chain, k_);
+        auto t2 = std::chrono::steady_clock::now();
+        if (tty) std::cerr << "\r" << std::string(70, ' ') << "\r";
+        double build = std::chrono::duration<double>(t1 - t0).count(), solve = std::chrono::duration<double>(t2 - t1).count();
+        print(c, r, build, solve);
+        j["cases"].push_back(to_json(c, r));
+      } catch (const NotExponential& e) {
+        std::cerr << "racewin: " << e.what() << "\n";
+        return 1;
+      } catch (const StateLimit& e) {
+        if (tty) std::cerr << "\n";
+        std::cerr << fmt::format("racewin: case {}: stopped after {} states: {}\n", c.name, e.states, e.what());
+        return 1;
+      } catch (const DeadlockError& e) {
+        std::cerr << fmt::format("racewin: case {}: a reachable state deadlocks: {}\n", c.name, e.what());
+        return 1;
+      } catch (const ModelError& e) {
+        std::cerr << fmt::format("racewin: case {}: {}\n", c.name, e.what());
+        return 1;
+      } catch (const Interrupted&) {
+        std::cerr << "\nracewin: interrupted\n";
+        return 130;
+      }
+    }
+    if (!out_dir_.empty()) {
+      namespace fs = std::filesystem;
+      fs::create_directories(out_dir_);
+      fs::path tmp = fs::path(out_dir_) / "exact.json.tmp";
+      std::ofstream(tmp) << j.dump(2) << "\n";
+      fs::rename(tmp, fs::path(out_dir_) / "exact.json");
+      std::cout << fmt::format("\nwrote {}/exact.json\n", out_dir_);
+    }
+    return 0;
+  }
+
+ private:
+  static bool shown(const ExactHazard& h) {
+    return h.name == "bad_page_state" || h.name.rfind("window:", 0) == 0 || h.events_per_s > 0 ||
+           std::isfinite(h.mean_time_to_first_s);
+  }
+  void print(const CaseConfig& c, const ExactResult& r, double build, double solve) const {
+    std::cout << fmt::format("\n{} — exact: {} states, {} transitions (enumerated in {:.2f} s, solved in {:.2f} s by {}, "
+                             "relative residual {:.1e}){}\n",
+                             c.name, r.states, r.transitions, build, solve, r.method, r.residual,
+                             exponential_ ? "; durations made exponential" : "");
+    std::cout << fmt::format("  iterations of {}: {} /s\n", c.threads[size_t(c.count_thread)].name, num(r.iterations_per_s));
+    std::cout << fmt::format("  {:<28} {:>18} {:>16} {:>20} {:>18} {:>18}\n", "hazard", "P(hit)/iteration", "events /s",
+                             "time per hit iter s", fmt::format("P(hit in first {})", r.k), "mean time to 1st s");
+    for (const auto& h : r.hazards)
+      if (shown(h))
+        std::cout << fmt::format("  {:<28} {:>18} {:>16} {:>20} {:>18} {:>18}\n", h.name, num(h.p_iteration),
+                                 num(h.events_per_s), num(h.time_per_hit_iteration_s), num(h.p_within_k),
+                                 num(h.mean_time_to_first_s));
+    for (const auto& w : r.windows)
+      std::cout << fmt::format("  window {:<21} P(window hit) {}  ({} closed /s)\n", w.name, num(w.p_hit), num(w.closed_per_s));
+  }
+  nlohmann::json to_json(const CaseConfig& c, const ExactResult& r) const {
+    nlohmann::json cj = {{"case", c.name}, {"states", r.states}, {"transitions", r.transitions}, {"solver", r.method},
+                         {"relative_residual", r.residual}, {"exponential", exponential_},
+                         {"iterations_per_s", r.iterations_per_s}};
+    for (const auto& h : r.hazards)
+      cj["hazards"].push_back({{"hazard", h.name},
+                               {"p_iteration_hit", h.p_iteration},
+                               {"events_per_s", h.events_per_s},
+                               {"time_per_hit_iteration_s", finite(h.time_per_hit_iteration_s)},
+                               {"p_hit_within_k_iterations", h.p_within_k},
+                               {"mean_time_to_first_s", finite(h.mean_time_to_first_s)}});
+    for (const auto& w : r.windows)
+      cj["windows"].push_back({{"window", w.name}, {"p_window_hit", w.p_hit}, {"closed_per_s", w.closed_per_s}});
+    cj["config"] = c.resolved;
+    return cj;
+  }
+
+  ScenarioOptions opts_;
+  int k_ = 1;
+  size_t max_states_ = 2000000;
+  bool exponential_ = false, quiet_ = false;
+  std::string out_dir_;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_exact_command() { return std::make_unique<ExactCommand>(); }
+
+}  // namespace racewin::cli

@@ -1,0 +1,242 @@
+// Solving the enumerated chain with Eigen.
+//  - Long run: the stationary distribution pi of the chain's closed class (pi Q = 0, one state's
+//    weight fixed, then normalised). Rates of counted things are fluxes: sum over states of pi(s)
+//    times the rate of each transition times what it counts. P(an iteration is hit) is the flux of
+//    hit iterations over the flux of iterations: what a long simulation estimates.
+//  - From the start: the mean time to the first event of a hazard and P(hit within the first K
+//    iterations) are absorbing-chain systems (first-step equations).
+// Sparse LU (COLAMD ordering) up to kDirect unknowns; beyond, BiCGSTAB with an incomplete LU.
+#include <Eigen/IterativeLinearSolvers>
+#include <Eigen/SparseLU>
+#include <cmath>
+#include <limits>
+
+#include "exact.hpp"
+#include "machine.hpp"
+
+namespace racewin {
+namespace {
+
+using SpMat = Eigen::SparseMatrix<double>;
+using Vec = Eigen::VectorXd;
+using Trip = Eigen::Triplet<double>;
+constexpr Eigen::Index kDirect = 400000;
+
+Vec solve(const SpMat& a, const Vec& b, ExactResult& out) {
+  Vec x;
+  const char* env = getenv("RACEWIN_SOLVER");
+  std::string which = env ? env : (a.rows() <= kDirect ? "lu" : "ilut");
+  if (which == "lu") {
+    Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
+    lu.compute(a);
+    if (lu.info() != Eigen::Success) throw ModelError("the chain's linear system is singular: " + lu.lastErrorMessage());
+    x = lu.solve(b);
+    out.method = "sparse LU";
+  } else if (which == "diag") {
+    Eigen::BiCGSTAB<SpMat, Eigen::DiagonalPreconditioner<double>> it;
+    it.setTolerance(1e-13);
+    it.setMaxIterations(100000);
+    it.compute(a);
+    x = it.solve(b);
+    out.method = "BiCGSTAB diag " + std::to_string(it.iterations());
+  } else {
+    Eigen::BiCGSTAB<SpMat, Eigen::IncompleteLUT<double>> it;
+    it.setTolerance(1e-13);
+    it.setMaxIterations(20000);
+    it.compute(a);
+    x = it.solve(b);
+    out.method = "BiCGSTAB with incomplete LU " + std::to_string(it.iterations());
+  }
+  double r = (a * x - b).norm() / std::max(b.norm(), 1e-300);
+  out.residual = std::max(out.residual, r);
+  if (!std::isfinite(r) || r > 1e-8) throw ModelError("the chain's linear system did not solve (relative residual " + std::to_string(r) + ")");
+  return x;
+}
+
+// Closed strongly connected classes (no transition leaves them), by Tarjan's algorithm without recursion.
+std::vector<std::vector<uint32_t>> closed_classes(const Chain& c) {
+  const uint32_t n = uint32_t(c.states()), none = UINT32_MAX;
+  std::vector<uint32_t> index(n, none), low(n, 0), comp(n, none), stack, classes_of;
+  std::vector<uint8_t> on(n, 0);
+  std::vector<std::vector<uint32_t>> comps;
+  uint32_t next = 0;
+  std::vector<std::pair<uint32_t, uint64_t>> call;  // state, next transition to look at
+  for (uint32_t root = 0; root < n; ++root) {
+    if (index[root] != none) continue;
+    call.push_back({root, c.row[root]});
+    index[root] = low[root] = next++, stack.push_back(root), on[root] = 1;
+    while (!call.empty()) {
+      auto& [s, j] = call.back();
+      if (j < c.row[s + 1]) {
+        uint32_t t = c.trans[j++].to;
+        if (index[t] == none) {
+          index[t] = low[t] = next++, stack.push_back(t), on[t] = 1;
+          call.push_back({t, c.row[t]});
+        } else if (on[t]) {
+          low[s] = std::min(low[s], index[t]);
+        }
+        continue;
+      }
+      uint32_t done = s;
+      call.pop_back();
+      if (!call.empty()) low[call.back().first] = std::min(low[call.back().first], low[done]);
+      if (low[done] != index[done]) continue;
+      comps.emplace_back();
+      uint32_t t;
+      do {
+        t = stack.back(), stack.pop_back(), on[t] = 0, comp[t] = uint32_t(comps.size() - 1);
+        comps.back().push_back(t);
+      } while (t != done);
+    }
+  }
+  std::vector<std::vector<uint32_t>> closed;
+  for (size_t k = 0; k < comps.size(); ++k) {
+    bool leaves = false;
+    for (uint32_t s : comps[k])
+      for (uint64_t j = c.row[s]; j < c.row[s + 1] && !leaves; ++j) leaves = comp[c.trans[j].to] != k;
+    if (!leaves) closed.push_back(std::move(comps[k]));
+  }
+  return closed;
+}
+
+// Stationary distribution on the chain's single closed class (zero elsewhere).
+Vec stationary(const Chain& c, ExactResult& out) {
+  auto classes = closed_classes(c);
+  if (classes.size() != 1)
+    throw ModelError("the chain has " + std::to_string(classes.size()) +
+                     " closed classes: its long run depends on chance early on (a deadlock or a state it never leaves?)");
+  const auto& cls = classes[0];
+  std::vector<int64_t> pos(c.states(), -1);
+  for (size_t i = 0; i < cls.size(); ++i) pos[cls[i]] = int64_t(i);
+  // Unknowns: pi on the class but its first state, whose weight is fixed at 1.
+  const Eigen::Index m = Eigen::Index(cls.size()) - 1;
+  Vec pi = Vec::Zero(Eigen::Index(c.states()));
+  pi[cls[0]] = 1;
+  if (m > 0) {
+    std::vector<Trip> tr;
+    Vec b = Vec::Zero(m);
+    for (uint32_t s : cls) {
+      for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) {
+        uint32_t t = c.trans[j].to;
+        if (t == s) continue;
+        double r = c.trans[j].rate;
+        if (pos[s] > 0) tr.emplace_back(pos[s] - 1, pos[s] - 1, -r);  // (pi Q)_s: outflow
+        if (pos[t] > 0) {
+          if (pos[s] > 0) tr.emplace_back(pos[t] - 1, pos[s] - 1, r);
+          else b[pos[t] - 1] -= r;
+        }
+      }
+    }
+    SpMat a(m, m);
+    a.setFromTriplets(tr.begin(), tr.end());
+    Vec x = solve(a, b, out);
+    for (Eigen::Index i = 0; i < m; ++i) pi[cls[size_t(i + 1)]] = x[i];
+  }
+  double total = pi.sum();
+  return pi / total;
+}
+
+double flux(const Chain& c, const Vec& pi, const std::function<int64_t(const Chain::Reward&)>& what) {
+  std::vector<double> per(c.rewards.size());
+  for (size_t i = 0; i < per.size(); ++i) per[i] = double(what(c.rewards[i]));
+  double f = 0;
+  for (uint32_t s = 0; s < c.states(); ++s)
+    for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) f += pi[s] * c.trans[j].rate * per[c.trans[j].reward];
+  return f;  // per ns
+}
+
+// From the start: the mean time (ns) to the first event of hazard h; infinity if some reachable
+// state can never lead to one.
+double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
+  const uint32_t n = uint32_t(c.states());
+  std::vector<std::vector<uint32_t>> into(n);
+  std::vector<uint8_t> reach(n, 0);
+  std::vector<uint32_t> work;
+  for (uint32_t s = 0; s < n; ++s)
+    for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) {
+      if (c.rewards[c.trans[j].reward].events[h] > 0 && !reach[s]) reach[s] = 1, work.push_back(s);
+      into[c.trans[j].to].push_back(s);
+    }
+  while (!work.empty()) {
+    uint32_t t = work.back();
+    work.pop_back();
+    for (uint32_t s : into[t])
+      if (!reach[s]) reach[s] = 1, work.push_back(s);
+  }
+  for (uint32_t s = 0; s < n; ++s)
+    if (!reach[s]) return std::numeric_limits<double>::infinity();
+  std::vector<Trip> tr;
+  for (uint32_t s = 0; s < n; ++s)
+    for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) {
+      const auto& x = c.trans[j];
+      bool hit = c.rewards[x.reward].events[h] > 0;
+      if (!hit && x.to == s) continue;
+      tr.emplace_back(s, s, x.rate);
+      if (!hit) tr.emplace_back(s, x.to, -x.rate);
+    }
+  SpMat a(n, n);
+  a.setFromTriplets(tr.begin(), tr.end());
+  return solve(a, Vec::Ones(n), out)[0];
+}
+
+// From the start: P(hazard h within the counted thread's first k iterations). Unknowns: (state,
+// iterations finished so far < k).
+double p_within(const Chain& c, size_t h, int k, ExactResult& out) {
+  const int64_t n = int64_t(c.states());
+  std::vector<Trip> tr;
+  Vec b = Vec::Zero(n * k);
+  for (int it = 0; it < k; ++it)
+    for (int64_t s = 0; s < n; ++s) {
+      int64_t row = it * n + s;
+      for (uint64_t j = c.row[size_t(s)]; j < c.row[size_t(s) + 1]; ++j) {
+        const auto& x = c.trans[j];
+        const Chain::Reward& r = c.rewards[x.reward];
+        int64_t it2 = it + r.iterations;
+        // A hit in the iteration under way, or in one that ended here, or in the next one if
+        // that is still within k.
+        bool hit = r.events[h] > 0 && (r.iterations == 0 || r.iterations_hit[h] > 0 || it2 < k);
+        if (!hit && (it2 == it && x.to == uint32_t(s))) continue;
+        tr.emplace_back(row, row, x.rate);
+        if (hit) b[row] += x.rate;
+        else if (it2 < k) tr.emplace_back(row, it2 * n + x.to, -x.rate);
+      }
+    }
+  SpMat a(n * k, n * k);
+  a.setFromTriplets(tr.begin(), tr.end());
+  return solve(a, b, out)[0];
+}
+
+}  // namespace
+
+ExactResult solve_chain(const Chain& c, int k) {
+  ExactResult out;
+  out.states = c.states();
+  out.transitions = c.trans.size();
+  out.k = k;
+  Vec pi = stationary(c, out);
+  double iters = flux(c, pi, [](const Chain::Reward& r) { return r.iterations; });
+  out.iterations_per_s = iters * 1e9;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (size_t h = 0; h < c.hazards.size(); ++h) {
+    ExactHazard e;
+    e.name = c.hazards[h];
+    double ev = flux(c, pi, [h](const Chain::Reward& r) { return r.events[h]; });
+    double hit = flux(c, pi, [h](const Chain::Reward& r) { return r.iterations_hit[h]; });
+    e.p_iteration = iters > 0 ? hit / iters : 0;
+    e.events_per_s = ev * 1e9;
+    e.time_per_hit_iteration_s = hit > 0 ? 1e-9 / hit : inf;
+    bool possible = false;
+    for (const auto& r : c.rewards) possible = possible || r.events[h] > 0;
+    e.mean_time_to_first_s = possible ? mean_time_to_first(c, h, out) * 1e-9 : inf;
+    e.p_within_k = possible ? p_within(c, h, k, out) : 0;
+    out.hazards.push_back(e);
+  }
+  for (size_t w = 0; w < c.windows.size(); ++w) {
+    double closed = flux(c, pi, [w](const Chain::Reward& r) { return r.closed[w]; });
+    double hit = flux(c, pi, [w](const Chain::Reward& r) { return r.hit[w]; });
+    out.windows.push_back({c.windows[w], closed > 0 ? hit / closed : 0, closed * 1e9});
+  }
+  return out;
+}
+
+}  // namespace racewin
