@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "exact.hpp"
 #include "run.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
@@ -40,6 +41,16 @@ double cost_rate(const CaseConfig& c, const std::string& name) {
   FAIL("case " << c.name << " has no cost " << name);
   return 0;
 }
+
+// racewin exact's long-run P(an iteration is hit) for hazard `name`.
+double exact_p(const CaseConfig& c, const std::string& name) {
+  ExactResult r = solve_chain(build_chain(c, {}), 1);
+  for (const auto& h : r.hazards)
+    if (h.name == name) return h.p_iteration;
+  FAIL("no hazard " << name);
+  return 0;
+}
+bool close_to(double x, double y) { return std::abs(x / y - 1) < 1e-9; }
 
 CaseResult run(const CaseConfig& c) {
   RunControl ctl;
@@ -120,6 +131,7 @@ TEST_CASE("validation competing_clocks: P(A first) = a/(a+b), one hit at most pe
   const CaseConfig& c = the_case(s, "a_half_b_one");
   double a = cost_rate(c, "clock_a"), b = cost_rate(c, "clock_b");
   double p = a / (a + b);
+  CHECK(close_to(exact_p(c, "window:race"), p));
   CaseResult r = run(c);
   const HazardResult& h = hazard(r, "window:race");
   MESSAGE("competing clocks: p = " << p << ", simulated " << h.p << " [" << h.p_ci.lo << ", " << h.p_ci.hi << "] over "
@@ -138,10 +150,11 @@ TEST_CASE("validation poisson_window: P(hit) = lam/(lam+mu), while events per wi
     const CaseConfig& c = the_case(s, name);
     double mu = cost_rate(c, "window_length"), lam = cost_rate(c, "hit_gap");
     double p = lam / (lam + mu);
+    INFO("case " << name);
+    CHECK(close_to(exact_p(c, "window:race"), p));
     CaseResult r = run(c);
     const HazardResult& h = hazard(r, "window:race");
     const WindowResult& w = window(r, "race");
-    INFO("case " << name);
     MESSAGE("poisson window " << name << ": p = " << p << ", simulated " << h.p << " [" << h.p_ci.lo << ", "
                               << h.p_ci.hi << "]; events per iteration " << double(h.count) / double(r.iterations)
                               << " (lam/mu = " << lam / mu << ")");
@@ -176,6 +189,7 @@ TEST_CASE("validation steal_window: first-step analysis of a window on a stolen 
   // R: open and running (close mu, steal sigma, hit lam); S: open and stolen (unsteal rho, hit lam).
   // P_R = (lam + sigma P_S)/(lam + mu + sigma), P_S = (lam + rho P_R)/(lam + rho).
   double p = lam * (lam + rho + sigma) / (lam * (lam + rho + mu + sigma) + mu * rho);
+  CHECK(close_to(exact_p(c, "window:race"), p));
   CaseResult r = run(c);
   const HazardResult& h = hazard(r, "window:race");
   const WindowResult& w = window(r, "race");
@@ -209,7 +223,10 @@ TEST_CASE("validation spinlock_handoff: runs on both lock models, hits only insi
     CaseResult r = run(c);
     const HazardResult& h = hazard(r, "window:after_unlock");
     const WindowResult& w = window(r, "after_unlock");
-    MESSAGE("spinlock_handoff " << c.name << ": P(hit) " << h.p << " [" << h.p_ci.lo << ", " << h.p_ci.hi << "]");
+    double exact = exact_p(c, "window:after_unlock");
+    MESSAGE("spinlock_handoff " << c.name << ": P(hit) " << h.p << " [" << h.p_ci.lo << ", " << h.p_ci.hi
+                                << "], exact " << exact);
+    CHECK(contains(h.p_ci, exact));
     CHECK(r.iterations == 100000);
     CHECK(w.stats.closed == r.iterations);
     CHECK(w.stats.hit == h.iterations_hit);
