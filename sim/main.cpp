@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<cli::Command>> commands;
   commands.push_back(cli::make_run_command());
   commands.push_back(cli::make_validate_command());
+  commands.push_back(cli::make_compare_command());
   commands.push_back(cli::make_exact_command());
   std::vector<std::pair<CLI::App*, cli::Command*>> subs;
   for (auto& c : commands) subs.emplace_back(c->add(app), c.get());

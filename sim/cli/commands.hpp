@@ -17,6 +17,7 @@ class Command {
 
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_validate_command();
+std::unique_ptr<Command> make_compare_command();
 std::unique_ptr<Command> make_exact_command();
 
 }  // namespace racewin::cli

@@ -1,0 +1,298 @@
+// racewin compare: the same cases before and after a change, on common random numbers.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "compare.hpp"
+#include "machine.hpp"
+#include "version.hpp"
+
+namespace racewin::cli {
+namespace {
+
+// The sides each case runs: batch k of kBefore and kAfter share a seed; kIndependent is the after
+// side again on seeds of its own, only to show what the pairing saves.
+enum Side { kBefore, kAfter, kIndependent, kSides };
+
+struct HazardRow {
+  std::string name;
+  Comparison p, rate;
+};
+
+struct CaseOut {
+  std::string name;
+  uint64_t seed = 0;
+  int batches = 0;  // pairs compared: all, or those finished before an interrupt
+  std::vector<CaseResult> reps[kSides];
+  std::vector<HazardRow> rows;
+  std::string failure;
+};
+
+std::string num(double v) {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v == 0 ? "0" : fmt::format("{:.3g}", v);
+}
+std::string est(double v, const Interval& i) { return fmt::format("{} [{}, {}]", num(v), num(i.lo), num(i.hi)); }
+
+double total(const std::vector<CaseResult>& reps, bool time) {
+  double s = 0;
+  for (const auto& r : reps) s += time ? r.sim_time_ns : double(r.iterations);
+  return s;
+}
+
+nlohmann::json side_json(const std::vector<CaseResult>& reps) {
+  return {{"iterations", uint64_t(total(reps, false))}, {"sim_time_s", total(reps, true) * 1e-9}};
+}
+
+constexpr const char* kRow = "{:<36} {:<9} {:<13} {:<30} {:<30} {:<24} {:<34} {:<4} {}\n";
+
+void print_row(std::ostream& o, const std::string& hz, const char* measure, const Comparison& c) {
+  o << fmt::format(kRow, hz, measure, fmt::format("{:.0f}/{:.0f}", c.hits_before, c.hits_after), est(c.before, c.before_ci),
+                   est(c.after, c.after_ci), std::isnan(c.ratio) ? "-" : est(c.ratio, c.ratio_ci),
+                   est(c.difference, c.difference_ci), c.significant ? "yes" : "no", num(c.crn_width_over_independent));
+  if (!c.note.empty()) o << fmt::format("{:<36} {:<9} {:<13} ({})\n", "", "", "", c.note);
+}
+
+class CompareCommand final : public Command {
+ public:
+  CLI::App* add(CLI::App& app) override {
+    auto* c = app.add_subcommand("compare", "compare hazards before and after a change, on common random numbers");
+    c->add_option("before", before_, "scenario YAML: the before side")->required()->check(CLI::ExistingFile);
+    c->add_option("after", after_, "scenario YAML: the after side (default: BEFORE with the --set-after overrides)")
+        ->check(CLI::ExistingFile);
+    c->add_option("--set", sets_, "override a configuration key on both sides");
+    c->add_option("--set-after", sets_after_, "override a configuration key on the after side only");
+    c->add_option("--case", cases_, "only this case (repeatable); cases are paired by name");
+    c->add_option("--hazard", hazards_, "only this hazard (repeatable; default: bad_page_state and every window:*)");
+    c->add_option("--batches", batches_, "paired batches per side (default 20)")->check(CLI::Range(2, 1 << 20));
+    c->add_option("--seed", seed_, "seed of both sides (default: run.seed of BEFORE)");
+    auto* it_opt = c->add_option("--iterations", iterations_, "per side: stop after N loop iterations of the counted thread");
+    c->add_option("--time", time_, "simulated time per case and side, e.g. 30s")->excludes(it_opt);
+    c->add_option("--jobs", jobs_, "runs simulated at once (default: the number of cores)")->check(CLI::Range(1u, 1024u));
+    c->add_option("--out", out_dir_, "write compare.json and compare.csv to this directory");
+    c->add_flag("--no-independent", no_independent_, "skip the after side on independent seeds (no width ratio)");
+    c->add_flag("-q,--quiet", quiet_, "no progress display");
+    cmd_ = c;
+    return c;
+  }
+
+  int exec(const std::string&) override {
+    Scenario before, after;
+    std::vector<std::string> known;  // every hazard some case can report
+    try {
+      for (const auto& s : sets_after_)
+        if (s.find('=') == std::string::npos || s.front() == '=')
+          throw ConfigError({"--set-after " + s, 0, 0}, "expected key=value, e.g. --set-after threads.writer.path=FILE");
+      std::vector<Override> both = parse_sets(sets_), only_after = parse_sets(sets_after_);
+      for (auto& o : only_after) o.label = "--set-after " + o.key;
+      if (cmd_->count("--seed")) both.push_back({"run.seed", std::to_string(seed_), "--seed"});
+      if (iterations_)
+        both.push_back({"run.iterations", std::to_string(iterations_), "--iterations"}),
+            both.push_back({"run.time", "0", "--iterations"});
+      if (!time_.empty()) both.push_back({"run.time", time_, "--time"}), both.push_back({"run.iterations", "0", "--time"});
+      before = load_scenario(before_, both, cases_);
+      both.insert(both.end(), only_after.begin(), only_after.end());
+      after = load_scenario(after_.empty() ? before_ : after_, both, cases_);
+    } catch (const ConfigError& e) {
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 1;
+    }
+    const std::string after_file = after_.empty() ? before_ : after_;
+    // Pair the cases by name; both sides run the before side's seed and limits.
+    std::vector<std::pair<CaseConfig, CaseConfig>> pairs;
+    for (const auto& b : before.cases) {
+      auto it = std::find_if(after.cases.begin(), after.cases.end(), [&](const CaseConfig& a) { return a.name == b.name; });
+      if (it == after.cases.end()) return bad("case '" + b.name + "' is in " + before_ + " but not in " + after_file);
+      pairs.emplace_back(b, *it);
+      pairs.back().second.limits = b.limits;
+    }
+    for (const auto& a : after.cases)
+      if (std::none_of(before.cases.begin(), before.cases.end(), [&](const CaseConfig& b) { return b.name == a.name; }))
+        return bad("case '" + a.name + "' is in " + after_file + " but not in " + before_);
+    std::vector<std::string> selected = {"bad_page_state"};
+    for (const auto& [b, a] : pairs)
+      for (const auto* c : {&b, &a}) {
+        for (const auto& h : builtin_hazards()) known.push_back(h);
+        for (const auto& w : c->names.windows) {
+          known.push_back("window:" + w);
+          if (std::find(selected.begin(), selected.end(), "window:" + w) == selected.end()) selected.push_back("window:" + w);
+        }
+      }
+    for (const auto& h : hazards_)
+      if (std::find(known.begin(), known.end(), h) == known.end()) return bad("--hazard " + h + ": no case has this hazard");
+    if (!hazards_.empty()) selected = hazards_;
+
+    // Every (case, side, batch) is an independent run: simulate them on `jobs` threads, each into
+    // its own slot, so that the results do not depend on jobs.
+    const int sides = no_independent_ ? 2 : 3, B = batches_;
+    std::vector<CaseOut> out(pairs.size());
+    struct Task {
+      size_t c;
+      int side, k;
+    };
+    std::vector<Task> tasks;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      out[i].name = pairs[i].first.name, out[i].seed = pairs[i].first.seed;
+      for (int s = 0; s < sides; ++s) out[i].reps[s].resize(size_t(B));
+    }
+    std::vector<std::vector<uint8_t>> done(pairs.size(), std::vector<uint8_t>(size_t(sides * B), 0));
+    for (int k = 0; k < B; ++k)  // pairs first, so that an interrupt leaves whole pairs behind
+      for (size_t i = 0; i < pairs.size(); ++i)
+        for (int s = 0; s < sides; ++s) tasks.push_back({i, s, k});
+    install_stop_handler();
+    bool tty = isatty(STDERR_FILENO) && !quiet_;
+    std::mutex mu;
+    std::string model_error;
+    size_t next = 0, finished = 0;
+    auto worker = [&]() {
+      while (true) {
+        Task t;
+        {
+          std::lock_guard<std::mutex> lk(mu);
+          if (next >= tasks.size() || g_stop || !model_error.empty()) return;
+          t = tasks[next++];
+        }
+        const auto& [b, a] = pairs[t.c];
+        CaseConfig c = batch_config(t.side == kBefore ? b : a, b.seed, B, t.k, t.side == kIndependent);
+        RunControl ctl;
+        ctl.stop = &g_stop;
+        try {
+          CaseResult r = run_case(c, EngineKind::Native, ctl);
+          std::lock_guard<std::mutex> lk(mu);
+          done[t.c][size_t(t.side * B + t.k)] = !r.interrupted;
+          out[t.c].reps[t.side][size_t(t.k)] = std::move(r);
+          if (tty) std::cerr << fmt::format("\rcompare: {} of {} batch runs simulated   ", ++finished, tasks.size()) << std::flush;
+        } catch (const ModelError& e) {
+          std::lock_guard<std::mutex> lk(mu);
+          model_error = out[t.c].name + ": " + e.what();
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned j = 0; j < std::min<size_t>(jobs_, tasks.size()); ++j) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+    if (tty) std::cerr << "\r" << std::string(60, ' ') << "\r";
+    if (!model_error.empty()) return bad(model_error);
+
+    // Compare the leading batches finished on every side (all of them unless interrupted).
+    bool complete = true, failed = false;
+    for (size_t i = 0; i < out.size(); ++i) {
+      CaseOut& o = out[i];
+      auto pair_done = [&](int k) {
+        for (int s = 0; s < sides; ++s)
+          if (!done[i][size_t(s * B + k)]) return false;
+        return true;
+      };
+      while (o.batches < B && pair_done(o.batches)) ++o.batches;
+      complete = complete && o.batches == B;
+      for (int s = 0; s < sides; ++s) {
+        o.reps[s].resize(size_t(o.batches));
+        for (const auto& r : o.reps[s])
+          if (o.failure.empty() && !r.failure.empty()) o.failure = r.failure;
+      }
+      failed = failed || !o.failure.empty();
+      if (o.batches < 2) continue;
+      for (const auto& h : selected) {
+        Batches ind_p = hit_iterations(o.reps[kIndependent], h), ind_r = events_per_second(o.reps[kIndependent], h);
+        o.rows.push_back({h,
+                          compare_batches(hit_iterations(o.reps[kBefore], h), hit_iterations(o.reps[kAfter], h),
+                                          Measure::PerIteration, sides == 3 ? &ind_p : nullptr),
+                          compare_batches(events_per_second(o.reps[kBefore], h), events_per_second(o.reps[kAfter], h),
+                                          Measure::PerSecond, sides == 3 ? &ind_r : nullptr)});
+      }
+    }
+    print(std::cout, before.name, after_file, out);
+    if (!out_dir_.empty()) {
+      try {
+        write(out, after_file, selected, complete);
+        std::cout << fmt::format("\nwrote {}/compare.json and {}/compare.csv{}\n", out_dir_, out_dir_,
+                                 complete ? "" : " (incomplete: interrupted)");
+      } catch (const std::exception& e) {
+        return bad(e.what());
+      }
+    }
+    if (!complete) return 130;
+    return failed ? 3 : 0;
+  }
+
+ private:
+  static int bad(const std::string& msg) {
+    std::cerr << "racewin: " << msg << "\n";
+    return 1;
+  }
+
+  void print(std::ostream& o, const std::string& scenario, const std::string& after_file, const std::vector<CaseOut>& out) const {
+    o << fmt::format("{}: before {}, after {}", scenario, before_, after_file);
+    for (const auto& s : sets_after_) o << " --set-after " << s;
+    o << fmt::format("\n{} batches per side on common random numbers; 95% intervals; sig: the difference interval "
+                     "excludes 0 (under 10 hits, and an exact sign-flip test agrees); CRN/indep: its width over that of independent runs\n", batches_);
+    for (const auto& c : out) {
+      o << fmt::format("\ncase {} (seed {}, {} paired batches): before {:.0f} iterations in {}, after {:.0f} in {}\n", c.name,
+                       c.seed, c.batches, total(c.reps[kBefore], false), format_duration(total(c.reps[kBefore], true)),
+                       total(c.reps[kAfter], false), format_duration(total(c.reps[kAfter], true)));
+      if (c.batches < 2) o << "  interrupted before two batch pairs were simulated: nothing to compare\n";
+      if (!c.failure.empty()) o << "  a batch run stopped: " << c.failure << "\n";
+      if (c.rows.empty()) continue;
+      o << fmt::format(kRow, "hazard", "measure", "hits bef/aft", "before", "after",
+                       "after/before", "after - before", "sig", "CRN/indep");
+      for (const auto& r : c.rows) print_row(o, r.name, "P/iter", r.p), print_row(o, "", "events/s", r.rate);
+    }
+  }
+
+  void write(const std::vector<CaseOut>& out, const std::string& after_file, const std::vector<std::string>& selected,
+             bool complete) const {
+    nlohmann::json j = {{"program", "racewin"}, {"version", kVersion}, {"before_file", before_}, {"after_file", after_file},
+                        {"set", sets_}, {"set_after", sets_after_}, {"hazards", selected}, {"batches", batches_},
+                        {"independent", !no_independent_}, {"complete", complete}, {"cases", nlohmann::json::array()}};
+    std::string csv = comparison_csv_header();
+    for (const auto& c : out) {
+      nlohmann::json cj = {{"case", c.name}, {"seed", c.seed}, {"paired_batches", c.batches},
+                           {"before", side_json(c.reps[kBefore])}, {"after", side_json(c.reps[kAfter])},
+                           {"failure", c.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.failure)},
+                           {"hazards", nlohmann::json::array()}};
+      if (!no_independent_) cj["after_independent"] = side_json(c.reps[kIndependent]);
+      for (const auto& r : c.rows) {
+        cj["hazards"].push_back({{"hazard", r.name},
+                                 {"per_iteration", comparison_json(r.p, Measure::PerIteration)},
+                                 {"per_second", comparison_json(r.rate, Measure::PerSecond)}});
+        csv += comparison_csv_row(c.name, r.name, r.p, Measure::PerIteration);
+        csv += comparison_csv_row(c.name, r.name, r.rate, Measure::PerSecond);
+      }
+      j["cases"].push_back(cj);
+    }
+    namespace fs = std::filesystem;
+    fs::create_directories(out_dir_);
+    for (const auto& [name, text] : {std::pair{"compare.json", j.dump(2) + "\n"}, std::pair{"compare.csv", csv}}) {
+      fs::path tmp = fs::path(out_dir_) / (std::string(name) + ".tmp");
+      {
+        std::ofstream f(tmp);
+        if (!(f << text)) throw std::runtime_error("cannot write " + tmp.string());
+      }
+      fs::rename(tmp, fs::path(out_dir_) / name);
+    }
+  }
+
+  CLI::App* cmd_ = nullptr;
+  std::string before_, after_, time_, out_dir_;
+  std::vector<std::string> sets_, sets_after_, cases_, hazards_;
+  int batches_ = 20;
+  uint64_t seed_ = 0, iterations_ = 0;
+  unsigned jobs_ = std::max(1u, std::thread::hardware_concurrency());
+  bool quiet_ = false, no_independent_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_compare_command() { return std::make_unique<CompareCommand>(); }
+
+}  // namespace racewin::cli
