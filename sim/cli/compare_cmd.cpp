@@ -54,13 +54,13 @@ nlohmann::json side_json(const std::vector<CaseResult>& reps) {
   return {{"iterations", uint64_t(total(reps, false))}, {"sim_time_s", total(reps, true) * 1e-9}};
 }
 
-constexpr const char* kRow = "{:<36} {:<9} {:<13} {:<30} {:<30} {:<24} {:<34} {:<4} {}\n";
+constexpr const char* kRow = "{:<{}} {:<9} {:<13} {:<30} {:<30} {:<24} {:<34} {:<4} {}\n";
 
-void print_row(std::ostream& o, const std::string& hz, const char* measure, const Comparison& c) {
-  o << fmt::format(kRow, hz, measure, fmt::format("{:.0f}/{:.0f}", c.hits_before, c.hits_after), est(c.before, c.before_ci),
+void print_row(std::ostream& o, size_t w, const std::string& hz, const char* measure, const Comparison& c) {
+  o << fmt::format(kRow, hz, w, measure, fmt::format("{:.0f}/{:.0f}", c.hits_before, c.hits_after), est(c.before, c.before_ci),
                    est(c.after, c.after_ci), std::isnan(c.ratio) ? "-" : est(c.ratio, c.ratio_ci),
                    est(c.difference, c.difference_ci), c.significant ? "yes" : "no", num(c.crn_width_over_independent));
-  if (!c.note.empty()) o << fmt::format("{:<36} {:<9} {:<13} ({})\n", "", "", "", c.note);
+  if (!c.note.empty()) o << fmt::format("{:<{}} {:<9} {:<13} ({})\n", "", w, "", "", c.note);
 }
 
 class CompareCommand final : public Command {
@@ -243,9 +243,11 @@ class CompareCommand final : public Command {
       if (c.batches < 2) o << "  interrupted before two batch pairs were simulated: nothing to compare\n";
       if (!c.failure.empty()) o << "  a batch run stopped: " << c.failure << "\n";
       if (c.rows.empty()) continue;
-      o << fmt::format(kRow, "hazard", "measure", "hits bef/aft", "before", "after",
+      size_t w = 6;
+      for (const auto& r : c.rows) w = std::max(w, r.name.size());
+      o << fmt::format(kRow, "hazard", w, "measure", "hits bef/aft", "before", "after",
                        "after/before", "after - before", "sig", "CRN/indep");
-      for (const auto& r : c.rows) print_row(o, r.name, "P/iter", r.p), print_row(o, "", "events/s", r.rate);
+      for (const auto& r : c.rows) print_row(o, w, r.name, "P/iter", r.p), print_row(o, w, "", "events/s", r.rate);
     }
   }
 
