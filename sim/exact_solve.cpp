@@ -6,7 +6,10 @@
 //  - From the start: the mean time to the first event of a hazard and P(hit within the first K
 //    iterations) are absorbing-chain systems (first-step equations).
 #include <Eigen/IterativeLinearSolvers>
+#include <unsupported/Eigen/IterativeSolvers>
 #include <Eigen/SparseLU>
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 
@@ -25,7 +28,7 @@ constexpr Eigen::Index kDirect = 5000, kDirectFallback = 100000;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
 
-Vec solve(const SpMat& a, const Vec& b, ExactResult& out) {
+Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
   Vec x;
   double r = std::numeric_limits<double>::infinity();
   if (a.rows() > kDirect) {  // the fill-in of an LU grows fast with the chain's dimensions
@@ -35,7 +38,20 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out) {
     it.compute(a);
     x = it.solve(b);
     r = residual(a, x, b);
-    out.method = "BiCGSTAB";
+    for (int refine = 0; refine < 4 && !(r <= 1e-11) && std::isfinite(r); ++refine) {  // restart on the residual
+      x += it.solve(b - a * x);
+      r = residual(a, x, b);
+    }
+    if (!std::isfinite(r)) {  // BiCGSTAB broke down: IDR(s) is slower but does not
+      Eigen::IDRS<SpMat, Eigen::DiagonalPreconditioner<double>> idr;
+      idr.setS(8);
+      idr.setTolerance(1e-12);
+      idr.setMaxIterations(20000);
+      idr.compute(a);
+      x = idr.solve(b);
+      r = residual(a, x, b);
+    }
+    out.method = "BiCGSTAB (IDR(8) where it broke down)";
   }
   if (!(r <= 1e-9) && a.rows() <= kDirectFallback) {
     Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
@@ -47,7 +63,7 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out) {
   }
   out.residual = std::max(out.residual, r);
   if (!(r <= 1e-9))
-    throw ModelError("the chain's linear system did not solve (relative residual " + std::to_string(r) + ")");
+    throw ModelError(fmt::format("the chain's {} system of {} unknowns did not solve (relative residual {:.2g})", what, a.rows(), r));
   return x;
 }
 
@@ -127,7 +143,7 @@ Vec stationary(const Chain& c, ExactResult& out) {
     }
     SpMat a(m, m);
     a.setFromTriplets(tr.begin(), tr.end());
-    Vec x = solve(a, b, out);
+    Vec x = solve(a, b, out, "stationary distribution");
     for (Eigen::Index i = 0; i < m; ++i) pi[cls[size_t(i + 1)]] = x[i];
   }
   double total = pi.sum();
@@ -174,7 +190,7 @@ double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
     }
   SpMat a(n, n);
   a.setFromTriplets(tr.begin(), tr.end());
-  return solve(a, Vec::Ones(n), out)[0];
+  return solve(a, Vec::Ones(n), out, "mean time to the first hazard")[0];
 }
 
 // From the start: P(hazard h within the counted thread's first k iterations). Unknowns: (state,
@@ -201,7 +217,7 @@ double p_within(const Chain& c, size_t h, int k, ExactResult& out) {
     }
   SpMat a(n * k, n * k);
   a.setFromTriplets(tr.begin(), tr.end());
-  return solve(a, b, out)[0];
+  return solve(a, b, out, "P(hit within K iterations)")[0];
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "exact.hpp"
 #include "output.hpp"
 #include "run.hpp"
 #include "version.hpp"
@@ -36,6 +37,8 @@ class RunCommand final : public Command {
     run->add_option("--engine", engine_, "native (fast) or simgrid (reference)")->check(CLI::IsMember({"native", "simgrid"}));
     run->add_option("--trace", trace_, "with --engine simgrid: write a Paje trace of the (single) case here");
     run->add_flag("-q,--quiet", quiet_, "no progress display");
+    run->add_flag("--exponential", exponential_,
+                  "replace every duration by an exponential of the same mean (to cross-check racewin exact)");
     run->add_option("--replications", replications_,
                     "split each case into N independent runs with derived seeds (default: run.replications)")
         ->check(CLI::Range(1, 1 << 20));
@@ -100,6 +103,8 @@ class RunCommand final : public Command {
       if (!time_.empty())
         overrides.push_back({"run.time", time_, "--time"}), overrides.push_back({"run.iterations", "0", "--time"});
       sc = opts_.load(overrides);
+      if (exponential_)
+        for (auto& c : sc.cases) make_exponential(c);
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
       return 1;
@@ -256,7 +261,7 @@ class RunCommand final : public Command {
   CLI::App* cmd_ = nullptr;
   uint64_t seed_ = 0, iterations_ = 0;
   std::string time_, out_dir_, engine_ = "native", trace_;
-  bool quiet_ = false;
+  bool quiet_ = false, exponential_ = false;
   int replications_ = 0;
   StoppingRule rule_;
   std::string max_wall_;
