@@ -25,6 +25,9 @@ using Trip = Eigen::Triplet<double>;
 // Sparse LU up to kDirect unknowns (exact to rounding); beyond, BiCGSTAB with a diagonal
 // preconditioner, and LU again if that does not converge and the system is not too large.
 constexpr Eigen::Index kDirect = 5000, kDirectFallback = 100000;
+// The largest relative residual accepted from an iterative solve; the output prints the one reached
+// (LU gives ~1e-15, which the closed-form tests rely on).
+constexpr double kAccept = 1e-6;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
 
@@ -53,7 +56,7 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
     }
     out.method = "BiCGSTAB (IDR(8) where it broke down)";
   }
-  if (!(r <= 1e-9) && a.rows() <= kDirectFallback) {
+  if (!(r <= kAccept) && a.rows() <= kDirectFallback) {
     Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
     lu.compute(a);
     if (lu.info() != Eigen::Success) throw ModelError("the chain's linear system is singular: " + lu.lastErrorMessage());
@@ -62,7 +65,7 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
     out.method = "sparse LU";
   }
   out.residual = std::max(out.residual, r);
-  if (!(r <= 1e-9))
+  if (!(r <= kAccept))
     throw ModelError(fmt::format("the chain's {} system of {} unknowns did not solve (relative residual {:.2g})", what, a.rows(), r));
   return x;
 }
