@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <future>
 #include <limits>
 
 #include "exact.hpp"
@@ -36,12 +37,13 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
   double r = std::numeric_limits<double>::infinity();
   if (a.rows() > kDirect) {  // the fill-in of an LU grows fast with the chain's dimensions
     Eigen::BiCGSTAB<SpMat, Eigen::DiagonalPreconditioner<double>> it;
-    it.setTolerance(1e-13);
-    it.setMaxIterations(std::max<Eigen::Index>(1000, a.rows()));
+    it.setTolerance(1e-11);
+    it.setMaxIterations(5000);
     it.compute(a);
     x = it.solve(b);
     r = residual(a, x, b);
-    for (int refine = 0; refine < 4 && !(r <= 1e-11) && std::isfinite(r); ++refine) {  // restart on the residual
+    out.method = "BiCGSTAB";
+    if (std::isfinite(r) && r > 1e-9) {  // once more, on the residual
       x += it.solve(b - a * x);
       r = residual(a, x, b);
     }
@@ -53,8 +55,8 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
       idr.compute(a);
       x = idr.solve(b);
       r = residual(a, x, b);
+      out.method = "IDR(8)";
     }
-    out.method = "BiCGSTAB (IDR(8) where it broke down)";
   }
   if (!(r <= kAccept) && a.rows() <= kDirectFallback) {
     Eigen::SparseLU<SpMat, Eigen::COLAMDOrdering<int>> lu;
@@ -225,15 +227,30 @@ double p_within(const Chain& c, size_t h, int k, ExactResult& out) {
 
 }  // namespace
 
+// The systems are independent: each runs on its own thread (the machine has few cores and the
+// solves dominate a large chain's time), and results are put together in a fixed order.
 ExactResult solve_chain(const Chain& c, int k) {
   ExactResult out;
   out.states = c.states();
   out.transitions = c.trans.size();
   out.k = k;
+  const double inf = std::numeric_limits<double>::infinity();
+  struct FromStart {
+    std::future<double> mttf, within;
+    ExactResult a, b;  // each task's solver notes
+  };
+  std::vector<FromStart> from_start(c.hazards.size());
+  for (size_t h = 0; h < c.hazards.size(); ++h) {
+    bool possible = false;
+    for (const auto& r : c.rewards) possible = possible || r.events[h] > 0;
+    if (!possible) continue;
+    FromStart& f = from_start[h];
+    f.mttf = std::async(std::launch::async, [&c, &f, h] { return mean_time_to_first(c, h, f.a) * 1e-9; });
+    f.within = std::async(std::launch::async, [&c, &f, h, k] { return p_within(c, h, k, f.b); });
+  }
   Vec pi = stationary(c, out);
   double iters = flux(c, pi, [](const Chain::Reward& r) { return r.iterations; });
   out.iterations_per_s = iters * 1e9;
-  const double inf = std::numeric_limits<double>::infinity();
   for (size_t h = 0; h < c.hazards.size(); ++h) {
     ExactHazard e;
     e.name = c.hazards[h];
@@ -242,10 +259,13 @@ ExactResult solve_chain(const Chain& c, int k) {
     e.p_iteration = iters > 0 ? hit / iters : 0;
     e.events_per_s = ev * 1e9;
     e.time_per_hit_iteration_s = hit > 0 ? 1e-9 / hit : inf;
-    bool possible = false;
-    for (const auto& r : c.rewards) possible = possible || r.events[h] > 0;
-    e.mean_time_to_first_s = possible ? mean_time_to_first(c, h, out) * 1e-9 : inf;
-    e.p_within_k = possible ? p_within(c, h, k, out) : 0;
+    FromStart& f = from_start[h];
+    e.mean_time_to_first_s = f.mttf.valid() ? f.mttf.get() : inf;  // get() rethrows a failed solve
+    e.p_within_k = f.within.valid() ? f.within.get() : 0;
+    for (const ExactResult* x : {&f.a, &f.b}) {
+      out.residual = std::max(out.residual, x->residual);
+      if (!x->method.empty() && out.method.find(x->method) == std::string::npos) out.method += ", " + x->method;
+    }
     out.hazards.push_back(e);
   }
   for (size_t w = 0; w < c.windows.size(); ++w) {
