@@ -143,10 +143,18 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
     for (const auto& r : results)
       for (const auto& wr : r.windows) {
         const WindowStats& w = wr.stats;
+        // A window no path hits (window_hit) only measures lengths: its P(hit) would mean nothing.
+        bool hittable = false;
+        for (const auto& c : sc.cases)
+          if (c.name == r.case_name)
+            for (const auto& t : c.threads)
+              for (const auto& st : t.path.steps)
+                hittable = hittable || (st.op == Op::WindowHit && c.names.windows[size_t(st.obj)] == w.name);
         out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", r.case_name, w.name,
                            num(r.sim_time_ns > 0 ? double(w.opened) / (r.sim_time_ns * 1e-9) : 0),
                            format_duration(w.closed ? w.length_sum / double(w.closed) : 0), format_duration(w.length_max),
-                           w.stretched_by_steal, w.stretched_by_irq, w.hit, estimate(wr.p_hit, wr.p_hit_ci, w.hit == 0));
+                           w.stretched_by_steal, w.stretched_by_irq, hittable ? std::to_string(w.hit) : "-",
+                           hittable ? estimate(wr.p_hit, wr.p_hit_ci, w.hit == 0) : "- (no window_hit step)");
       }
   }
   print_stopping(out, sc, results);
