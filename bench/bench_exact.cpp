@@ -39,15 +39,15 @@ CaseConfig synthetic(const fs::path& dir, int steps) {
       "     duration: {exponential: {mean: 1us}}}\n");
   std::string threads;
   for (int t = 0; t < 4; ++t) {
-    std::string p = "path: t" + std::to_string(t) + "\nsteps:\n";
+    std::string p = fmt::format("path: t{}\nsteps:\n", t);
     if (t == 0) p += "  - window_open: W\n";
     for (int s = 0; s < steps; ++s) {
       p += "  - work: step\n";
       if (t == 0 && s == steps / 2) p += "  - window_close: W\n";
       if (t == 1 && s == steps / 2) p += "  - window_hit: W\n";
     }
-    put("t" + std::to_string(t) + ".yaml", p);
-    threads += "  t" + std::to_string(t) + ": {vcpu: " + std::to_string(t) + ", path: t" + std::to_string(t) + ".yaml}\n";
+    put(fmt::format("t{}.yaml", t), p);
+    threads += fmt::format("  t{0}: {{vcpu: {0}, path: t{0}.yaml}}\n", t);
   }
   put("scenario.yaml", "scenario: bench_exact\nrun: {time: 1ms, seed: 1}\nmachine: {vcpus: 4, pages: 4}\n"
                        "arch: arch.yaml\nhypervisor: hyp.yaml\nthreads:\n" + threads);
