@@ -4,18 +4,29 @@
 
 namespace racewin {
 
-// Work completions live in one slot per vCPU (a vCPU runs one thing at a time), timers in a heap.
+// Work completions live in one slot per vCPU (a vCPU runs one thing at a time), indexed by a
+// tournament tree; timers in a heap.
 // At equal times, work completions come first, lowest vCPU first; then timers in the order set.
 
-NativeEngine::NativeEngine(int vcpus) : work_(size_t(vcpus)) {}
+NativeEngine::NativeEngine(int vcpus) {
+  while (leaves_ < size_t(std::max(vcpus, 1))) leaves_ *= 2;
+  work_.resize(leaves_);
+  tree_.resize(2 * leaves_);
+  for (size_t i = 0; i < leaves_; ++i) tree_[leaves_ + i] = int(i);
+  for (size_t i = leaves_ - 1; i >= 1; --i) tree_[i] = first_of(tree_[2 * i], tree_[2 * i + 1]);
+}
 
 void NativeEngine::settle(Work& w) {
   if (w.active && !w.stolen && std::isfinite(w.remaining)) w.remaining = std::max(0.0, w.remaining - (now_ - w.since));
   w.since = now_;
 }
 
-void NativeEngine::update_done(Work& w) {
+void NativeEngine::update_done(int v) {
+  Work& w = work_[size_t(v)];
+  Time old = w.done_at;
   w.done_at = (w.active && !w.stolen && std::isfinite(w.remaining)) ? now_ + w.remaining : kForever;
+  if (w.done_at == old) return;
+  for (size_t i = (leaves_ + size_t(v)) / 2; i >= 1; i /= 2) tree_[i] = first_of(tree_[2 * i], tree_[2 * i + 1]);
 }
 
 void NativeEngine::start_work(int v, double amount) {
@@ -23,14 +34,14 @@ void NativeEngine::start_work(int v, double amount) {
   w.active = true;
   w.remaining = amount;
   w.since = now_;
-  update_done(w);
+  update_done(v);
 }
 
 double NativeEngine::stop_work(int v) {
   Work& w = work_[size_t(v)];
   settle(w);
   w.active = false;
-  update_done(w);
+  update_done(v);
   return w.remaining;
 }
 
@@ -38,7 +49,7 @@ void NativeEngine::set_stolen(int v, bool stolen) {
   Work& w = work_[size_t(v)];
   settle(w);
   w.stolen = stolen;
-  update_done(w);
+  update_done(v);
 }
 
 void NativeEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++, t}); }
@@ -48,12 +59,9 @@ static_assert(kCheckpointEvents - 1 == 0xffff, "the checkpoint mask below");
 void NativeEngine::run(Machine& m, Time until, RunControl& control) {
   m.start();
   uint64_t n = 0;
-  const int nv = int(work_.size());
   while (!m.finished()) {
-    int v_next = -1;
-    Time t_work = kForever;
-    for (int v = 0; v < nv; ++v)
-      if (work_[size_t(v)].done_at < t_work) t_work = work_[size_t(v)].done_at, v_next = v;
+    int v_next = tree_[1];
+    Time t_work = work_[size_t(v_next)].done_at;
     Time t_timer = timers_.empty() ? kForever : timers_.top().at;
     Time next = std::min(t_work, t_timer);
     if (next == kForever) break;
@@ -66,7 +74,7 @@ void NativeEngine::run(Machine& m, Time until, RunControl& control) {
       Work& w = work_[size_t(v_next)];
       w.active = false;
       w.remaining = 0;
-      w.done_at = kForever;
+      update_done(v_next);
       m.on_work_done(v_next);
     } else {
       Timer t = timers_.top().timer;
