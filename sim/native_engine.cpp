@@ -26,7 +26,15 @@ void NativeEngine::update_done(int v) {
   Time old = w.done_at;
   w.done_at = (w.active && !w.stolen && std::isfinite(w.remaining)) ? now_ + w.remaining : kForever;
   if (w.done_at == old) return;
-  for (size_t i = (leaves_ + size_t(v)) / 2; i >= 1; i /= 2) tree_[i] = first_of(tree_[2 * i], tree_[2 * i + 1]);
+  // Up the tree until nothing changes: a later v matters only where it was the winner, an
+  // earlier one only where it wins now.
+  const bool later = w.done_at > old;
+  for (size_t i = (leaves_ + size_t(v)) / 2; i >= 1; i /= 2) {
+    if (later && tree_[i] != v) break;
+    int win = first_of(tree_[2 * i], tree_[2 * i + 1]);
+    if (!later && win != v) break;
+    tree_[i] = win;
+  }
 }
 
 void NativeEngine::start_work(int v, double amount) {

@@ -103,3 +103,21 @@ TEST_CASE("back-to-back handlers on the SimGrid engine keep the preempted step's
     if (e.what.find("w spin_lock(L)") != std::string::npos) { at = e.time; break; }
   CHECK(at == doctest::Approx(1410));  // as on the native engine (test_mechanisms.cpp)
 }
+
+TEST_CASE("many vCPUs: both engines give the same event sequence (the native engine's tournament tree)") {
+  // 19 vCPUs (a tree of 32 leaves with padding): madvise against 18 touchers under KVM, every vCPU
+  // with its tick, exits and steal; equal completion times must still go lowest vCPU first.
+  TempDir d;
+  std::string root = std::filesystem::current_path().string();
+  std::string s = "scenario: many\nrun: {time: 1ms, seed: 3, count: madvise}\n"
+                  "machine: {vcpus: 19, pages: 8192, spinlocks: [ptl], ptes: [map]}\nkernel: {debug_vm: true}\n"
+                  "arch: " + root + "/models/arch/x86_64.yaml\nhypervisor: " + root + "/models/hypervisor/kvm.yaml\n"
+                  "threads:\n  madvise: {vcpu: 0, path: " + root + "/models/mm/madvise_dontneed.yaml}\n";
+  for (int v = 1; v < 19; ++v)
+    s += "  touch" + std::to_string(v) + ": {vcpu: " + std::to_string(v) + ", path: " + root + "/models/mm/touch_anon.yaml}\n";
+  CaseConfig c = load_scenario(d.write("many.yaml", s), {}).cases.at(0);
+  Log native = run_logged(c, 3e5);
+  auto sg = simgrid_events(c, 3e5);
+  CHECK(native.events.size() > 1000);
+  check_same(native.events, sg);
+}
