@@ -3,10 +3,14 @@
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/gamma.hpp>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace racewin {
 
 Interval binomial_interval(uint64_t k, uint64_t n, double confidence) {
+  if (k > n)  // a caller's bug: say so, rather than boost's "Beta argument is 0"
+    throw std::invalid_argument("binomial_interval: " + std::to_string(k) + " successes in " + std::to_string(n) + " trials");
   if (n == 0) return {0, 1};
   double a = (1 - confidence) / 2;
   Interval r;
