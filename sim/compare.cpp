@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "output.hpp"
 #include "rng.hpp"
 
 // Method. A side's estimate is a ratio of sums over its B batches, R = Σy/Σx (hits over iterations,
@@ -69,8 +70,7 @@ Interval exact(const Batches& b, Measure m) {
                                     : poisson_rate_interval(k, sum(b.den));
 }
 
-nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-nlohmann::json pair(const Interval& i) { return nlohmann::json::array({finite(i.lo), finite(i.hi)}); }
+nlohmann::json pair(const Interval& i) { return nlohmann::json::array({json_number(i.lo), json_number(i.hi)}); }
 
 }  // namespace
 
@@ -245,19 +245,19 @@ nlohmann::json comparison_json(const Comparison& c, Measure m) {
   j[q + "_before_ci95"] = pair(c.before_ci);
   j[q + "_after"] = c.after;
   j[q + "_after_ci95"] = pair(c.after_ci);
-  j["ratio"] = finite(c.ratio);
+  j["ratio"] = json_number(c.ratio);
   j["ratio_unbounded"] = std::isinf(c.ratio);
   j["ratio_ci95"] = pair(c.ratio_ci);
   j["difference"] = c.difference;
   j["difference_ci95"] = pair(c.difference_ci);
   j["significant"] = c.significant;
-  j["batch_correlation"] = finite(c.correlation);
-  j["sign_flip_p"] = finite(c.sign_flip_p);
+  j["batch_correlation"] = json_number(c.correlation);
+  j["sign_flip_p"] = json_number(c.sign_flip_p);
   j["note"] = c.note;
   if (c.has_independent) {
     j[q + "_after_independent"] = c.after_independent;
     j["difference_ci95_independent"] = pair(c.difference_ci_independent);
-    j["crn_width_over_independent"] = finite(c.crn_width_over_independent);
+    j["crn_width_over_independent"] = json_number(c.crn_width_over_independent);
   }
   return j;
 }

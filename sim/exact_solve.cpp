@@ -32,30 +32,34 @@ constexpr double kAccept = 1e-6;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
 
+// An iterative solve, restarted once on its residual if that is still above 1e-9.
+template <class Solver>
+double iterate(Solver& it, const SpMat& a, const Vec& b, Vec& x, const char* name, ExactResult& out) {
+  it.compute(a);
+  x = it.solve(b);
+  double r = residual(a, x, b);
+  if (std::isfinite(r) && r > 1e-9) {
+    x += it.solve(b - a * x);
+    r = residual(a, x, b);
+  }
+  out.method = name;
+  return r;
+}
+
 Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
   Vec x;
   double r = std::numeric_limits<double>::infinity();
   if (a.rows() > kDirect) {  // the fill-in of an LU grows fast with the chain's dimensions
-    Eigen::BiCGSTAB<SpMat, Eigen::DiagonalPreconditioner<double>> it;
-    it.setTolerance(1e-11);
-    it.setMaxIterations(5000);
-    it.compute(a);
-    x = it.solve(b);
-    r = residual(a, x, b);
-    out.method = "BiCGSTAB";
-    if (std::isfinite(r) && r > 1e-9) {  // once more, on the residual
-      x += it.solve(b - a * x);
-      r = residual(a, x, b);
-    }
+    Eigen::BiCGSTAB<SpMat, Eigen::DiagonalPreconditioner<double>> bicg;
+    bicg.setTolerance(1e-11);
+    bicg.setMaxIterations(5000);
+    r = iterate(bicg, a, b, x, "BiCGSTAB", out);
     if (!std::isfinite(r)) {  // BiCGSTAB broke down: IDR(s) is slower but does not
       Eigen::IDRS<SpMat, Eigen::DiagonalPreconditioner<double>> idr;
       idr.setS(8);
       idr.setTolerance(1e-12);
       idr.setMaxIterations(20000);
-      idr.compute(a);
-      x = idr.solve(b);
-      r = residual(a, x, b);
-      out.method = "IDR(8)";
+      r = iterate(idr, a, b, x, "IDR(8)", out);
     }
   }
   if (!(r <= kAccept) && a.rows() <= kDirectFallback) {

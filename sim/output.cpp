@@ -20,7 +20,6 @@ std::string secs(double s) {
   return format_duration(s * 1e9);
 }
 
-nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 std::vector<std::string> shown_hazards(const std::vector<CaseResult>& results) {
   std::vector<std::string> shown = {"bad_page_state"};
@@ -32,8 +31,21 @@ std::vector<std::string> shown_hazards(const std::vector<CaseResult>& results) {
 
 }  // namespace
 
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// Whether a path of the case has a window_hit step for the window: one that none hits only
+// measures lengths, and its P(hit) would mean nothing.
+static bool window_is_hit(const Scenario& sc, const std::string& case_name, const std::string& window) {
+  for (const auto& c : sc.cases)
+    if (c.name == case_name)
+      for (const auto& t : c.threads)
+        for (const auto& st : t.path.steps)
+          if (st.op == Op::WindowHit && c.names.windows[size_t(st.obj)] == window) return true;
+  return false;
+}
+
 // "3.2e-05 [2.1e-05, 4.7e-05]", or "< 3e-09" when nothing was seen: the 95% upper bound.
-std::string estimate(double v, const Interval& ci, bool none) {
+static std::string estimate(double v, const Interval& ci, bool none) {
   if (none) return fmt::format("< {}", num(ci.hi));
   return fmt::format("{} [{}, {}]", num(v), num(ci.lo), num(ci.hi));
 }
@@ -143,13 +155,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
     for (const auto& r : results)
       for (const auto& wr : r.windows) {
         const WindowStats& w = wr.stats;
-        // A window no path hits (window_hit) only measures lengths: its P(hit) would mean nothing.
-        bool hittable = false;
-        for (const auto& c : sc.cases)
-          if (c.name == r.case_name)
-            for (const auto& t : c.threads)
-              for (const auto& st : t.path.steps)
-                hittable = hittable || (st.op == Op::WindowHit && c.names.windows[size_t(st.obj)] == w.name);
+        bool hittable = window_is_hit(sc, r.case_name, w.name);
         out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", r.case_name, w.name,
                            num(r.sim_time_ns > 0 ? double(w.opened) / (r.sim_time_ns * 1e-9) : 0),
                            format_duration(w.closed ? w.length_sum / double(w.closed) : 0), format_duration(w.length_max),
@@ -193,12 +199,12 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
       nlohmann::json hj = {{"hazard", h.name},
                            {"events", h.count},
                            {"events_per_s", h.rate},
-                           {"events_per_s_ci95", {h.rate_ci.lo, finite(h.rate_ci.hi)}},
+                           {"events_per_s_ci95", {h.rate_ci.lo, json_number(h.rate_ci.hi)}},
                            {"iterations_hit", h.iterations_hit},
                            {"p_iteration_hit", h.p},
                            {"p_iteration_hit_ci95", {h.p_ci.lo, h.p_ci.hi}},
-                           {"time_per_hit_iteration_s", finite(h.mttf_s)},
-                           {"time_per_hit_iteration_s_ci95", {finite(h.mttf_ci.lo), finite(h.mttf_ci.hi)}}};
+                           {"time_per_hit_iteration_s", json_number(h.mttf_s)},
+                           {"time_per_hit_iteration_s_ci95", {json_number(h.mttf_ci.lo), json_number(h.mttf_ci.hi)}}};
       if (h.count) hj["first"] = {{"time_s", h.first_time_s}, {"iteration", h.first_iteration}, {"detail", h.first_detail}};
       c["hazards"].push_back(hj);
     }

@@ -20,6 +20,8 @@ struct RunInfo {
 // One line on a running case under a stopping rule: its least settled hazard's estimate and
 // interval, how many hazards meet the rule, and the wall time left (`left`, seconds).
 std::string stopping_progress(const std::string& case_name, const StoppingRule& rule, const StopCheck& c, double left);
+// A number for JSON: infinities and NaN (an unbounded interval end, "never") become null.
+nlohmann::json json_number(double v);
 void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
 nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
                             bool complete);

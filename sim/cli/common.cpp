@@ -1,6 +1,7 @@
 #include "cli/common.hpp"
 
 #include <csignal>
+#include <iostream>
 
 namespace racewin::cli {
 
@@ -24,6 +25,21 @@ Scenario ScenarioOptions::load(std::vector<Override> extra) const {
   std::vector<Override> o = parse_sets(sets);
   o.insert(o.end(), extra.begin(), extra.end());
   return load_scenario(config, o, cases);
+}
+
+std::optional<Scenario> ScenarioOptions::load_or_report(std::vector<Override> extra) const {
+  try {
+    return load(std::move(extra));
+  } catch (const ConfigError& e) {
+    std::cerr << "racewin: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+std::vector<Override> limit_overrides(uint64_t iterations, const std::string& time) {
+  if (iterations) return {{"run.iterations", std::to_string(iterations), "--iterations"}, {"run.time", "0", "--iterations"}};
+  if (!time.empty()) return {{"run.time", time, "--time"}, {"run.iterations", "0", "--time"}};
+  return {};
 }
 
 std::vector<Override> parse_sets(const std::vector<std::string>& sets) {

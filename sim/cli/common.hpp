@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,12 @@ struct ScenarioOptions {
   // Loads the scenario with the --set overrides and any `extra` ones (from other options).
   // Throws ConfigError.
   Scenario load(std::vector<Override> extra = {}) const;
+  // The same, printing a ConfigError as "racewin: FILE:LINE:COL: ..." and returning nothing.
+  std::optional<Scenario> load_or_report(std::vector<Override> extra = {}) const;
 };
+
+// --iterations N or --time T as overrides of run.iterations and run.time (the other one cleared).
+std::vector<Override> limit_overrides(uint64_t iterations, const std::string& time);
 
 std::vector<Override> parse_sets(const std::vector<std::string>& sets);
 std::string command_line(int argc, char** argv);

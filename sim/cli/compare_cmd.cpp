@@ -96,10 +96,7 @@ class CompareCommand final : public Command {
       std::vector<Override> both = parse_sets(sets_), only_after = parse_sets(sets_after_);
       for (auto& o : only_after) o.label = "--set-after " + o.key;
       if (cmd_->count("--seed")) both.push_back({"run.seed", std::to_string(seed_), "--seed"});
-      if (iterations_)
-        both.push_back({"run.iterations", std::to_string(iterations_), "--iterations"}),
-            both.push_back({"run.time", "0", "--iterations"});
-      if (!time_.empty()) both.push_back({"run.time", time_, "--time"}), both.push_back({"run.iterations", "0", "--time"});
+      for (auto& o : limit_overrides(iterations_, time_)) both.push_back(o);
       before = load_scenario(before_, both, cases_);
       both.insert(both.end(), only_after.begin(), only_after.end());
       after = load_scenario(after_.empty() ? before_ : after_, both, cases_);

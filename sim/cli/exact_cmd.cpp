@@ -11,6 +11,7 @@
 #include "cli/common.hpp"
 #include "exact.hpp"
 #include "machine.hpp"
+#include "output.hpp"
 #include "version.hpp"
 
 namespace racewin::cli {
@@ -19,7 +20,6 @@ namespace {
 struct Interrupted {};
 
 std::string num(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.10g}", v); }
-nlohmann::json finite(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 class ExactCommand final : public Command {
  public:
@@ -37,13 +37,9 @@ class ExactCommand final : public Command {
   }
 
   int exec(const std::string& command_line) override {
-    Scenario sc;
-    try {
-      sc = opts_.load();
-    } catch (const ConfigError& e) {
-      std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
-    }
+    auto loaded = opts_.load_or_report();
+    if (!loaded) return 1;
+    Scenario& sc = *loaded;
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet_;
     nlohmann::json j = {{"program", "racewin"}, {"version", kVersion}, {"scenario", sc.name},
@@ -126,9 +122,9 @@ class ExactCommand final : public Command {
       cj["hazards"].push_back({{"hazard", h.name},
                                {"p_iteration_hit", h.p_iteration},
                                {"events_per_s", h.events_per_s},
-                               {"time_per_hit_iteration_s", finite(h.time_per_hit_iteration_s)},
+                               {"time_per_hit_iteration_s", json_number(h.time_per_hit_iteration_s)},
                                {"p_hit_within_k_iterations", h.p_within_k},
-                               {"mean_time_to_first_s", finite(h.mean_time_to_first_s)}});
+                               {"mean_time_to_first_s", json_number(h.mean_time_to_first_s)}});
     for (const auto& w : r.windows)
       cj["windows"].push_back({{"window", w.name}, {"p_window_hit", w.p_hit}, {"closed_per_s", w.closed_per_s}});
     cj["config"] = c.resolved;

@@ -97,11 +97,7 @@ class RunCommand final : public Command {
       if (sequential) overrides.push_back({"run.replications", "1", "sequential stopping"});
       if (cmd_->count("--seed")) overrides.push_back({"run.seed", std::to_string(seed_), "--seed"});
       if (replications_) overrides.push_back({"run.replications", std::to_string(replications_), "--replications"});
-      if (iterations_)
-        overrides.push_back({"run.iterations", std::to_string(iterations_), "--iterations"}),
-            overrides.push_back({"run.time", "0", "--iterations"});
-      if (!time_.empty())
-        overrides.push_back({"run.time", time_, "--time"}), overrides.push_back({"run.iterations", "0", "--time"});
+      for (auto& o : limit_overrides(iterations_, time_)) overrides.push_back(o);
       sc = opts_.load(overrides);
       if (exponential_)
         for (auto& c : sc.cases) make_exponential(c);

@@ -17,13 +17,9 @@ class ValidateCommand final : public Command {
     return c;
   }
   int exec(const std::string&) override {
-    Scenario sc;
-    try {
-      sc = opts_.load();
-    } catch (const ConfigError& e) {
-      std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
-    }
+    auto loaded = opts_.load_or_report();
+    if (!loaded) return 1;
+    const Scenario& sc = *loaded;
     std::cout << fmt::format("{}: valid; {} case(s)\n", opts_.config, sc.cases.size());
     for (const auto& c : sc.cases) {
       std::cout << fmt::format("  {}: arch {}, hypervisor {}, {} vCPU(s);", c.name, c.arch.name, c.hypervisor.name, c.vcpus);
