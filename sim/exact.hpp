@@ -62,8 +62,8 @@ struct ExactHazard {
   double p_iteration = 0;      // long run: P(an iteration of the counted thread is hit)
   double events_per_s = 0;     // long run
   double time_per_hit_iteration_s = 0;  // long run: 1 / (hit iterations per second)
-  double p_within_k = 0;       // from the start: P(hit within the first K iterations)
-  double mean_time_to_first_s = 0;  // from the start; infinity if it may never happen
+  double p_within_k = 0;       // from the start: P(hit within the first K iterations); NaN if not solved
+  double mean_time_to_first_s = 0;  // from the start; infinity if it may never happen, NaN if not solved
 };
 struct ExactWindow {
   std::string name;
@@ -76,8 +76,13 @@ struct ExactResult {
   double iterations_per_s = 0;
   std::vector<ExactHazard> hazards;
   std::vector<ExactWindow> windows;
-  std::string method;  // which solver
-  double residual = 0;  // largest relative residual of the systems solved
+  std::string method;  // which solvers
+  // Largest error measure of the systems solved: the relative residual |Ax - b| / |b| of an LU or
+  // iterative solve, the componentwise backward error of a GTH elimination.
+  double residual = 0;
+  // Figures that could not be computed (NaN in the hazards), and why: a from-the-start system that
+  // did not solve leaves the long-run figures standing.
+  std::vector<std::string> notes;
 };
 
 // Solves the chain: the stationary distribution for the long-run figures, absorbing chains for the

@@ -5,6 +5,14 @@
 //    hit iterations over the flux of iterations: what a long simulation estimates.
 //  - From the start: the mean time to the first event of a hazard and P(hit within the first K
 //    iterations) are absorbing-chain systems (first-step equations).
+// Small systems (up to kGth unknowns) are solved by GTH elimination (Grassmann, Taksar and Heyman
+// 1985): Gaussian elimination in which every pivot is recomputed as a sum of rates (what leaves
+// the state) instead of by subtraction, so that it involves no cancellation. Each component is
+// then accurate to a few rounding errors however the rates are scaled: a hazard of probability
+// 1e-12 per iteration, whose chain mixes rates of 1e-1 and 1e-16 per ns, is solved as exactly as
+// one of 1e-1, where LU's answer is only normwise accurate (the small components, and the mean
+// time to a rare first hazard, come out wrong or fail the residual check). Larger systems: sparse
+// LU with iterative refinement, or BiCGSTAB (below).
 #include <Eigen/IterativeLinearSolvers>
 #include <unsupported/Eigen/IterativeSolvers>
 #include <Eigen/SparseLU>
@@ -31,6 +39,122 @@ constexpr Eigen::Index kDirect = 5000, kDirectFallback = 100000;
 constexpr double kAccept = 1e-6;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
+
+// GTH elimination is dense: up to this many unknowns (8 MB of rates per system, and the
+// from-the-start systems of every hazard are solved at once; at most ~0.3 s each, when the
+// fill-in is complete). Beyond, sparse LU or BiCGSTAB.
+constexpr size_t kGth = 1000;
+
+// A row-major dense n x n matrix of rates.
+struct Dense {
+  size_t n;
+  std::vector<double> v;
+  explicit Dense(size_t size) : n(size), v(size * size, 0.0) {}
+  double& operator()(size_t i, size_t j) { return v[i * n + j]; }
+};
+
+// Stationary distribution of an irreducible chain given by its off-diagonal rates q(i, j) (the
+// diagonal is ignored), by GTH state reduction: the states are removed from the last, the rates of
+// the states left are those of the chain watched only while in them, and each removed state's
+// weight follows from those before it. No subtraction anywhere.
+std::vector<double> gth_stationary(Dense q) {
+  const size_t n = q.n;
+  std::vector<size_t> into, outof;
+  for (size_t k = n; k-- > 1;) {
+    double total = 0;  // what leaves k for the states still there
+    outof.clear();
+    for (size_t j = 0; j < k; ++j)
+      if (q(k, j) > 0) total += q(k, j), outof.push_back(j);
+    if (!(total > 0)) throw ModelError("the chain's closed class is not irreducible (GTH elimination found a trap)");
+    into.clear();
+    for (size_t i = 0; i < k; ++i)
+      if (q(i, k) > 0) q(i, k) /= total, into.push_back(i);
+    for (size_t i : into) {
+      const double f = q(i, k);
+      for (size_t j : outof)
+        if (j != i) q(i, j) += f * q(k, j);
+    }
+  }
+  std::vector<double> pi(n, 0.0);
+  pi[0] = 1;
+  double sum = 1;
+  for (size_t k = 1; k < n; ++k) {
+    double x = 0;
+    for (size_t i = 0; i < k; ++i) x += pi[i] * q(i, k);
+    pi[k] = x, sum += x;
+  }
+  for (double& x : pi) x /= sum;
+  return pi;
+}
+
+// An absorbing-chain system: for each unknown i, (e_i + sum_t o(i, t)) x_i - sum_t o(i, t) x_t = b_i,
+// with o >= 0 the rates to the other transient states (o(i, i) ignored), e >= 0 the rate of
+// absorption and b >= 0. Solved by the GTH form of Gaussian elimination: eliminating x_j from row
+// i adds f = o(i, j) / d_j times row j to it, and the new pivot is again its absorption rate plus
+// its off-diagonal rates (the row sums stay e, updated by f e_j), never a difference. Every
+// quantity stays non-negative, so each x_i is accurate to rounding. Returns x; throws if a state
+// cannot be absorbed (a zero pivot).
+std::vector<double> gth_absorbing(Dense o, std::vector<double> e, std::vector<double> b, const char* what) {
+  const size_t n = o.n;
+  std::vector<double> d(n);
+  std::vector<size_t> into, outof;
+  for (size_t j = 0; j < n; ++j) {
+    double dj = e[j];
+    outof.clear();
+    for (size_t t = j + 1; t < n; ++t)
+      if (o(j, t) > 0) dj += o(j, t), outof.push_back(t);
+    if (!(dj > 0))
+      throw ModelError(fmt::format("the chain's {} system is singular: a state never gets absorbed", what));
+    d[j] = dj;
+    into.clear();
+    for (size_t i = j + 1; i < n; ++i)
+      if (o(i, j) > 0) into.push_back(i);
+    for (size_t i : into) {
+      const double f = o(i, j) / dj;
+      o(i, j) = 0;
+      for (size_t t : outof)
+        if (t != i) o(i, t) += f * o(j, t);
+      e[i] += f * e[j];
+      b[i] += f * b[j];
+    }
+  }
+  std::vector<double> x(n, 0.0);
+  for (size_t j = n; j-- > 0;) {
+    double s = b[j];
+    for (size_t t = j + 1; t < n; ++t)
+      if (o(j, t) > 0) s += o(j, t) * x[t];
+    x[j] = s / d[j];
+  }
+  return x;
+}
+
+// The componentwise backward error of x for the system above: max_i |row_i(x) - b_i| / (|row_i| |x| + b_i),
+// in long double. What GTH's accuracy is measured by (a normwise residual |Ax - b| / |b| of an
+// exact answer is of the order of the condition number times the rounding unit, which for a
+// hazard of 1e-12 exceeds any sensible threshold).
+double backward_error(const std::vector<std::vector<std::pair<size_t, double>>>& o, const std::vector<double>& e,
+                      const std::vector<double>& b, const std::vector<double>& x) {
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    long double diag = e[i], off = 0;  // every term is non-negative
+    for (const auto& [t, r] : o[i])
+      if (t != i) diag += r, off += (long double)r * x[t];
+    long double lhs = diag * x[i], err = std::fabs(lhs - off - b[i]), scale = lhs + off + b[i];
+    if (scale > 0) worst = std::max(worst, double(err / scale));
+  }
+  return worst;
+}
+
+// b - a x, each component accumulated in long double.
+Vec residual_ld(const SpMat& a, const Vec& x, const Vec& b) {
+  std::vector<long double> acc(size_t(b.size()));
+  for (Eigen::Index i = 0; i < b.size(); ++i) acc[size_t(i)] = b[i];
+  for (Eigen::Index col = 0; col < a.outerSize(); ++col)
+    for (SpMat::InnerIterator it(a, col); it; ++it) acc[size_t(it.row())] -= (long double)it.value() * x[col];
+  Vec r(b.size());
+  for (Eigen::Index i = 0; i < b.size(); ++i) r[i] = double(acc[size_t(i)]);
+  return r;
+}
 
 // An iterative solve, restarted once on its residual if that is still above 1e-9.
 template <class Solver>
@@ -68,6 +192,14 @@ Vec solve(const SpMat& a, const Vec& b, ExactResult& out, const char* what) {
     if (lu.info() != Eigen::Success) throw ModelError("the chain's linear system is singular: " + lu.lastErrorMessage());
     x = lu.solve(b);
     r = residual(a, x, b);
+    // Iterative refinement on a residual accumulated in long double: a badly scaled system (rates
+    // of 1e-1 and 1e-16 per ns) leaves LU's first answer with a residual above kAccept.
+    for (int step = 0; step < 3 && r > 1e-14; ++step) {
+      Vec x2 = x + lu.solve(residual_ld(a, x, b));
+      double r2 = residual(a, x2, b);
+      if (!(r2 < r)) break;
+      x = std::move(x2), r = r2;
+    }
     out.method = "sparse LU";
   }
   out.residual = std::max(out.residual, r);
@@ -122,6 +254,37 @@ std::vector<std::vector<uint32_t>> closed_classes(const Chain& c) {
   return closed;
 }
 
+// Stationary distribution on a closed class by GTH elimination; the solver notes get its
+// componentwise backward error (the largest imbalance of a state's inflow and outflow, relative
+// to their sum).
+Vec gth_class(const Chain& c, const std::vector<uint32_t>& cls, ExactResult& out) {
+  std::vector<int64_t> pos(c.states(), -1);
+  for (size_t i = 0; i < cls.size(); ++i) pos[cls[i]] = int64_t(i);
+  Dense q(cls.size());
+  for (size_t i = 0; i < cls.size(); ++i)
+    for (uint64_t j = c.row[cls[i]]; j < c.row[cls[i] + 1]; ++j) {
+      int64_t t = pos[c.trans[j].to];
+      if (t >= 0 && size_t(t) != i) q(i, size_t(t)) += c.trans[j].rate;  // a closed class: t is in it
+    }
+  std::vector<double> p = gth_stationary(std::move(q));
+  std::vector<long double> in(cls.size(), 0.0L), outflow(cls.size(), 0.0L);
+  for (size_t i = 0; i < cls.size(); ++i)
+    for (uint64_t j = c.row[cls[i]]; j < c.row[cls[i] + 1]; ++j) {
+      int64_t t = pos[c.trans[j].to];
+      if (t < 0 || size_t(t) == i) continue;
+      long double f = (long double)p[i] * c.trans[j].rate;
+      outflow[i] += f, in[size_t(t)] += f;
+    }
+  double worst = 0;
+  for (size_t i = 0; i < cls.size(); ++i)
+    if (in[i] + outflow[i] > 0) worst = std::max(worst, double(std::fabs(in[i] - outflow[i]) / (in[i] + outflow[i])));
+  out.residual = std::max(out.residual, worst);
+  if (out.method.empty()) out.method = "GTH";
+  Vec pi = Vec::Zero(Eigen::Index(c.states()));
+  for (size_t i = 0; i < cls.size(); ++i) pi[cls[i]] = p[i];
+  return pi;
+}
+
 // Stationary distribution on the chain's single closed class (zero elsewhere).
 Vec stationary(const Chain& c, ExactResult& out) {
   auto classes = closed_classes(c);
@@ -129,6 +292,7 @@ Vec stationary(const Chain& c, ExactResult& out) {
     throw ModelError("the chain has " + std::to_string(classes.size()) +
                      " closed classes: its long run depends on chance early on (a deadlock or a state it never leaves?)");
   const auto& cls = classes[0];
+  if (cls.size() <= kGth) return gth_class(c, cls, out);
   std::vector<int64_t> pos(c.states(), -1);
   for (size_t i = 0; i < cls.size(); ++i) pos[cls[i]] = int64_t(i);
   // Unknowns: pi on the class but its first state, whose weight is fixed at 1.
@@ -168,6 +332,26 @@ double flux(const Chain& c, const Vec& pi, const std::function<int64_t(const Cha
   return f;  // per ns
 }
 
+// An absorbing system in the form gth_absorbing takes, row by row: o[i] the rates to other
+// unknowns, e[i] the rate of absorption, b[i] the right-hand side. Solved by GTH elimination; the
+// solver notes get its componentwise backward error.
+struct Absorbing {
+  std::vector<std::vector<std::pair<size_t, double>>> o;
+  std::vector<double> e, b;
+  explicit Absorbing(size_t n) : o(n), e(n, 0.0), b(n, 0.0) {}
+};
+std::vector<double> solve_gth(const Absorbing& s, ExactResult& out, const char* what) {
+  const size_t n = s.e.size();
+  Dense o(n);
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& [t, r] : s.o[i])
+      if (t != i) o(i, t) += r;
+  std::vector<double> x = gth_absorbing(std::move(o), s.e, s.b, what);
+  out.residual = std::max(out.residual, backward_error(s.o, s.e, s.b, x));
+  out.method = "GTH";
+  return x;
+}
+
 // From the start: the mean time (ns) to the first event of hazard h; infinity if some reachable
 // state can never lead to one.
 double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
@@ -188,6 +372,18 @@ double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
   }
   for (uint32_t s = 0; s < n; ++s)
     if (!reach[s]) return std::numeric_limits<double>::infinity();
+  if (n <= kGth) {
+    Absorbing sys(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      sys.b[s] = 1;
+      for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) {
+        const auto& x = c.trans[j];
+        if (c.rewards[x.reward].events[h] > 0) sys.e[s] += x.rate;
+        else if (x.to != s) sys.o[s].emplace_back(x.to, x.rate);
+      }
+    }
+    return solve_gth(sys, out, "mean time to the first hazard")[0];
+  }
   std::vector<Trip> tr;
   for (uint32_t s = 0; s < n; ++s)
     for (uint64_t j = c.row[s]; j < c.row[s + 1]; ++j) {
@@ -206,6 +402,23 @@ double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
 // iterations finished so far < k).
 double p_within(const Chain& c, size_t h, int k, ExactResult& out) {
   const int64_t n = int64_t(c.states());
+  if (size_t(n) * size_t(k) <= kGth) {
+    Absorbing sys(size_t(n) * size_t(k));
+    for (int it = 0; it < k; ++it)
+      for (int64_t s = 0; s < n; ++s) {
+        size_t row = size_t(it * n + s);
+        for (uint64_t j = c.row[size_t(s)]; j < c.row[size_t(s) + 1]; ++j) {
+          const auto& x = c.trans[j];
+          const Chain::Reward& r = c.rewards[x.reward];
+          int64_t it2 = it + r.iterations;
+          bool hit = r.events[h] > 0 && (r.iterations == 0 || r.iterations_hit[h] > 0 || it2 < k);
+          if (hit) sys.e[row] += x.rate, sys.b[row] += x.rate;  // absorbed, hit
+          else if (it2 >= k) sys.e[row] += x.rate;            // absorbed, K iterations without a hit
+          else if (size_t(it2 * n + x.to) != row) sys.o[row].emplace_back(size_t(it2 * n + x.to), x.rate);
+        }
+      }
+    return solve_gth(sys, out, "P(hit within K iterations)")[0];
+  }
   std::vector<Trip> tr;
   Vec b = Vec::Zero(n * k);
   for (int it = 0; it < k; ++it)
@@ -264,8 +477,19 @@ ExactResult solve_chain(const Chain& c, int k) {
     e.events_per_s = ev * 1e9;
     e.time_per_hit_iteration_s = hit > 0 ? 1e-9 / hit : inf;
     FromStart& f = from_start[h];
-    e.mean_time_to_first_s = f.mttf.valid() ? f.mttf.get() : inf;  // get() rethrows a failed solve
-    e.p_within_k = f.within.valid() ? f.within.get() : 0;
+    // A from-the-start system that does not solve costs that figure only (NaN, and a note): the
+    // long-run ones above are already there.
+    auto get = [&](std::future<double>& fut, double none, const char* what) {
+      if (!fut.valid()) return none;
+      try {
+        return fut.get();
+      } catch (const ModelError& x) {
+        out.notes.push_back(fmt::format("{}: {} not computed: {}", e.name, what, x.what()));
+        return std::numeric_limits<double>::quiet_NaN();
+      }
+    };
+    e.mean_time_to_first_s = get(f.mttf, inf, "the mean time to the first hazard");
+    e.p_within_k = get(f.within, 0, "P(hit within the first K iterations)");
     for (const ExactResult* x : {&f.a, &f.b}) {
       out.residual = std::max(out.residual, x->residual);
       if (!x->method.empty() && out.method.find(x->method) == std::string::npos) out.method += ", " + x->method;

@@ -19,7 +19,7 @@ namespace {
 
 struct Interrupted {};
 
-std::string num(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.10g}", v); }
+std::string num(double v) { return std::isinf(v) ? "inf" : std::isnan(v) ? "not solved" : fmt::format("{:.10g}", v); }
 
 class ExactCommand final : public Command {
  public:
@@ -113,6 +113,7 @@ class ExactCommand final : public Command {
                                  num(h.mean_time_to_first_s));
     for (const auto& w : r.windows)
       std::cout << fmt::format("  window {:<21} P(window hit) {}  ({} closed /s)\n", w.name, num(w.p_hit), num(w.closed_per_s));
+    for (const auto& n : r.notes) std::cout << "  note: " << n << "\n";
   }
   nlohmann::json to_json(const CaseConfig& c, const ExactResult& r) const {
     nlohmann::json cj = {{"case", c.name}, {"states", r.states}, {"transitions", r.transitions}, {"solver", r.method},
@@ -123,10 +124,11 @@ class ExactCommand final : public Command {
                                {"p_iteration_hit", h.p_iteration},
                                {"events_per_s", h.events_per_s},
                                {"time_per_hit_iteration_s", json_number(h.time_per_hit_iteration_s)},
-                               {"p_hit_within_k_iterations", h.p_within_k},
+                               {"p_hit_within_k_iterations", json_number(h.p_within_k)},
                                {"mean_time_to_first_s", json_number(h.mean_time_to_first_s)}});
     for (const auto& w : r.windows)
       cj["windows"].push_back({{"window", w.name}, {"p_window_hit", w.p_hit}, {"closed_per_s", w.closed_per_s}});
+    cj["notes"] = r.notes;  // figures not computed (null above), and why
     cj["config"] = c.resolved;
     return cj;
   }
