@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <stdexcept>
 
@@ -24,11 +23,6 @@
 
 namespace racewin {
 namespace {
-
-double t_quantile(double df, double confidence) {
-  boost::math::students_t_distribution<> t(df);
-  return boost::math::quantile(boost::math::complement(t, (1 - confidence) / 2));
-}
 
 double sum(const std::vector<double>& v) {
   double s = 0;

@@ -1,7 +1,10 @@
 #include "dist.hpp"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
+
+#include <boost/math/special_functions/erf.hpp>
 
 #include "units.hpp"
 
@@ -91,6 +94,44 @@ double Dist::mean() const {
     }
   }
   return 0;
+}
+
+bool Dist::has_hazard() const {
+  switch (kind_) {
+    case Kind::Exponential: case Kind::Weibull: return true;
+    case Kind::Lognormal: return b_ > 0;
+    case Kind::Uniform: return b_ > a_;
+    default: return false;
+  }
+}
+
+double Dist::cum_hazard(double a) const {
+  switch (kind_) {
+    case Kind::Exponential: return std::max(a, 0.0) / a_;
+    case Kind::Weibull: return a <= 0 ? 0 : std::pow(a / b_, a_);
+    case Kind::Uniform: return a <= a_ ? 0 : a >= b_ ? std::numeric_limits<double>::infinity() : -std::log((b_ - a) / (b_ - a_));
+    case Kind::Lognormal: {
+      if (a <= 0) return 0;
+      double z = (std::log(a) - a_) / (b_ * M_SQRT2);
+      if (z < 20) return -std::log(0.5 * std::erfc(z));
+      return z * z + std::log(2 * z * std::sqrt(M_PI));  // erfc(z) ~ exp(-z^2) / (z sqrt(pi))
+    }
+    default: return 0;
+  }
+}
+
+double Dist::inv_cum_hazard(double h) const {
+  switch (kind_) {
+    case Kind::Exponential: return h * a_;
+    case Kind::Weibull: return b_ * std::pow(h, 1 / a_);
+    case Kind::Uniform: return b_ - (b_ - a_) * std::exp(-h);
+    case Kind::Lognormal: {
+      double q = 2 * std::exp(-h);  // erfc(z) = 2 S
+      double z = q > 1e-300 ? boost::math::erfc_inv(q) : std::sqrt(h);  // far tail: z^2 ~ h
+      return std::exp(a_ + b_ * M_SQRT2 * z);
+    }
+    default: return 0;
+  }
 }
 
 std::string Dist::describe() const {

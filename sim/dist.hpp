@@ -25,6 +25,13 @@ class Dist {
   bool is_zero() const { return kind_ == Kind::Fixed && a_ == 0; }
   std::string describe() const;
 
+  // The cumulative hazard H(a) = -log P(X > a) and its inverse, for distributions with a density
+  // (exponential, lognormal, uniform, weibull): what rare-event forcing needs to speed up an
+  // arrival process by a factor and weigh the result (sim/machine_force.cpp).
+  bool has_hazard() const;
+  double cum_hazard(double a) const;
+  double inv_cum_hazard(double h) const;  // the least a with H(a) >= h
+
  private:
   Kind kind_ = Kind::Fixed;
   double a_ = 0, b_ = 0;  // fixed: value; exp: mean; lognormal: mu, sigma; uniform: lo, hi; weibull: shape, scale

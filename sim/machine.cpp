@@ -79,6 +79,11 @@ void Machine::wake(Thread& t, double latency, bool retry) {
 
 void Machine::on_work_done(int v) {
   ++events_;
+  work_done(v);
+  if (!force_.empty()) refresh_force();
+}
+
+void Machine::work_done(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   if (!c.handlers.empty()) return handler_done(v);
   Thread& t = threads_[size_t(c.thread)];
@@ -241,6 +246,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       for (int p : drained_) put_page(p, t);
       break;
     case Op::WindowOpen:
+      if (t.window_open_at[size_t(s.obj)] < 0) ++t.open_windows, ++open_windows_;
       t.window_open_at[size_t(s.obj)] = eng_.now();
       t.window_stretch[size_t(s.obj)] = 0;
       t.window_hit[size_t(s.obj)] = 0;
@@ -258,6 +264,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       if (t.window_stretch[size_t(s.obj)] & 2) ++w.stretched_by_irq;
       if (t.window_hit[size_t(s.obj)]) ++w.hit;
       t.window_open_at[size_t(s.obj)] = -1;
+      --t.open_windows, --open_windows_;
       break;
     }
     case Op::WindowHit:

@@ -82,6 +82,7 @@ struct MachineState {
     std::vector<Time> window_open_at;  // < 0: closed
     std::vector<uint8_t> window_stretch;
     std::vector<uint8_t> window_hit;  // per window: found open by another thread since it opened
+    int open_windows = 0;
   };
   enum class HKind : uint8_t { Irq, Ipi };
   struct Interrupt {  // pending, or running as a handler
@@ -114,6 +115,16 @@ struct MachineState {
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
     std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
     Rng ipi_exit_rng;
+    // Per arrival process (steal sources, then interrupt sources): the live arrival timer's
+    // generation (a redrawn arrival drops the old timer), when the current gap began, and whether
+    // it runs at the forced intensity, since cumulative hazard h0 (machine_force.cpp).
+    struct Arrival {
+      int gen = 0;
+      Time gap_from = 0;
+      bool forced = false;
+      double h0 = 0;
+    };
+    std::vector<Arrival> arrivals;
   };
   struct Ipi {
     int from_vcpu, from_thread;
@@ -136,6 +147,15 @@ struct MachineState {
   std::vector<int> drained_;  // pages leaving a pagevec or an mmu_gather batch (kept to reuse its memory)
   bool finished_ = false;
   uint64_t events_ = 0;
+  int open_windows_ = 0;  // over every thread
+  // Rare-event forcing: per arrival process, the factor on its intensity while the thread on its
+  // vCPU has a window open (0: not tracked; 1: tracked, not sped up); empty: off. The log of the
+  // likelihood ratio (nominal over forced law) of the run so far, and per process the cumulative
+  // hazard spent inside windows.
+  std::vector<double> force_;
+  double log_weight_ = 0;
+  std::vector<double> exposure_;
+  uint64_t forced_arrivals_ = 0;
 };
 
 class Machine : private ExprContext, private MachineState {
@@ -179,6 +199,22 @@ class Machine : private ExprContext, private MachineState {
   // False for a timer that will do nothing when it fires (the StealEnd of a steal a yield ended).
   bool timer_live(const Timer& t) const;
 
+  // Rare-event forcing (machine_force.cpp): while the thread on a vCPU has a race window open and
+  // the vCPU runs it, each steal and interrupt process with a density on that vCPU arrives at
+  // `factor[j]` times its hazard rate (0: left alone), j over steal sources then interrupt sources.
+  // The law of the run changes; log_weight() is the log likelihood ratio that corrects for it,
+  // exact for renewal processes (the hazard is conditioned on the gap's age).
+  void set_force(const std::vector<double>& factor);
+  void clear_force();
+  double log_weight() const;
+  const std::vector<double>& exposure() const { return exposure_; }  // cumulative hazard in windows
+  int open_windows() const { return open_windows_; }
+  uint64_t forced_arrivals() const { return forced_arrivals_; }
+  size_t arrival_processes() const { return cfg_.hypervisor.steal.size() + irq_sources_.size(); }
+  bool forcible(size_t j) const;  // a renewal process with a density
+  const Dist& interarrival(size_t j) const;
+  bool iteration_hit(size_t hazard) const { return iteration_hits_[hazard] != 0; }
+
  private:
   // ExprContext
   const Value& var(int index) const override { return cur_->vars[size_t(index)]; }
@@ -194,6 +230,7 @@ class Machine : private ExprContext, private MachineState {
   const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
   std::string where(const Thread& t) const;
 
+  void work_done(int v);
   void run_thread(Thread& t);
   bool apply(Thread& t, const Step& s);  // false: the thread blocked
   void next_step(Thread& t);
@@ -264,6 +301,18 @@ class Machine : private ExprContext, private MachineState {
     return sampling_ == Sampling::kMeans ? cfg_.costs[size_t(index)].mean() : cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]);
   }
   void start_irq_source(int v, size_t s);
+  // Forcing: arrival timers stamped with their generation; the forced regions kept up to date.
+  Timer arrival_timer(int v, size_t j, Time gap_from) {
+    Vcpu::Arrival& a = vcpus_[size_t(v)].arrivals[j];
+    a.gap_from = gap_from;
+    size_t k = cfg_.hypervisor.steal.size();
+    return j < k ? Timer{Timer::StealStart, v, int(j), a.gen} : Timer{Timer::IrqArrive, v, int(j - k), a.gen};
+  }
+  bool arrival_live(const Timer& t) const;
+  void arrived(int v, size_t j);
+  void refresh_force();
+  bool want_force(int v, size_t j) const;
+  void rearm(int v, size_t j, double factor, double h);
 };
 
 }  // namespace racewin

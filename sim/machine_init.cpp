@@ -94,6 +94,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
       c.irq_exit_rngs.emplace_back(seed, stream(kStreamIrqExit, v, name_hash(irq_sources_[s].name)));
     }
     c.irq_pending.assign(irq_sources_.size(), 0);
+    c.arrivals.assign(cfg.hypervisor.steal.size() + irq_sources_.size(), {});
   }
   threads_.resize(cfg.threads.size());
   for (size_t i = 0; i < threads_.size(); ++i) {

@@ -21,28 +21,29 @@ void Machine::start_steal_process(int v) {
     const StealProcess& p = cfg_.hypervisor.steal[k];
     if (!applies_to(p.vcpus, v)) continue;
     if (p.kind == StealProcess::Kind::Renewal && sampling_ == Sampling::kMeans) {
-      eng_.schedule(eng_.now() + p.interarrival.mean(), {Timer::StealStart, v, int(k)});
+      eng_.schedule(eng_.now() + p.interarrival.mean(), arrival_timer(v, k, eng_.now()));
     } else if (p.kind == StealProcess::Kind::Renewal) {
       Rng& gap = c.steal_gap_rngs[k];
       Rng& len = c.steal_len_rngs[k];
       double cycle = p.interarrival.mean() + p.duration.mean();
       double t = -(kBurnInCycles + gap.uniform()) * cycle;
       for (;;) {
+        double from = t;
         t += draw(p.interarrival, gap);
         if (t >= 0) {
-          eng_.schedule(eng_.now() + t, {Timer::StealStart, v, int(k)});
+          eng_.schedule(eng_.now() + t, arrival_timer(v, k, eng_.now() + from));
           break;
         }
         double d = draw(p.duration, len);
         if (t + d > 0) {  // stolen at time 0
           c.first_steal_len[k] = t + d;
-          eng_.schedule(eng_.now(), {Timer::StealStart, v, int(k)});
+          eng_.schedule(eng_.now(), arrival_timer(v, k, eng_.now()));
           break;
         }
         t += d;
       }
     } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
-      eng_.schedule(p.trace[size_t(v)][0].start, {Timer::StealStart, v, int(k)});
+      eng_.schedule(p.trace[size_t(v)][0].start, arrival_timer(v, k, eng_.now()));
     }
   }
 }
@@ -51,7 +52,7 @@ void Machine::start_irq_source(int v, size_t s) {
   const IrqSource& src = irq_sources_[s];
   if (!applies_to(src.vcpus, v)) return;
   Vcpu& c = vcpus_[size_t(v)];
-  double first;
+  double first, from = 0;
   if (sampling_ == Sampling::kMeans) {
     first = src.interarrival.mean();
   } else if (src.first >= 0 || src.aligned) {
@@ -60,10 +61,10 @@ void Machine::start_irq_source(int v, size_t s) {
   } else {
     double mean = src.interarrival.mean();
     double t = -(kBurnInCycles + c.irq_gap_rngs[s].uniform()) * mean;
-    while (t < 0) t += std::max(draw(src.interarrival, c.irq_gap_rngs[s]), 1.0);
+    while (t < 0) from = t, t += std::max(draw(src.interarrival, c.irq_gap_rngs[s]), 1.0);
     first = t;
   }
-  eng_.schedule(eng_.now() + first, {Timer::IrqArrive, v, int(s)});
+  eng_.schedule(eng_.now() + first, arrival_timer(v, cfg_.hypervisor.steal.size() + s, eng_.now() + from));
 }
 
 // ---- interrupts, IPIs, steal ------------------------------------------------------------------
@@ -197,11 +198,11 @@ void Machine::steal_end(int v, int k) {
   const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
   c.steal_on[size_t(k)] = 0;
   if (p.kind == StealProcess::Kind::Renewal) {
-    eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), {Timer::StealStart, v, k});
+    eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), arrival_timer(v, size_t(k), eng_.now()));
   } else {
     const auto& trace = p.trace[size_t(v)];
     size_t next = size_t(++c.trace_pos[size_t(k)]);
-    if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), {Timer::StealStart, v, k});
+    if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), arrival_timer(v, size_t(k), eng_.now()));
   }
   if (--c.steal_depth == 0) unsteal(v);
 }
@@ -225,11 +226,13 @@ void Machine::on_timer(const Timer& tm) {
   Vcpu& c = vcpus_[size_t(tm.vcpu)];
   switch (tm.kind) {
     case Timer::StealStart: {
+      if (!arrival_live(tm)) break;  // redrawn by forcing
+      arrived(tm.vcpu, size_t(tm.arg));
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
       if (p.kind == StealProcess::Kind::Renewal && halted(c) && c.first_steal_len[size_t(tm.arg)] < 0) {
         // A halted vCPU is blocked in the host, not preempted: nothing to steal. The next chance
         // comes one running time later.
-        eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), {Timer::StealStart, tm.vcpu, tm.arg});
+        eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
         break;
       }
       double& first = c.first_steal_len[size_t(tm.arg)];
@@ -256,9 +259,12 @@ void Machine::on_timer(const Timer& tm) {
       if (tm.gen == c.steal_gen[size_t(tm.arg)] && c.steal_on[size_t(tm.arg)]) steal_end(tm.vcpu, tm.arg);
       break;  // else: a directed yield ended that steal already
     case Timer::IrqArrive: {
+      if (!arrival_live(tm)) break;
+      size_t j = cfg_.hypervisor.steal.size() + size_t(tm.arg);
+      arrived(tm.vcpu, j);
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
       Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
-      eng_.schedule(eng_.now() + std::max(draw(src.interarrival, r), 1.0), {Timer::IrqArrive, tm.vcpu, tm.arg});
+      eng_.schedule(eng_.now() + std::max(draw(src.interarrival, r), 1.0), arrival_timer(tm.vcpu, j, eng_.now()));
       if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
       if (src.aligned && halted(c)) break;        // NO_HZ_IDLE: no tick while the CPU idles
       c.irq_pending[size_t(tm.arg)] = 1;
@@ -279,6 +285,7 @@ void Machine::on_timer(const Timer& tm) {
       break;
     }
   }
+  if (!force_.empty()) refresh_force();
 }
 
 }  // namespace racewin

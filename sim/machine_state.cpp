@@ -5,9 +5,12 @@
 //   Thread: iterations (unless asked for), wait_since, window_open_at's time (only open or not is
 //           kept), window_stretch, cost_rngs;
 //   Vcpu:   stolen_since, stolen_total, steal_gen (the driver drops dead StealEnd timers instead),
-//           first_steal_len (unused with means), every Rng;
+//           first_steal_len (unused with means), every Rng, arrivals (forcing only: the exact
+//           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, drained_
-//           (scratch), and what never changes after construction (irq_sources_, irq_phase_, irq_exit_).
+//           (scratch), open_windows_ and Thread::open_windows (counts of window_open_at, which is
+//           in the key), force_, log_weight_, exposure_, forced_arrivals_ (forcing only), and what never changes
+//           after construction (irq_sources_, irq_phase_, irq_exit_).
 // When a field is added to MachineState, it goes in the key or in this list.
 #include <cstring>
 
@@ -108,6 +111,7 @@ void Machine::state_key(std::string& out, bool with_iterations) const {
 }
 
 bool Machine::timer_live(const Timer& t) const {
+  if (t.kind == Timer::StealStart || t.kind == Timer::IrqArrive) return arrival_live(t);
   if (t.kind != Timer::StealEnd) return true;
   const Vcpu& c = vcpus_[size_t(t.vcpu)];
   return t.gen == c.steal_gen[size_t(t.arg)] && c.steal_on[size_t(t.arg)];

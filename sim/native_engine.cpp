@@ -64,31 +64,35 @@ void NativeEngine::schedule(Time at, const Timer& t) { timers_.push({at, seq_++,
 
 static_assert(kCheckpointEvents - 1 == 0xffff, "the checkpoint mask below");
 
+bool NativeEngine::step(Machine& m, Time until) {
+  int v_next = tree_[1];
+  Time t_work = work_[size_t(v_next)].done_at;
+  Time t_timer = timers_.empty() ? kForever : timers_.top().at;
+  Time next = std::min(t_work, t_timer);
+  if (next == kForever) return false;
+  if (until > 0 && next > until) {
+    now_ = until;
+    return false;
+  }
+  now_ = next;
+  if (t_work <= t_timer) {
+    Work& w = work_[size_t(v_next)];
+    w.active = false;
+    w.remaining = 0;
+    update_done(v_next);
+    m.on_work_done(v_next);
+  } else {
+    Timer t = timers_.top().timer;
+    timers_.pop();
+    m.on_timer(t);
+  }
+  return true;
+}
+
 void NativeEngine::run(Machine& m, Time until, RunControl& control) {
   m.start();
   uint64_t n = 0;
-  while (!m.finished()) {
-    int v_next = tree_[1];
-    Time t_work = work_[size_t(v_next)].done_at;
-    Time t_timer = timers_.empty() ? kForever : timers_.top().at;
-    Time next = std::min(t_work, t_timer);
-    if (next == kForever) break;
-    if (until > 0 && next > until) {
-      now_ = until;
-      break;
-    }
-    now_ = next;
-    if (t_work <= t_timer) {
-      Work& w = work_[size_t(v_next)];
-      w.active = false;
-      w.remaining = 0;
-      update_done(v_next);
-      m.on_work_done(v_next);
-    } else {
-      Timer t = timers_.top().timer;
-      timers_.pop();
-      m.on_timer(t);
-    }
+  while (!m.finished() && step(m, until)) {
     if ((++n & 0xffff) == 0) {  // a checkpoint: off the hot path
       if (control.progress) control.progress(now_);
       if (control.should_stop && control.should_stop(m)) {

@@ -15,6 +15,9 @@ class NativeEngine final : public EngineOps {
   // Runs until the machine finishes, `until` is reached, or `control` asks to stop (a signal, or
   // should_stop at a checkpoint).
   void run(Machine& m, Time until, RunControl& control);
+  // One event: false when nothing is left to happen, or the next event is past `until` (> 0),
+  // which then becomes the time. Drivers that branch runs (rare-event forcing) step a copy.
+  bool step(Machine& m, Time until = 0);
 
   Time now() const override { return now_; }
   void start_work(int vcpu, double amount) override;

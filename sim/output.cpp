@@ -135,12 +135,13 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
     out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", "case", "iterations", "sim time",
                        "events", "iters", "P(hit) per iteration", "events /s", "time per hit iteration");
     for (const auto& r : results) {
-      for (const auto& h : r.hazards) {
+      for (size_t i = 0; i < r.hazards.size(); ++i) {
+        const HazardResult& h = r.hazards[i];
         if (h.name != hz) continue;
-        bool none = h.count == 0;
+        bool none = h.count == 0, p_none = r.forced ? r.forced->hazards[i].nonzero == 0 : h.iterations_hit == 0;
         out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
                            format_duration(r.sim_time_ns), h.count, h.iterations_hit,
-                           estimate(h.p, h.p_ci, h.iterations_hit == 0), estimate(h.rate, h.rate_ci, none),
+                           estimate(h.p, h.p_ci, p_none), estimate(h.rate, h.rate_ci, none),
                            h.iterations_hit ? fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi))
                                             : fmt::format("> {}", secs(h.mttf_ci.lo)));
       }
@@ -164,6 +165,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
       }
   }
   print_stopping(out, sc, results);
+  print_forced(out, sc, results);
   for (const auto& r : results) {
     if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
     if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", r.case_name);
@@ -230,6 +232,7 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
                                 {"mean_wait_ns", s.contended ? s.wait_sum / double(s.contended) : 0.0},
                                 {"max_wait_ns", s.wait_max}});
     if (r.stopping) c["stopping"] = stopping_json(*r.stopping);
+    if (r.forced) c["rare_event"] = forced_json(*r.forced);
     if (cfg) c["config"] = cfg->resolved;
     j["cases"].push_back(c);
   }

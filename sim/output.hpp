@@ -25,6 +25,9 @@ nlohmann::json json_number(double v);
 void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
 nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
                             bool complete);
+// The rare-event section of the table, and of results.json (output_rare.cpp).
+void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
+nlohmann::json forced_json(const ForcedRun& f);
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
 // Writes results.json and hazards.csv (a pure function of configuration and seed) and
 // timing.json (wall-clock figures) into `dir` (created), atomically file by file.

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <type_traits>
 
 #include "native_engine.hpp"
 #include "simgrid_engine.hpp"
@@ -61,11 +63,16 @@ std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig
 }
 
 HazardCheck check_hazard(const StoppingRule& rule, const std::string& name, uint64_t hit, uint64_t iterations) {
-  HazardCheck c{name, std::min(hit, iterations), 0, binomial_interval(std::min(hit, iterations), iterations)};
-  c.p = iterations ? double(c.iterations_hit) / double(iterations) : 0;
+  hit = std::min(hit, iterations);
+  return check_estimate(rule, name, hit, iterations ? double(hit) / double(iterations) : 0, binomial_interval(hit, iterations));
+}
+
+HazardCheck check_estimate(const StoppingRule& rule, const std::string& name, uint64_t hits, double p, Interval ci,
+                           uint64_t min_hits) {
+  HazardCheck c{name, hits, p, ci};
   // Clopper-Pearson is not symmetric: "half-width" is half the interval's width. No hit, no
   // relative precision.
-  c.rel_met = rule.rel_error > 0 && c.iterations_hit > 0 && (c.ci.hi - c.ci.lo) / 2 <= rule.rel_error * c.p;
+  c.rel_met = rule.rel_error > 0 && hits >= std::max<uint64_t>(min_hits, 1) && (c.ci.hi - c.ci.lo) / 2 <= rule.rel_error * c.p;
   c.below_met = rule.p_below > 0 && c.ci.hi < rule.p_below;
   return c;
 }
@@ -119,7 +126,10 @@ std::string met_reason(const StoppingRule& rule, const StopCheck& c) {
 }  // namespace
 
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control, const std::string& paje_trace,
-                    const StoppingRule* rule, const std::function<void(const StopCheck&)>& on_check) {
+                    const StoppingRule* rule, const std::function<void(const StopCheck&)>& on_check,
+                    const ForceOptions* force) {
+  if (force && (engine != EngineKind::Native || !rule))
+    throw std::invalid_argument("rare-event forcing copies the run to branch it (native engine) and estimates the rule's hazards (a rule, if only budgets)");
   auto wall0 = std::chrono::steady_clock::now();
   CaseResult r;
   r.case_name = cfg.name;
@@ -130,6 +140,14 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
   Stopping stop;
   std::vector<size_t> watched;  // indexes of the rule's hazards in Machine::hazards()
   const EngineOps* clock = nullptr;  // the engine driving the run, for its time
+  std::unique_ptr<ForcingDriver> forced;
+  // A rule looks at the forced estimate, trusted for relative precision from kForcedMinHits on.
+  constexpr uint64_t kForcedMinHits = 30;
+  auto check = [&](const HazardStats& h, size_t i, uint64_t iterations) {
+    if (!forced) return check_hazard(stop.rule, h.name, h.iterations_hit, iterations);
+    ForcedHazard e = forced->estimate(i);
+    return check_estimate(stop.rule, h.name, e.nonzero, e.p, e.ci, kForcedMinHits);
+  };
   if (rule) {
     stop.rule = *rule;
     stop.rule.hazards = rule_hazards(*rule, cfg);
@@ -140,13 +158,11 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
       if (it == all.end()) throw ModelError("case " + cfg.name + " has no hazard '" + h + "'");
       watched.push_back(size_t(it - all.begin()));
     }
+    if (force) forced = std::make_unique<ForcingDriver>(cfg, *force, watched);
     control.should_stop = [&](const Machine& m) {
       StopCheck c{m.events(), m.iterations(), clock ? clock->now() : 0, 0, {}};
       c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-      for (size_t i : watched) {
-        const HazardStats& h = m.hazards()[i];
-        c.hazards.push_back(check_hazard(stop.rule, h.name, h.iterations_hit, c.iterations));
-      }
+      for (size_t i : watched) c.hazards.push_back(check(m.hazards()[i], i, c.iterations));
       if (on_check) on_check(c);
       if (stop.rule.has_rule() && c.met()) stop.reason = met_reason(stop.rule, c);
       else if (stop.rule.max_events && c.events >= stop.rule.max_events) stop.reason = "events budget spent";
@@ -173,7 +189,12 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     Machine m(cfg, cfg.seed, eng);
     clock = &eng;
     try {
-      eng.run(m, cfg.limits.time_ns, control);
+      if constexpr (std::is_same_v<std::decay_t<decltype(eng)>, NativeEngine>) {
+        if (forced) forced->run(m, eng, control);
+        else eng.run(m, cfg.limits.time_ns, control);
+      } else {
+        eng.run(m, cfg.limits.time_ns, control);
+      }
       if (!m.finished() && !control.interrupted && !control.stopped && eng.now() < cfg.limits.time_ns)
         r.failure = "every thread is blocked and nothing is left to happen at t=" + format_duration(eng.now());
     } catch (const DeadlockError& e) {
@@ -182,6 +203,10 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
       r.failure = e.what();
     }
     collect(m, eng.now());
+    if (forced) {
+      r.forced = forced->result();
+      for (size_t h = 0; h < r.hazards.size(); ++h) r.hazards[h].p = r.forced->hazards[h].p, r.hazards[h].p_ci = r.forced->hazards[h].ci;
+    }
   };
   if (engine == EngineKind::Native) {
     NativeEngine eng(cfg.vcpus);
@@ -201,7 +226,12 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     else if (stop.reason.empty()) stop.reason = "sim time budget spent";
     for (size_t i : watched) {
       const HazardResult& h = r.hazards[i];
-      stop.hazards.push_back(check_hazard(stop.rule, h.name, h.iterations_hit, r.iterations));
+      if (r.forced) {
+        const ForcedHazard& e = r.forced->hazards[i];
+        stop.hazards.push_back(check_estimate(stop.rule, h.name, e.nonzero, e.p, e.ci, kForcedMinHits));
+      } else {
+        stop.hazards.push_back(check_hazard(stop.rule, h.name, h.iterations_hit, r.iterations));
+      }
     }
     stop.events = r.events;
     stop.sim_time_ns = r.sim_time_ns;

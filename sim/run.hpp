@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "machine.hpp"
+#include "rare_event.hpp"
 #include "run_control.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
@@ -72,6 +73,10 @@ struct HazardCheck {
   bool met() const { return rel_met || below_met; }
 };
 HazardCheck check_hazard(const StoppingRule& rule, const std::string& name, uint64_t hit, uint64_t iterations);
+// The same from an estimate and its interval; `hits` positive contributions (relative precision
+// needs at least `min_hits`: a t interval from a handful of weighted hits is not trusted).
+HazardCheck check_estimate(const StoppingRule& rule, const std::string& name, uint64_t hits, double p, Interval ci,
+                           uint64_t min_hits = 1);
 
 // The rule at one checkpoint.
 struct StopCheck {
@@ -114,13 +119,16 @@ struct CaseResult {
   std::string failure;  // a deadlock or model error: the run's result, not a crash
   double wall_seconds = 0;
   std::optional<Stopping> stopping;  // set when the run had a stopping rule or budget
+  std::optional<ForcedRun> forced;   // set by a rare-event run: its p and p_ci are the hazards'
 };
 
 // One run of a case: a single replication (cfg.replications is not looked at). With `rule`, the
 // run also stops as it says; `on_check` sees the rule's state at each checkpoint.
+// With `force`, the native engine runs the case under the forcing driver (rare_event.hpp).
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control,
                     const std::string& paje_trace = {}, const StoppingRule* rule = nullptr,
-                    const std::function<void(const StopCheck&)>& on_check = {});
+                    const std::function<void(const StopCheck&)>& on_check = {},
+                    const ForceOptions* force = nullptr);
 
 // Replication k of a case: a share of its limits, and a seed derived from the case's seed.
 CaseConfig replication_config(const CaseConfig& cfg, int k);

@@ -2,6 +2,7 @@
 
 #include <boost/math/distributions/beta.hpp>
 #include <boost/math/distributions/gamma.hpp>
+#include <boost/math/distributions/students_t.hpp>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,11 @@ Interval poisson_rate_interval(uint64_t k, double exposure, double confidence) {
   r.lo = k == 0 ? 0 : boost::math::quantile(boost::math::gamma_distribution<>(double(k)), a) / exposure;
   r.hi = boost::math::quantile(boost::math::gamma_distribution<>(double(k + 1)), 1 - a) / exposure;
   return r;
+}
+
+double t_quantile(double df, double confidence) {
+  boost::math::students_t_distribution<> t(df);
+  return boost::math::quantile(boost::math::complement(t, (1 - confidence) / 2));
 }
 
 }  // namespace racewin

@@ -69,6 +69,10 @@ class RunCommand final : public Command {
         ->check(CLI::Range(uint64_t(1), std::numeric_limits<uint64_t>::max()));
     run->add_option("--max-wall", max_wall_,
                     "stop a case after this much wall-clock time, e.g. 90s, 10m, 1h (machine-dependent results)");
+    run->add_option("--rare-event", rare_event_,
+                    "estimate rare hazards by forcing: steal and interrupt arrivals sped up inside race windows, "
+                    "each hit weighted by its likelihood ratio (METHOD: force, or force:X for X forced arrivals "
+                    "per window-opening iteration, default 0.5; native engine, one replication per case)");
     run->footer(
         "Sequential stopping: with --rel-error or --p-below, each case runs as one replication (run.replications "
         "is ignored, --replications above 1 refused) until every selected hazard meets the rule, or a budget is "
@@ -86,11 +90,21 @@ class RunCommand final : public Command {
       if (!w) return usage("--max-wall " + max_wall_ + ": expected a duration such as 90s, 10m or 1h");
       rule_.max_wall_s = *w;
     }
-    const bool sequential = rule_.any();
+    std::optional<ForceOptions> force;
+    if (!rare_event_.empty()) {
+      try {
+        force = ForceOptions::parse(rare_event_);
+      } catch (const std::invalid_argument& e) {
+        return usage(e.what());
+      }
+      if (engine_ == "simgrid") return usage("--rare-event branches runs by copying the native engine's state: not with --engine simgrid");
+    }
+    const bool sequential = rule_.any() || force.has_value();
     if (!rule_.hazards.empty() && !rule_.has_rule()) return usage("--hazard selects what --rel-error or --p-below looks at; give one of them");
     if (sequential && replications_ > 1)
       return usage("--replications " + std::to_string(replications_) +
-                   " with a stopping rule or budget: sequential stopping runs each case as one replication");
+                   (force ? " with --rare-event: a forced run is one replication per case"
+                          : " with a stopping rule or budget: sequential stopping runs each case as one replication"));
     Scenario sc;
     try {
       std::vector<Override> overrides;
@@ -204,7 +218,7 @@ class RunCommand final : public Command {
             show();
           };
         try {
-          CaseResult r = run_case(c, kind, ctl, trace, sequential ? &rule_ : nullptr, on_check);
+          CaseResult r = run_case(c, kind, ctl, trace, sequential ? &rule_ : nullptr, on_check, force ? &*force : nullptr);
           std::lock_guard<std::mutex> lk(mu);
           reps[t.c][size_t(t.k)] = std::move(r);
           done[t.c][size_t(t.k)] = 1;
@@ -259,6 +273,7 @@ class RunCommand final : public Command {
   std::string time_, out_dir_, engine_ = "native", trace_;
   bool quiet_ = false, exponential_ = false;
   int replications_ = 0;
+  std::string rare_event_;
   StoppingRule rule_;
   std::string max_wall_;
 

@@ -1,0 +1,67 @@
+// What a rare-event (forcing) run adds to the outputs: what was sped up, how often the branches
+// saw forced arrivals, and per hazard the weighted estimate, its relative error and its gain
+// over crude Monte Carlo.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "output.hpp"
+
+namespace racewin {
+
+namespace {
+std::string g(double v) { return fmt::format("{:.3g}", v); }
+double rel_half(const ForcedHazard& h) { return h.p > 0 && std::isfinite(h.ci.hi) ? (h.ci.hi - h.ci.lo) / 2 / h.p : -1; }
+}  // namespace
+
+void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
+  bool any = false;
+  for (const auto& r : results) any = any || r.forced;
+  if (!any) return;
+  out << fmt::format("\n{} — rare-event forcing: steal and interrupt arrivals sped up inside race windows, "
+                     "hits weighted by their likelihood ratio\n", sc.name);
+  for (const auto& r : results) {
+    if (!r.forced) continue;
+    const ForcedRun& f = *r.forced;
+    std::string sped;
+    for (size_t j = 0; j < f.processes.size(); ++j)
+      if (f.factor[j] > 1) sped += fmt::format("{}{} x{}", sped.empty() ? "" : ", ", f.processes[j], g(f.factor[j]));
+    out << fmt::format("{}: {}; pilot {} iterations; {} branches, {} with forced arrivals; events {} main + {} in branches\n",
+                       r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.branches,
+                       f.forced_arrival_branches, f.main_events, f.branch_events);
+    for (const auto& h : f.hazards) {
+      if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;
+      double rel = rel_half(h);
+      out << fmt::format("  {:<34} {:<34} {:>8} {:>8} weighted hits   gain vs crude {}\n", h.name,
+                         h.nonzero ? fmt::format("{} [{}, {}]", g(h.p), g(h.ci.lo), g(h.ci.hi)) : "< " + g(h.ci.hi),
+                         rel >= 0 ? fmt::format("±{:.3g}%", 100 * rel) : "-", h.nonzero, h.gain > 0 ? g(h.gain) : "-");
+    }
+  }
+}
+
+nlohmann::json forced_json(const ForcedRun& f) {
+  nlohmann::json j = {{"method", "force"},
+                      {"pilot_iterations", f.pilot},
+                      {"window_iterations_in_pilot", f.window_iterations},
+                      {"branches", f.branches},
+                      {"branches_with_forced_arrivals", f.forced_arrival_branches},
+                      {"main_events", f.main_events},
+                      {"branch_events", f.branch_events},
+                      {"mean_weight_of_hit_branches", f.mean_weight_hit},
+                      {"note", f.note}};
+  for (size_t p = 0; p < f.processes.size(); ++p)
+    j["processes"].push_back({{"process", f.processes[p]}, {"factor", f.factor[p]}, {"exposure_per_window_iteration", f.exposure[p]}});
+  for (const auto& h : f.hazards) {
+    double rel = rel_half(h);
+    j["hazards"].push_back({{"hazard", h.name},
+                            {"p_iteration_hit", h.p},
+                            {"p_iteration_hit_ci95", {h.ci.lo, json_number(h.ci.hi)}},
+                            {"relative_half_width", rel >= 0 ? nlohmann::json(rel) : nlohmann::json(nullptr)},
+                            {"weighted_hits", h.nonzero},
+                            {"variance_per_iteration", h.variance},
+                            {"gain_vs_crude", h.gain}});
+  }
+  return j;
+}
+
+}  // namespace racewin

@@ -1,0 +1,116 @@
+#pragma once
+// Rare-event estimation by forcing: importance sampling of steal and interrupt arrivals while a
+// race window is open, one branch per iteration (docs/rare-events.md).
+//
+// The main run goes on under the nominal law and gives iterations in their long-run mix. When an
+// iteration of the counted thread first has a window open, the driver copies the machine and
+// engine and runs the copy to the end of that iteration with forcing on (Machine::set_force).
+// The iteration contributes, per hazard, 1 if the main run was hit before the branch point, else
+// W = exp(log_weight) if the branch was hit, else 0; an iteration without a window contributes the
+// main run's own indicator. Each contribution has the conditional mean P(hit | the iteration so
+// far), so their average estimates P(iteration hit); the interval is Student's t on batch means.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stats.hpp"
+
+namespace racewin {
+
+class Machine;
+class NativeEngine;
+struct CaseConfig;
+struct RunControl;
+
+struct ForceOptions {
+  // Forced arrivals expected per window-opening iteration, shared equally by the arrival processes
+  // that can fire inside windows. Near 0.5 the weights stay small (for an exponential window of
+  // mean w and forced rate r, the second moment is finite only for r w < 1).
+  double arrivals = 0.5;
+  uint64_t pilot_iterations = 10000;  // nominal iterations that measure the windows' exposure
+  // "force" or "force:X" (X: arrivals); throws std::invalid_argument naming what was expected.
+  static ForceOptions parse(const std::string& method);
+};
+
+// Per-iteration contributions, their mean and a 95% interval from batch means: at most 64 batches,
+// merged pairwise when full, so that nearby iterations' correlation widens the interval.
+class BatchMeans {
+ public:
+  explicit BatchMeans(size_t hazards = 0);
+  void add(const std::vector<double>& y);
+  uint64_t n() const { return n_; }
+  double mean(size_t h) const { return n_ ? sum_[h] / double(n_) : 0; }
+  double variance(size_t h) const;  // of one contribution
+  uint64_t nonzero(size_t h) const { return nonzero_[h]; }
+  Interval interval(size_t h) const;  // [0, inf) with fewer than two batches
+
+ private:
+  size_t h_;
+  uint64_t n_ = 0, size_ = 1, in_cur_ = 0;
+  std::vector<double> sum_, sumsq_, cur_, batches_;  // batches_: per batch, per hazard: its mean
+  std::vector<uint64_t> nonzero_;
+};
+
+struct ForcedHazard {
+  std::string name;
+  double p = 0;
+  Interval ci;
+  uint64_t nonzero = 0;  // iterations with a positive contribution
+  double variance = 0;   // of one iteration's contribution
+  // Work-normalised variance of crude Monte Carlo over this estimator's, work = model events:
+  // p(1-p) * events per main iteration / (variance * events per iteration with branches).
+  double gain = 0;
+};
+
+struct ForcedRun {
+  std::vector<std::string> processes;  // "steal:NAME", "irq:NAME"
+  std::vector<double> factor;          // intensity factor in windows (1: not sped up)
+  std::vector<double> exposure;        // per window-opening pilot iteration: cumulative hazard in windows
+  uint64_t pilot = 0, window_iterations = 0, branches = 0, forced_arrival_branches = 0;
+  uint64_t main_events = 0, branch_events = 0;
+  double mean_weight_hit = 0;  // of the branches that were hit
+  std::vector<ForcedHazard> hazards;
+  std::string note;  // why nothing was forced, if nothing was
+};
+
+class ForcingDriver {
+ public:
+  // `targets`: indexes into Machine::hazards() of the hazards to estimate. A branch ends with its
+  // iteration, or as soon as every target that can be hit was hit (a hit iteration of the buggy
+  // writer may never end); other hazards get the main run's crude estimate. A window hazard of a
+  // window no step hits (no window_hit in any path of the case) cannot be hit: it is 0.
+  ForcingDriver(const CaseConfig& cfg, const ForceOptions& opt, std::vector<size_t> targets);
+  ~ForcingDriver();
+  // Runs `m` (on `eng`, not yet started) to the case's limits or until `control` stops it; it
+  // calls control.should_stop every kCheckpointEvents main events once the pilot is over.
+  void run(Machine& m, NativeEngine& eng, RunControl& control);
+  // The estimate of hazard h (index into Machine::hazards()) so far.
+  ForcedHazard estimate(size_t h) const;
+  ForcedRun result() const;
+  bool pilot_done() const { return pilot_done_; }
+
+ private:
+  void end_pilot(Machine& m);
+  void branch(Machine& m, NativeEngine& eng, RunControl& control);
+  void end_iteration(const Machine& m);
+
+  const CaseConfig& cfg_;
+  ForceOptions opt_;
+  ForcedRun out_;
+  BatchMeans stats_;
+  bool pilot_done_ = false, forcing_ = false, branched_ = false;
+  uint64_t iteration_ = 0;
+  std::vector<uint64_t> hits_at_start_;  // main's iterations_hit per hazard at this iteration's start
+  std::vector<double> y_;                // this iteration's contributions, if it branched
+  std::vector<std::string> names_;
+  std::vector<size_t> targets_;   // what a branch stops for
+  std::vector<uint8_t> estimated_;  // per hazard: a target (forced estimate) or not (crude)
+  std::vector<uint64_t> main_hits_;      // main's own hit iterations (a crude estimate beside)
+  double weight_hit_sum_ = 0;
+  uint64_t weight_hit_n_ = 0;
+  std::unique_ptr<NativeEngine> beng_;
+  std::unique_ptr<Machine> bm_;
+};
+
+}  // namespace racewin
