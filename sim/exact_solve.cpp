@@ -5,22 +5,24 @@
 //    hit iterations over the flux of iterations: what a long simulation estimates.
 //  - From the start: the mean time to the first event of a hazard and P(hit within the first K
 //    iterations) are absorbing-chain systems (first-step equations).
-// Small systems (up to kGth unknowns) are solved by GTH elimination (Grassmann, Taksar and Heyman
+// Systems up to kGth unknowns are solved by sparse GTH elimination (Grassmann, Taksar and Heyman
 // 1985): Gaussian elimination in which every pivot is recomputed as a sum of rates (what leaves
 // the state) instead of by subtraction, so that it involves no cancellation. Each component is
 // then accurate to a few rounding errors however the rates are scaled: a hazard of probability
 // 1e-12 per iteration, whose chain mixes rates of 1e-1 and 1e-16 per ns, is solved as exactly as
 // one of 1e-1, where LU's answer is only normwise accurate (the small components, and the mean
-// time to a rare first hazard, come out wrong or fail the residual check). Larger systems: sparse
-// LU with iterative refinement, or BiCGSTAB (below).
+// time to a rare first hazard, come out wrong or fail the residual check). Larger systems, or ones
+// whose elimination fills in too much: sparse LU with iterative refinement, or BiCGSTAB (below).
 #include <Eigen/IterativeLinearSolvers>
 #include <unsupported/Eigen/IterativeSolvers>
 #include <Eigen/SparseLU>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <future>
 #include <limits>
+#include <unordered_map>
 
 #include "exact.hpp"
 #include "machine.hpp"
@@ -40,39 +42,55 @@ constexpr double kAccept = 1e-6;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
 
-// GTH elimination is dense: up to this many unknowns (8 MB of rates per system, and the
-// from-the-start systems of every hazard are solved at once; at most ~0.3 s each, when the
-// fill-in is complete). Beyond, sparse LU or BiCGSTAB.
-constexpr size_t kGth = 1000;
+// GTH elimination up to this many unknowns, as long as its fill-in stays within kGthFill entries
+// (then the system goes to LU or BiCGSTAB, below).
+constexpr size_t kGth = 5000, kGthFill = 1'000'000;
 
-// A row-major dense n x n matrix of rates.
-struct Dense {
-  size_t n;
-  std::vector<double> v;
-  explicit Dense(size_t size) : n(size), v(size * size, 0.0) {}
-  double& operator()(size_t i, size_t j) { return v[i * n + j]; }
+// Too much fill-in for GTH: the caller falls back to the other solvers.
+struct GthFill {};
+
+// A sparse matrix of rates, by rows, with the rows of each column's entries (for elimination).
+struct Rates {
+  std::vector<std::unordered_map<uint32_t, double>> row;
+  std::vector<std::vector<uint32_t>> col;
+  size_t entries = 0;
+  explicit Rates(size_t n) : row(n), col(n) {}
+  void add(size_t i, size_t j, double v) {
+    auto [it, fresh] = row[i].try_emplace(uint32_t(j), 0.0);
+    it->second += v;
+    if (fresh) {
+      col[j].push_back(uint32_t(i));
+      if (++entries > kGthFill) throw GthFill{};
+    }
+  }
+  double at(size_t i, size_t j) const {
+    auto it = row[i].find(uint32_t(j));
+    return it == row[i].end() ? 0.0 : it->second;
+  }
 };
 
-// Stationary distribution of an irreducible chain given by its off-diagonal rates q(i, j) (the
-// diagonal is ignored), by GTH state reduction: the states are removed from the last, the rates of
-// the states left are those of the chain watched only while in them, and each removed state's
-// weight follows from those before it. No subtraction anywhere.
-std::vector<double> gth_stationary(Dense q) {
-  const size_t n = q.n;
-  std::vector<size_t> into, outof;
+// Stationary distribution of an irreducible chain given by its off-diagonal rates q(i, j), by GTH
+// state reduction: the states are removed from the last, the rates of the states left are those of
+// the chain watched only while in them, and each removed state's weight follows from those before
+// it. No subtraction anywhere.
+std::vector<double> gth_stationary(Rates q) {
+  const size_t n = q.row.size();
+  std::vector<std::pair<uint32_t, double>> outof;
   for (size_t k = n; k-- > 1;) {
     double total = 0;  // what leaves k for the states still there
     outof.clear();
-    for (size_t j = 0; j < k; ++j)
-      if (q(k, j) > 0) total += q(k, j), outof.push_back(j);
+    for (const auto& [j, r] : q.row[k])
+      if (j < k && r > 0) outof.emplace_back(j, r);
+    std::sort(outof.begin(), outof.end());  // a fixed order of the sums, whatever the hash table's
+    for (const auto& [j, r] : outof) total += r;
     if (!(total > 0)) throw ModelError("the chain's closed class is not irreducible (GTH elimination found a trap)");
-    into.clear();
-    for (size_t i = 0; i < k; ++i)
-      if (q(i, k) > 0) q(i, k) /= total, into.push_back(i);
-    for (size_t i : into) {
-      const double f = q(i, k);
-      for (size_t j : outof)
-        if (j != i) q(i, j) += f * q(k, j);
+    for (uint32_t i : q.col[k]) {
+      if (i >= k) continue;
+      double& qik = q.row[i][uint32_t(k)];
+      qik /= total;
+      const double f = qik;
+      for (const auto& [j, r] : outof)
+        if (j != i) q.add(i, j, f * r);
     }
   }
   std::vector<double> pi(n, 0.0);
@@ -80,7 +98,8 @@ std::vector<double> gth_stationary(Dense q) {
   double sum = 1;
   for (size_t k = 1; k < n; ++k) {
     double x = 0;
-    for (size_t i = 0; i < k; ++i) x += pi[i] * q(i, k);
+    for (uint32_t i : q.col[k])
+      if (i < k) x += pi[i] * q.at(i, k);
     pi[k] = x, sum += x;
   }
   for (double& x : pi) x /= sum;
@@ -94,35 +113,37 @@ std::vector<double> gth_stationary(Dense q) {
 // its off-diagonal rates (the row sums stay e, updated by f e_j), never a difference. Every
 // quantity stays non-negative, so each x_i is accurate to rounding. Returns x; throws if a state
 // cannot be absorbed (a zero pivot).
-std::vector<double> gth_absorbing(Dense o, std::vector<double> e, std::vector<double> b, const char* what) {
-  const size_t n = o.n;
+std::vector<double> gth_absorbing(Rates o, std::vector<double> e, std::vector<double> b, const char* what) {
+  const size_t n = o.row.size();
   std::vector<double> d(n);
-  std::vector<size_t> into, outof;
+  std::vector<std::vector<std::pair<uint32_t, double>>> upper(n);  // row j beyond j, for the back substitution
   for (size_t j = 0; j < n; ++j) {
     double dj = e[j];
-    outof.clear();
-    for (size_t t = j + 1; t < n; ++t)
-      if (o(j, t) > 0) dj += o(j, t), outof.push_back(t);
+    auto& outof = upper[j];
+    for (const auto& [t, r] : o.row[j])
+      if (t > j && r > 0) outof.emplace_back(t, r);
+    std::sort(outof.begin(), outof.end());  // a fixed order of the sums, whatever the hash table's
+    for (const auto& [t, r] : outof) dj += r;
     if (!(dj > 0))
       throw ModelError(fmt::format("the chain's {} system is singular: a state never gets absorbed", what));
     d[j] = dj;
-    into.clear();
-    for (size_t i = j + 1; i < n; ++i)
-      if (o(i, j) > 0) into.push_back(i);
-    for (size_t i : into) {
-      const double f = o(i, j) / dj;
-      o(i, j) = 0;
-      for (size_t t : outof)
-        if (t != i) o(i, t) += f * o(j, t);
+    for (uint32_t i : o.col[j]) {
+      if (i <= j) continue;
+      double& oij = o.row[i][uint32_t(j)];
+      if (!(oij > 0)) continue;
+      const double f = oij / dj;
+      oij = 0;
+      for (const auto& [t, r] : outof)
+        if (t != i) o.add(i, t, f * r);
       e[i] += f * e[j];
       b[i] += f * b[j];
     }
+    o.row[j].clear();  // what is left of it is in upper[j]
   }
   std::vector<double> x(n, 0.0);
   for (size_t j = n; j-- > 0;) {
     double s = b[j];
-    for (size_t t = j + 1; t < n; ++t)
-      if (o(j, t) > 0) s += o(j, t) * x[t];
+    for (const auto& [t, r] : upper[j]) s += r * x[t];
     x[j] = s / d[j];
   }
   return x;
@@ -260,11 +281,11 @@ std::vector<std::vector<uint32_t>> closed_classes(const Chain& c) {
 Vec gth_class(const Chain& c, const std::vector<uint32_t>& cls, ExactResult& out) {
   std::vector<int64_t> pos(c.states(), -1);
   for (size_t i = 0; i < cls.size(); ++i) pos[cls[i]] = int64_t(i);
-  Dense q(cls.size());
+  Rates q(cls.size());
   for (size_t i = 0; i < cls.size(); ++i)
     for (uint64_t j = c.row[cls[i]]; j < c.row[cls[i] + 1]; ++j) {
       int64_t t = pos[c.trans[j].to];
-      if (t >= 0 && size_t(t) != i) q(i, size_t(t)) += c.trans[j].rate;  // a closed class: t is in it
+      if (t >= 0 && size_t(t) != i) q.add(i, size_t(t), c.trans[j].rate);  // a closed class: t is in it
     }
   std::vector<double> p = gth_stationary(std::move(q));
   std::vector<long double> in(cls.size(), 0.0L), outflow(cls.size(), 0.0L);
@@ -292,7 +313,12 @@ Vec stationary(const Chain& c, ExactResult& out) {
     throw ModelError("the chain has " + std::to_string(classes.size()) +
                      " closed classes: its long run depends on chance early on (a deadlock or a state it never leaves?)");
   const auto& cls = classes[0];
-  if (cls.size() <= kGth) return gth_class(c, cls, out);
+  if (cls.size() <= kGth) {
+    try {
+      return gth_class(c, cls, out);
+    } catch (const GthFill&) {  // too much fill-in: LU or BiCGSTAB below
+    }
+  }
   std::vector<int64_t> pos(c.states(), -1);
   for (size_t i = 0; i < cls.size(); ++i) pos[cls[i]] = int64_t(i);
   // Unknowns: pi on the class but its first state, whose weight is fixed at 1.
@@ -342,10 +368,10 @@ struct Absorbing {
 };
 std::vector<double> solve_gth(const Absorbing& s, ExactResult& out, const char* what) {
   const size_t n = s.e.size();
-  Dense o(n);
+  Rates o(n);
   for (size_t i = 0; i < n; ++i)
     for (const auto& [t, r] : s.o[i])
-      if (t != i) o(i, t) += r;
+      if (t != i) o.add(i, t, r);
   std::vector<double> x = gth_absorbing(std::move(o), s.e, s.b, what);
   out.residual = std::max(out.residual, backward_error(s.o, s.e, s.b, x));
   out.method = "GTH";
@@ -382,7 +408,10 @@ double mean_time_to_first(const Chain& c, size_t h, ExactResult& out) {
         else if (x.to != s) sys.o[s].emplace_back(x.to, x.rate);
       }
     }
-    return solve_gth(sys, out, "mean time to the first hazard")[0];
+    try {
+      return solve_gth(sys, out, "mean time to the first hazard")[0];
+    } catch (const GthFill&) {  // too much fill-in: LU or BiCGSTAB below
+    }
   }
   std::vector<Trip> tr;
   for (uint32_t s = 0; s < n; ++s)
@@ -417,7 +446,10 @@ double p_within(const Chain& c, size_t h, int k, ExactResult& out) {
           else if (size_t(it2 * n + x.to) != row) sys.o[row].emplace_back(size_t(it2 * n + x.to), x.rate);
         }
       }
-    return solve_gth(sys, out, "P(hit within K iterations)")[0];
+    try {
+      return solve_gth(sys, out, "P(hit within K iterations)")[0];
+    } catch (const GthFill&) {
+    }
   }
   std::vector<Trip> tr;
   Vec b = Vec::Zero(n * k);
