@@ -214,6 +214,9 @@ class Machine : private ExprContext, private MachineState {
   bool forcible(size_t j) const;  // a renewal process with a density
   const Dist& interarrival(size_t j) const;
   bool iteration_hit(size_t hazard) const { return iteration_hits_[hazard] != 0; }
+  // Every random stream started afresh from `seed` (the streams a new machine would have): a
+  // branch of a run gets randomness of its own, not the main run's future (machine_init.cpp).
+  void reseed(uint64_t seed);
 
  private:
   // ExprContext

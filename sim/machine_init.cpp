@@ -74,25 +74,10 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   vcpus_.resize(size_t(cfg.vcpus));
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
-    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) {
-      c.steal_gap_rngs.emplace_back(seed, stream(kStreamStealGap, v, k));
-      c.steal_len_rngs.emplace_back(seed, stream(kStreamStealLen, v, k));
-    }
     c.first_steal_len.assign(cfg.hypervisor.steal.size(), -1);
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
-    c.ipi_latency_rng = Rng(seed, stream(kStreamIpiLatency, v));
-    c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));
-    c.ipi_handler_rng = Rng(seed, stream(kStreamIpiHandler, v));
-    c.ack_rng = Rng(seed, stream(kStreamAck, v));
-    c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
-    for (size_t s = 0; s < irq_sources_.size(); ++s) {
-      c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name_hash(irq_sources_[s].name)));
-      c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name_hash(irq_sources_[s].name)));
-      c.softirq_rngs.emplace_back(seed, stream(kStreamSoftirq, v, name_hash(irq_sources_[s].name)));
-      c.irq_exit_rngs.emplace_back(seed, stream(kStreamIrqExit, v, name_hash(irq_sources_[s].name)));
-    }
     c.irq_pending.assign(irq_sources_.size(), 0);
     c.arrivals.assign(cfg.hypervisor.steal.size() + irq_sources_.size(), {});
   }
@@ -103,14 +88,12 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     t.spec = &cfg.threads[i];
     t.vcpu = t.spec->vcpu;
     t.vars = t.spec->path.var_init;
-    if (sampling == Sampling::kSample)
-      for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
-    t.spin_rng = Rng(seed, stream(kStreamSpin, i));
     t.window_open_at.assign(cfg.names.windows.size(), -1);
     t.window_stretch.assign(cfg.names.windows.size(), 0);
     t.window_hit.assign(cfg.names.windows.size(), 0);
     vcpus_[size_t(t.vcpu)].thread = int(i);
   }
+  reseed(seed);
   pages_.resize(size_t(cfg.pages));
   for (int p = cfg.pages - 1; p >= 0; --p) free_pages_.push_back(p);
   ptes_.resize(cfg.names.ptes.size());
@@ -124,6 +107,38 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   for (size_t s = 0; s < irq_sources_.size(); ++s) {
     Rng r(seed, stream(kStreamIrqPhase, 0, name_hash(irq_sources_[s].name)));
     irq_phase_.push_back(irq_sources_[s].first >= 0 ? irq_sources_[s].first : r.uniform() * irq_sources_[s].interarrival.mean());
+  }
+}
+
+void Machine::reseed(uint64_t seed) {
+  const CaseConfig& cfg = cfg_;
+  for (size_t v = 0; v < vcpus_.size(); ++v) {
+    Vcpu& c = vcpus_[v];
+    c.steal_gap_rngs.clear(), c.steal_len_rngs.clear();
+    for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) {
+      c.steal_gap_rngs.emplace_back(seed, stream(kStreamStealGap, v, k));
+      c.steal_len_rngs.emplace_back(seed, stream(kStreamStealLen, v, k));
+    }
+    c.ipi_latency_rng = Rng(seed, stream(kStreamIpiLatency, v));
+    c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));
+    c.ipi_handler_rng = Rng(seed, stream(kStreamIpiHandler, v));
+    c.ack_rng = Rng(seed, stream(kStreamAck, v));
+    c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
+    c.irq_gap_rngs.clear(), c.irq_handler_rngs.clear(), c.softirq_rngs.clear(), c.irq_exit_rngs.clear();
+    for (size_t s = 0; s < irq_sources_.size(); ++s) {
+      uint64_t name = name_hash(irq_sources_[s].name);
+      c.irq_gap_rngs.emplace_back(seed, stream(kStreamIrqGap, v, name));
+      c.irq_handler_rngs.emplace_back(seed, stream(kStreamIrqHandler, v, name));
+      c.softirq_rngs.emplace_back(seed, stream(kStreamSoftirq, v, name));
+      c.irq_exit_rngs.emplace_back(seed, stream(kStreamIrqExit, v, name));
+    }
+  }
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    Thread& t = threads_[i];
+    t.cost_rngs.clear();
+    if (sampling_ == Sampling::kSample)
+      for (const auto& name : cfg.cost_names) t.cost_rngs.emplace_back(seed, stream(kStreamCost, i, name_hash(name)));
+    t.spin_rng = Rng(seed, stream(kStreamSpin, i));
   }
 }
 

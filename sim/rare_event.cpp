@@ -119,6 +119,8 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
   std::vector<double> factor = out_.factor;
   for (size_t j = 0; j < factor.size(); ++j)
     if (out_.exposure[j] == 0) factor[j] = 0;  // cannot arrive in a window: not tracked
+  uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + 1));
+  b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
   b.set_force(factor);
   const size_t nh = m.hazards().size();
   std::vector<uint64_t> hits0(nh);
