@@ -156,6 +156,10 @@ struct MachineState {
   double log_weight_ = 0;
   std::vector<double> exposure_;
   uint64_t forced_arrivals_ = 0;
+  double force_cap_ = 0;     // forced arrivals expected (sum of factor x cumulative hazard) before forcing ends
+  uint64_t force_max_arrivals_ = 0;  // forced arrivals before forcing ends (0: no limit)
+  double forced_h_ = 0;      // of closed forced regions
+  bool force_spent_ = false;
 };
 
 class Machine : private ExprContext, private MachineState {
@@ -204,7 +208,11 @@ class Machine : private ExprContext, private MachineState {
   // `factor[j]` times its hazard rate (0: left alone), j over steal sources then interrupt sources.
   // The law of the run changes; log_weight() is the log likelihood ratio that corrects for it,
   // exact for renewal processes (the hazard is conditioned on the gap's age).
-  void set_force(const std::vector<double>& factor);
+  // Forcing ends for good once `cap` forced arrivals were expected (factor x cumulative hazard,
+  // summed; 0: never), or after `max_arrivals` of them (0: no limit): a window held open for long
+  // would otherwise see many forced arrivals, each dividing the weight by its factor. Ending it
+  // depends on the past only, so the ratio stays exact.
+  void set_force(const std::vector<double>& factor, double cap = 0, uint64_t max_arrivals = 0);
   void clear_force();
   double log_weight() const;
   const std::vector<double>& exposure() const { return exposure_; }  // cumulative hazard in windows

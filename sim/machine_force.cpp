@@ -31,7 +31,7 @@ bool Machine::forcible(size_t j) const {
   return !src.aligned && src.first < 0 && src.interarrival.has_hazard();
 }
 
-void Machine::set_force(const std::vector<double>& factor) {
+void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t max_arrivals) {
   if (factor.size() != arrival_processes()) throw std::invalid_argument("set_force: one factor per arrival process");
   if (sampling_ != Sampling::kSample) throw std::invalid_argument("set_force: forcing needs sampled durations");
   force_ = factor;
@@ -40,6 +40,10 @@ void Machine::set_force(const std::vector<double>& factor) {
   exposure_.assign(factor.size(), 0);
   log_weight_ = 0;
   forced_arrivals_ = 0;
+  force_cap_ = cap;
+  force_max_arrivals_ = max_arrivals;
+  forced_h_ = 0;
+  force_spent_ = false;
   refresh_force();
 }
 
@@ -73,6 +77,7 @@ void Machine::arrived(int v, size_t j) {
   if (!a.forced) return;
   double dh = interarrival(j).cum_hazard(eng_.now() - a.gap_from) - a.h0;
   exposure_[j] += dh;
+  forced_h_ += force_[j] * dh;
   log_weight_ += (force_[j] - 1) * dh - std::log(force_[j]);
   a.forced = false;
   ++forced_arrivals_;
@@ -80,7 +85,7 @@ void Machine::arrived(int v, size_t j) {
 
 bool Machine::want_force(int v, size_t j) const {
   const Vcpu& c = vcpus_[size_t(v)];
-  if (c.thread < 0 || threads_[size_t(c.thread)].open_windows == 0 || c.stolen || halted(c)) return false;
+  if (force_spent_ || c.thread < 0 || threads_[size_t(c.thread)].open_windows == 0 || c.stolen || halted(c)) return false;
   size_t k = cfg_.hypervisor.steal.size();
   const std::vector<int>& only = j < k ? cfg_.hypervisor.steal[j].vcpus : irq_sources_[j - k].vcpus;
   if (!only.empty() && std::find(only.begin(), only.end(), v) == only.end()) return false;  // not on this vCPU
@@ -102,6 +107,14 @@ void Machine::rearm(int v, size_t j, double factor, double h) {
 }
 
 void Machine::refresh_force() {
+  if (force_cap_ > 0 && !force_spent_) {
+    double h = forced_h_;
+    for (const Vcpu& c : vcpus_)
+      for (size_t j = 0; j < force_.size(); ++j)
+        if (c.arrivals[j].forced) h += force_[j] * (interarrival(j).cum_hazard(eng_.now() - c.arrivals[j].gap_from) - c.arrivals[j].h0);
+    force_spent_ = h >= force_cap_;
+  }
+  if (force_max_arrivals_ && forced_arrivals_ >= force_max_arrivals_) force_spent_ = true;
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
     for (size_t j = 0; j < force_.size(); ++j) {
@@ -113,6 +126,7 @@ void Machine::refresh_force() {
       if (a.forced) {
         double dh = h - a.h0;
         exposure_[j] += dh;
+        forced_h_ += force_[j] * dh;
         log_weight_ += (force_[j] - 1) * dh;
         a.forced = false;
         if (force_[j] != 1) rearm(int(v), j, 1, h);

@@ -28,6 +28,8 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
 // The rare-event section of the table, and of results.json (output_rare.cpp).
 void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
 nlohmann::json forced_json(const ForcedRun& f);
+// "A/B": P(hazard) of case A over case B with a 95% interval (log scale, independent runs).
+std::string ratio_line(const std::vector<CaseResult>& results, const std::string& spec, const std::string& hazard);
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
 // Writes results.json and hazards.csv (a pure function of configuration and seed) and
 // timing.json (wall-clock figures) into `dir` (created), atomically file by file.

@@ -32,11 +32,37 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
     for (const auto& h : f.hazards) {
       if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;
       double rel = rel_half(h);
-      out << fmt::format("  {:<34} {:<34} {:>8} {:>8} weighted hits   gain vs crude {}\n", h.name,
+      out << fmt::format("  {:<34} {:<34} {:>8} {:>8} weighted hits ({} effective){}   gain vs crude {}\n", h.name,
                          h.nonzero ? fmt::format("{} [{}, {}]", g(h.p), g(h.ci.lo), g(h.ci.hi)) : "< " + g(h.ci.hi),
-                         rel >= 0 ? fmt::format("±{:.3g}%", 100 * rel) : "-", h.nonzero, h.gain > 0 ? g(h.gain) : "-");
+                         rel >= 0 ? fmt::format("±{:.3g}%", 100 * rel) : "-", h.nonzero, g(h.ess),
+                         h.nonzero && h.ess < 30 ? " UNRELIABLE: few weights carry the estimate" : "",
+                         h.gain > 0 ? g(h.gain) : "-");
     }
   }
+}
+
+std::string ratio_line(const std::vector<CaseResult>& results, const std::string& spec, const std::string& hazard) {
+  size_t slash = spec.find('/');
+  const CaseResult *a = nullptr, *b = nullptr;
+  for (const auto& r : results) {
+    if (r.case_name == spec.substr(0, slash)) a = &r;
+    if (r.case_name == spec.substr(slash + 1)) b = &r;
+  }
+  auto find = [&](const CaseResult* r) -> const HazardResult* {
+    if (r)
+      for (const auto& h : r->hazards)
+        if (h.name == hazard) return &h;
+    return nullptr;
+  };
+  const HazardResult *x = find(a), *y = find(b);
+  if (!x || !y) return fmt::format("{}: not both cases ran", spec);
+  if (x->p <= 0 || y->p <= 0 || !std::isfinite(x->p_ci.hi) || !std::isfinite(y->p_ci.hi))
+    return fmt::format("{}, {}: no ratio (an estimate is zero or unbounded)", spec, hazard);
+  // Independent runs: log P has standard error (half-width / 1.96) / P each side.
+  double sa = (x->p_ci.hi - x->p_ci.lo) / 2 / 1.959964 / x->p, sb = (y->p_ci.hi - y->p_ci.lo) / 2 / 1.959964 / y->p;
+  double r = x->p / y->p, f = std::exp(1.959964 * std::hypot(sa, sb));
+  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, independent runs, delta method on log P)", spec, hazard, g(r),
+                     g(r / f), g(r * f));
 }
 
 nlohmann::json forced_json(const ForcedRun& f) {
@@ -58,6 +84,7 @@ nlohmann::json forced_json(const ForcedRun& f) {
                             {"p_iteration_hit_ci95", {h.ci.lo, json_number(h.ci.hi)}},
                             {"relative_half_width", rel >= 0 ? nlohmann::json(rel) : nlohmann::json(nullptr)},
                             {"weighted_hits", h.nonzero},
+                            {"effective_hits", h.ess},
                             {"variance_per_iteration", h.variance},
                             {"gain_vs_crude", h.gain}});
   }

@@ -49,9 +49,17 @@ void BatchMeans::add(const std::vector<double>& y) {
   size_ *= 2;
 }
 
+double BatchMeans::mean(size_t h) const {
+  size_t b = batches_.size() / std::max<size_t>(h_, 1);
+  if (b < 2) return n_ ? sum_[h] / double(n_) : 0;
+  double s = 0;
+  for (size_t i = 0; i < b; ++i) s += batches_[i * h_ + h];
+  return s / double(b);
+}
+
 double BatchMeans::variance(size_t h) const {
   if (n_ < 2) return 0;
-  double m = mean(h);
+  double m = sum_[h] / double(n_);
   return std::max(0.0, (sumsq_[h] - double(n_) * m * m) / double(n_ - 1));
 }
 
@@ -121,7 +129,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
     if (out_.exposure[j] == 0) factor[j] = 0;  // cannot arrive in a window: not tracked
   uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + 1));
   b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
-  b.set_force(factor);
+  b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals);
   const size_t nh = m.hazards().size();
   std::vector<uint64_t> hits0(nh);
   for (size_t h = 0; h < nh; ++h) hits0[h] = b.hazards()[h].iterations_hit;
@@ -220,11 +228,13 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
   if (!forcing_ || !estimated_[h]) {  // crude, exact
     r.p = stats_.n() ? double(main_hits_[h]) / double(stats_.n()) : 0;
     r.nonzero = main_hits_[h];
+    r.ess = double(main_hits_[h]);
     r.ci = binomial_interval(main_hits_[h], stats_.n());
     return r;
   }
   r.p = stats_.mean(h);
   r.nonzero = stats_.nonzero(h);
+  r.ess = stats_.ess(h);
   r.variance = stats_.variance(h);
   r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(main_hits_[h], stats_.n());  // none: the crude bound
   double iters = double(std::max<uint64_t>(stats_.n(), 1));

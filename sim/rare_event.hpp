@@ -29,18 +29,28 @@ struct ForceOptions {
   // mean w and forced rate r, the second moment is finite only for r w < 1).
   double arrivals = 0.5;
   uint64_t pilot_iterations = 10000;  // nominal iterations that measure the windows' exposure
+  // Forcing ends in a branch after `max_arrivals` forced arrivals, or once 8 x `arrivals` were
+  // expected (Machine::set_force): a window held open by a stall would otherwise be forced into a
+  // pile of arrivals whose weights vanish. Two arrivals cover a hit that needs a second stall.
+  double cap_factor = 8;
+  uint64_t max_arrivals = 2;
   // "force" or "force:X" (X: arrivals); throws std::invalid_argument naming what was expected.
   static ForceOptions parse(const std::string& method);
 };
 
 // Per-iteration contributions, their mean and a 95% interval from batch means: at most 64 batches,
-// merged pairwise when full, so that nearby iterations' correlation widens the interval.
+// merged pairwise when full, so that nearby iterations' correlation widens the interval. From two
+// batches on, mean and interval are of the completed batches (a large weight in the batch under
+// way would move the mean and not the interval).
 class BatchMeans {
  public:
   explicit BatchMeans(size_t hazards = 0);
   void add(const std::vector<double>& y);
   uint64_t n() const { return n_; }
-  double mean(size_t h) const { return n_ ? sum_[h] / double(n_) : 0; }
+  double mean(size_t h) const;
+  // Effective number of contributions, (sum y)^2 / sum y^2: a few large weights make it small
+  // whatever the count of positive ones.
+  double ess(size_t h) const { return sumsq_[h] > 0 ? sum_[h] * sum_[h] / sumsq_[h] : 0; }
   double variance(size_t h) const;  // of one contribution
   uint64_t nonzero(size_t h) const { return nonzero_[h]; }
   Interval interval(size_t h) const;  // [0, inf) with fewer than two batches
@@ -57,6 +67,7 @@ struct ForcedHazard {
   double p = 0;
   Interval ci;
   uint64_t nonzero = 0;  // iterations with a positive contribution
+  double ess = 0;        // their effective number (BatchMeans::ess)
   double variance = 0;   // of one iteration's contribution
   // Work-normalised variance of crude Monte Carlo over this estimator's, work = model events:
   // p(1-p) * events per main iteration / (variance * events per iteration with branches).

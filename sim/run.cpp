@@ -141,12 +141,13 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
   std::vector<size_t> watched;  // indexes of the rule's hazards in Machine::hazards()
   const EngineOps* clock = nullptr;  // the engine driving the run, for its time
   std::unique_ptr<ForcingDriver> forced;
-  // A rule looks at the forced estimate, trusted for relative precision from kForcedMinHits on.
+  // A rule looks at the forced estimate, trusted for relative precision from kForcedMinHits
+  // effective hits on (a t interval on a few dominant weights is not).
   constexpr uint64_t kForcedMinHits = 30;
   auto check = [&](const HazardStats& h, size_t i, uint64_t iterations) {
     if (!forced) return check_hazard(stop.rule, h.name, h.iterations_hit, iterations);
     ForcedHazard e = forced->estimate(i);
-    return check_estimate(stop.rule, h.name, e.nonzero, e.p, e.ci, kForcedMinHits);
+    return check_estimate(stop.rule, h.name, uint64_t(e.ess), e.p, e.ci, kForcedMinHits);
   };
   if (rule) {
     stop.rule = *rule;
@@ -228,7 +229,7 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
       const HazardResult& h = r.hazards[i];
       if (r.forced) {
         const ForcedHazard& e = r.forced->hazards[i];
-        stop.hazards.push_back(check_estimate(stop.rule, h.name, e.nonzero, e.p, e.ci, kForcedMinHits));
+        stop.hazards.push_back(check_estimate(stop.rule, h.name, uint64_t(e.ess), e.p, e.ci, kForcedMinHits));
       } else {
         stop.hazards.push_back(check_hazard(stop.rule, h.name, h.iterations_hit, r.iterations));
       }

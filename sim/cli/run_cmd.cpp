@@ -62,8 +62,8 @@ class RunCommand final : public Command {
                     "--rel-error, a hazard is done when either holds")
         ->check(kFraction);
     run->add_option("--hazard", rule_.hazards,
-                    "a hazard the stopping rule looks at (repeatable; default: bad_page_state and every window:* "
-                    "hazard of the case)");
+                    "a hazard the stopping rule looks at and --rare-event estimates (repeatable; default: "
+                    "bad_page_state and every window:* hazard of the case)");
     run->add_option("--max-events", rule_.max_events,
                     "stop a case after N model events (checked every 65536 events)")
         ->check(CLI::Range(uint64_t(1), std::numeric_limits<uint64_t>::max()));
@@ -73,6 +73,8 @@ class RunCommand final : public Command {
                     "estimate rare hazards by forcing: steal and interrupt arrivals sped up inside race windows, "
                     "each hit weighted by its likelihood ratio (METHOD: force, or force:X for X forced arrivals "
                     "per window-opening iteration, default 0.5; native engine, one replication per case)");
+    run->add_option("--ratio", ratios_,
+                    "print P(hit) of case A over case B for the rule's hazards, with a 95% interval (A/B; repeatable)");
     run->footer(
         "Sequential stopping: with --rel-error or --p-below, each case runs as one replication (run.replications "
         "is ignored, --replications above 1 refused) until every selected hazard meets the rule, or a budget is "
@@ -100,7 +102,8 @@ class RunCommand final : public Command {
       if (engine_ == "simgrid") return usage("--rare-event branches runs by copying the native engine's state: not with --engine simgrid");
     }
     const bool sequential = rule_.any() || force.has_value();
-    if (!rule_.hazards.empty() && !rule_.has_rule()) return usage("--hazard selects what --rel-error or --p-below looks at; give one of them");
+    if (!rule_.hazards.empty() && !rule_.has_rule() && !force)
+      return usage("--hazard selects what --rel-error, --p-below or --rare-event looks at; give one of them");
     if (sequential && replications_ > 1)
       return usage("--replications " + std::to_string(replications_) +
                    (force ? " with --rare-event: a forced run is one replication per case"
@@ -136,6 +139,14 @@ class RunCommand final : public Command {
           if (std::find(known.begin(), known.end(), h) == known.end())
             return usage(fmt::format("--hazard {}: case {} has no such hazard (it has: {})", h, c.name, fmt::join(known, ", ")));
       }
+    for (const auto& spec : ratios_) {
+      size_t slash = spec.find('/');
+      auto known = [&](const std::string& n) {
+        return std::any_of(sc.cases.begin(), sc.cases.end(), [&](const CaseConfig& c) { return c.name == n; });
+      };
+      if (slash == std::string::npos || !known(spec.substr(0, slash)) || !known(spec.substr(slash + 1)))
+        return usage("--ratio " + spec + ": expected CASE_A/CASE_B, two cases of this run");
+    }
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet;
     RunInfo info{kVersion, opts_.config, command_line};
@@ -252,6 +263,9 @@ class RunCommand final : public Command {
     bool complete = all_done;
     for (const auto& r : results) complete = complete && !r.interrupted;
     print_table(std::cout, sc, results);
+    if (!ratios_.empty()) std::cout << "\n";
+    for (const auto& spec : ratios_)
+      for (const auto& h : rule_hazards(rule_, sc.cases.front())) std::cout << ratio_line(results, spec, h) << "\n";
     if (!out_dir.empty()) {
       try {
         write_results(out_dir, info, sc, results, complete);
@@ -274,6 +288,7 @@ class RunCommand final : public Command {
   bool quiet_ = false, exponential_ = false;
   int replications_ = 0;
   std::string rare_event_;
+  std::vector<std::string> ratios_;
   StoppingRule rule_;
   std::string max_wall_;
 
