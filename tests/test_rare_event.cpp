@@ -69,19 +69,25 @@ TEST_CASE("cumulative hazards: H(0) = 0, closed forms, and the inverse undoes H"
   CHECK_FALSE(Dist::fixed(1e6).has_hazard());
 }
 
-TEST_CASE("batch means: the mean of everything, at most 64 batches, an interval that shrinks") {
+TEST_CASE("batch means: the mean of the completed batches, at most 64 of them, and an interval") {
   BatchMeans b(1);
-  for (int i = 0; i < 1000; ++i) b.add({double(i % 10)});
-  CHECK(b.n() == 1000);
-  CHECK(b.mean(0) == doctest::Approx(4.5));
-  CHECK(b.nonzero(0) == 900);
-  Interval ci = b.interval(0);
-  CHECK(ci.lo < 4.5);
-  CHECK(ci.hi > 4.5);
-  CHECK(ci.hi - ci.lo < 0.5);  // batch means of 16 values of a 10-cycle: nearly constant
+  for (int i = 0; i < 1024; ++i) b.add({double(i % 2)});  // 32 batches of 32: each mean exactly 1/2
+  CHECK(b.n() == 1024);
+  CHECK(b.mean(0) == 0.5);
+  CHECK(b.nonzero(0) == 512);
+  CHECK(b.ess(0) == doctest::Approx(512));  // equal weights: every hit counts
+  CHECK(b.interval(0).lo == doctest::Approx(0.5));
+  CHECK(b.interval(0).hi == doctest::Approx(0.5));
+  b.add({1e6});  // a batch under way: not in the mean or the interval until it completes
+  CHECK(b.mean(0) == 0.5);
   BatchMeans c(1);
-  c.add({1});
-  CHECK(std::isinf(c.interval(0).hi));  // one batch: no interval
+  for (int i = 0; i < 64; ++i) c.add({i == 10 ? 1.0 : 0.0});  // one hit: one batch of 64 differs
+  CHECK(c.mean(0) == doctest::Approx(1.0 / 64));
+  CHECK(c.ess(0) == doctest::Approx(1));
+  CHECK(c.interval(0).hi > 2.0 / 64);  // wide: one hit
+  BatchMeans d(1);
+  d.add({1});
+  CHECK(std::isinf(d.interval(0).hi));  // one batch: no interval
 }
 
 TEST_CASE("forcing leaves the main run alone: its counts are the crude run's, event for event") {
@@ -107,7 +113,7 @@ TEST_CASE("forced estimates contain racewin exact at 1e-6, 1e-9 and 1e-12, by st
       double exact = exact_p(c);
       CaseResult r = run(c, 40000, 1, true);
       const ForcedHazard& e = r.forced->hazards[race(r)];
-      MESSAGE(std::string(file) << " " << name << ": exact " << exact << ", forced " << e.p << " [" << e.ci.lo << ", " << e.ci.hi
+      MESSAGE(std::string(file) << " " << std::string(name) << ": exact " << exact << ", forced " << e.p << " [" << e.ci.lo << ", " << e.ci.hi
                    << "], " << e.nonzero << " weighted hits, gain " << e.gain);
       CHECK(covers(e.ci, exact));
       CHECK((e.ci.hi - e.ci.lo) / 2 <= 0.1 * e.p);
