@@ -5,13 +5,8 @@
 //    hit iterations over the flux of iterations: what a long simulation estimates.
 //  - From the start: the mean time to the first event of a hazard and P(hit within the first K
 //    iterations) are absorbing-chain systems (first-step equations).
-// Systems up to kGth unknowns are solved by sparse GTH elimination (Grassmann, Taksar and Heyman
-// 1985): Gaussian elimination in which every pivot is recomputed as a sum of rates (what leaves
-// the state) instead of by subtraction, so that it involves no cancellation. Each component is
-// then accurate to a few rounding errors however the rates are scaled: a hazard of probability
-// 1e-12 per iteration, whose chain mixes rates of 1e-1 and 1e-16 per ns, is solved as exactly as
-// one of 1e-1, where LU's answer is only normwise accurate (the small components, and the mean
-// time to a rare first hazard, come out wrong or fail the residual check). Larger systems, or ones
+// Systems up to kGth unknowns are solved by sparse GTH elimination (exact_gth.cpp), accurate to a
+// few rounding errors in each component however the rates are scaled. Larger systems, or ones
 // whose elimination fills in too much: sparse LU with iterative refinement, or BiCGSTAB (below).
 #include <Eigen/IterativeLinearSolvers>
 #include <unsupported/Eigen/IterativeSolvers>
@@ -22,9 +17,9 @@
 #include <cmath>
 #include <future>
 #include <limits>
-#include <unordered_map>
 
 #include "exact.hpp"
+#include "exact_gth.hpp"
 #include "machine.hpp"
 
 namespace racewin {
@@ -41,130 +36,6 @@ constexpr Eigen::Index kDirect = 5000, kDirectFallback = 100000;
 constexpr double kAccept = 1e-6;
 
 double residual(const SpMat& a, const Vec& x, const Vec& b) { return (a * x - b).norm() / std::max(b.norm(), 1e-300); }
-
-// GTH elimination up to this many unknowns, as long as its fill-in stays within kGthFill entries
-// (then the system goes to LU or BiCGSTAB, below).
-constexpr size_t kGth = 5000, kGthFill = 1'000'000;
-
-// Too much fill-in for GTH: the caller falls back to the other solvers.
-struct GthFill {};
-
-// A sparse matrix of rates, by rows, with the rows of each column's entries (for elimination).
-struct Rates {
-  std::vector<std::unordered_map<uint32_t, double>> row;
-  std::vector<std::vector<uint32_t>> col;
-  size_t entries = 0;
-  explicit Rates(size_t n) : row(n), col(n) {}
-  void add(size_t i, size_t j, double v) {
-    auto [it, fresh] = row[i].try_emplace(uint32_t(j), 0.0);
-    it->second += v;
-    if (fresh) {
-      col[j].push_back(uint32_t(i));
-      if (++entries > kGthFill) throw GthFill{};
-    }
-  }
-  double at(size_t i, size_t j) const {
-    auto it = row[i].find(uint32_t(j));
-    return it == row[i].end() ? 0.0 : it->second;
-  }
-};
-
-// Stationary distribution of an irreducible chain given by its off-diagonal rates q(i, j), by GTH
-// state reduction: the states are removed from the last, the rates of the states left are those of
-// the chain watched only while in them, and each removed state's weight follows from those before
-// it. No subtraction anywhere.
-std::vector<double> gth_stationary(Rates q) {
-  const size_t n = q.row.size();
-  std::vector<std::pair<uint32_t, double>> outof;
-  for (size_t k = n; k-- > 1;) {
-    double total = 0;  // what leaves k for the states still there
-    outof.clear();
-    for (const auto& [j, r] : q.row[k])
-      if (j < k && r > 0) outof.emplace_back(j, r);
-    std::sort(outof.begin(), outof.end());  // a fixed order of the sums, whatever the hash table's
-    for (const auto& [j, r] : outof) total += r;
-    if (!(total > 0)) throw ModelError("the chain's closed class is not irreducible (GTH elimination found a trap)");
-    for (uint32_t i : q.col[k]) {
-      if (i >= k) continue;
-      double& qik = q.row[i][uint32_t(k)];
-      qik /= total;
-      const double f = qik;
-      for (const auto& [j, r] : outof)
-        if (j != i) q.add(i, j, f * r);
-    }
-  }
-  std::vector<double> pi(n, 0.0);
-  pi[0] = 1;
-  double sum = 1;
-  for (size_t k = 1; k < n; ++k) {
-    double x = 0;
-    for (uint32_t i : q.col[k])
-      if (i < k) x += pi[i] * q.at(i, k);
-    pi[k] = x, sum += x;
-  }
-  for (double& x : pi) x /= sum;
-  return pi;
-}
-
-// An absorbing-chain system: for each unknown i, (e_i + sum_t o(i, t)) x_i - sum_t o(i, t) x_t = b_i,
-// with o >= 0 the rates to the other transient states (o(i, i) ignored), e >= 0 the rate of
-// absorption and b >= 0. Solved by the GTH form of Gaussian elimination: eliminating x_j from row
-// i adds f = o(i, j) / d_j times row j to it, and the new pivot is again its absorption rate plus
-// its off-diagonal rates (the row sums stay e, updated by f e_j), never a difference. Every
-// quantity stays non-negative, so each x_i is accurate to rounding. Returns x; throws if a state
-// cannot be absorbed (a zero pivot).
-std::vector<double> gth_absorbing(Rates o, std::vector<double> e, std::vector<double> b, const char* what) {
-  const size_t n = o.row.size();
-  std::vector<double> d(n);
-  std::vector<std::vector<std::pair<uint32_t, double>>> upper(n);  // row j beyond j, for the back substitution
-  for (size_t j = 0; j < n; ++j) {
-    double dj = e[j];
-    auto& outof = upper[j];
-    for (const auto& [t, r] : o.row[j])
-      if (t > j && r > 0) outof.emplace_back(t, r);
-    std::sort(outof.begin(), outof.end());  // a fixed order of the sums, whatever the hash table's
-    for (const auto& [t, r] : outof) dj += r;
-    if (!(dj > 0))
-      throw ModelError(fmt::format("the chain's {} system is singular: a state never gets absorbed", what));
-    d[j] = dj;
-    for (uint32_t i : o.col[j]) {
-      if (i <= j) continue;
-      double& oij = o.row[i][uint32_t(j)];
-      if (!(oij > 0)) continue;
-      const double f = oij / dj;
-      oij = 0;
-      for (const auto& [t, r] : outof)
-        if (t != i) o.add(i, t, f * r);
-      e[i] += f * e[j];
-      b[i] += f * b[j];
-    }
-    o.row[j].clear();  // what is left of it is in upper[j]
-  }
-  std::vector<double> x(n, 0.0);
-  for (size_t j = n; j-- > 0;) {
-    double s = b[j];
-    for (const auto& [t, r] : upper[j]) s += r * x[t];
-    x[j] = s / d[j];
-  }
-  return x;
-}
-
-// The componentwise backward error of x for the system above: max_i |row_i(x) - b_i| / (|row_i| |x| + b_i),
-// in long double. What GTH's accuracy is measured by (a normwise residual |Ax - b| / |b| of an
-// exact answer is of the order of the condition number times the rounding unit, which for a
-// hazard of 1e-12 exceeds any sensible threshold).
-double backward_error(const std::vector<std::vector<std::pair<size_t, double>>>& o, const std::vector<double>& e,
-                      const std::vector<double>& b, const std::vector<double>& x) {
-  double worst = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    long double diag = e[i], off = 0;  // every term is non-negative
-    for (const auto& [t, r] : o[i])
-      if (t != i) diag += r, off += (long double)r * x[t];
-    long double lhs = diag * x[i], err = std::fabs(lhs - off - b[i]), scale = lhs + off + b[i];
-    if (scale > 0) worst = std::max(worst, double(err / scale));
-  }
-  return worst;
-}
 
 // b - a x, each component accumulated in long double.
 Vec residual_ld(const SpMat& a, const Vec& x, const Vec& b) {
