@@ -8,7 +8,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,31 +15,12 @@
 #include "run.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
+#include "validation_helpers.hpp"
 
 using namespace racewin;
+using namespace testing;
 
 namespace {
-
-const std::string kDir = "configs/validation/";
-
-const CaseConfig& the_case(const Scenario& s, const std::string& name) {
-  for (const auto& c : s.cases)
-    if (c.name == name) return c;
-  FAIL("no case " << name << " in " << s.file);
-  throw std::logic_error("unreachable");
-}
-
-double rate_of(const Dist& d, const std::string& what) {
-  INFO(what << " is " << d.describe());
-  REQUIRE(d.kind() == Dist::Kind::Exponential);
-  return 1 / d.mean();
-}
-double cost_rate(const CaseConfig& c, const std::string& name) {
-  for (size_t i = 0; i < c.cost_names.size(); ++i)
-    if (c.cost_names[i] == name) return rate_of(c.costs[i], "cost " + name);
-  FAIL("case " << c.name << " has no cost " << name);
-  return 0;
-}
 
 // The hitter's stages: its `work: hitter_stage` steps.
 int stages(const CaseConfig& c) {

@@ -15,32 +15,12 @@
 #include "run.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
+#include "validation_helpers.hpp"
 
 using namespace racewin;
+using namespace testing;
 
 namespace {
-
-const std::string kDir = "configs/validation/";
-
-const CaseConfig& the_case(const Scenario& s, const std::string& name) {
-  for (const auto& c : s.cases)
-    if (c.name == name) return c;
-  FAIL("no case " << name << " in " << s.file);
-  throw std::logic_error("unreachable");
-}
-
-// The rate (per ns) of an exponential cost of the case; fails the test if it is not exponential.
-double rate_of(const Dist& d, const std::string& what) {
-  INFO(what << " is " << d.describe());
-  REQUIRE(d.kind() == Dist::Kind::Exponential);
-  return 1 / d.mean();
-}
-double cost_rate(const CaseConfig& c, const std::string& name) {
-  for (size_t i = 0; i < c.cost_names.size(); ++i)
-    if (c.cost_names[i] == name) return rate_of(c.costs[i], "cost " + name);
-  FAIL("case " << c.name << " has no cost " << name);
-  return 0;
-}
 
 // racewin exact's long-run P(an iteration is hit) for hazard `name`.
 double exact_p(const CaseConfig& c, const std::string& name) {
