@@ -1,0 +1,126 @@
+// Sweep files (sim/sweep.hpp): axes expanded into points, and malformed files refused with file,
+// line and cause.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "sweep.hpp"
+#include "units.hpp"
+
+using namespace racewin;
+
+namespace {
+
+// A sweep over configs/validation/steal_window.yaml, written to a temporary file.
+std::string write_sweep(const std::string& name, const std::string& axes, const std::string& extra = "") {
+  std::string dir = std::filesystem::temp_directory_path() / "racewin_sweep_test";
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/" + name + ".yaml";
+  std::ofstream(path) << "sweep: " << name << "\nscenario: " << std::filesystem::absolute("configs/validation/steal_window.yaml").string()
+                      << "\n" << extra << "axes:\n" << axes;
+  return path;
+}
+
+const std::string kGap = "hypervisor.steal.0.interarrival";
+
+std::string error_of(const std::string& path) {
+  try {
+    load_sweep(path);
+  } catch (const ConfigError& e) {
+    CHECK(e.where().file == path);
+    CHECK(e.where().line > 0);
+    return e.what();
+  }
+  FAIL("no error for " << path);
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("sweep: a grid is the product of its axes, the first slowest, values through the template") {
+  Sweep s = load_sweep(write_sweep("grid",
+                                   "  - {name: gap, key: " + kGap + ", template: '{exponential: {mean: $}}', log: {from: 1us, to: 100us, points: 3}}\n"
+                                   "  - {name: len, key: hypervisor.steal.0.duration, values: [1us, {exponential: {mean: 2us}}]}\n"));
+  REQUIRE(s.points.size() == 6);
+  CHECK(s.param_names == std::vector<std::string>{"gap", "len"});
+  CHECK(s.points[0].params[0].value == std::string("1us"));
+  CHECK(s.points[2].params[0].value == std::string("10us"));  // 1, 10, 100 us on a log scale
+  CHECK(s.points[5].params[0].value == std::string("100us"));
+  CHECK(s.points[0].params[1].value == "1us");
+  CHECK(s.points[1].params[1].value == "{exponential: {mean: 2us}}");
+  CHECK(s.points[1].params[0].value == s.points[0].params[0].value);  // the last axis varies fastest
+  CHECK(s.points[0].overrides[0].key == kGap);
+  CHECK(s.points[0].overrides[0].value == "{exponential: {mean: " + std::string("1us") + "}}");
+  for (size_t i = 0; i < s.points.size(); ++i) CHECK(s.points[i].index == i);
+}
+
+TEST_CASE("sweep: zipped axes move together; linear ranges; samples are seeded, Latin hypercube strata once each") {
+  Sweep z = load_sweep(write_sweep("zip", "  - zip:\n"
+                                          "    - {name: gap, key: " + kGap + ", template: '{exponential: {mean: $}}', linear: {from: 1us, to: 3us, points: 3}}\n"
+                                          "    - {name: len, key: hypervisor.steal.0.duration, template: '{exponential: {mean: $}}', values: [4us, 5us, 6us]}\n"));
+  REQUIRE(z.points.size() == 3);
+  CHECK(z.points[1].params[0].value == std::string("2us"));
+  CHECK(z.points[1].params[1].value == "5us");
+  auto sample = [&](const std::string& method, int seed) {
+    return load_sweep(write_sweep("sample_" + method + std::to_string(seed),
+                                  "  - sample: {method: " + method + ", points: 10, seed: " + std::to_string(seed) +
+                                      ", axes: [{name: gap, key: " + kGap + ", template: '{exponential: {mean: $}}', from: 1us, to: 11us}]}\n"));
+  };
+  Sweep a = sample("latin_hypercube", 3), b = sample("latin_hypercube", 3), c = sample("latin_hypercube", 4);
+  REQUIRE(a.points.size() == 10);
+  std::set<int> strata;
+  for (size_t i = 0; i < 10; ++i) {
+    CHECK(a.points[i].params[0].value == b.points[i].params[0].value);
+    double ns = *parse_duration_ns(a.points[i].params[0].value);
+    strata.insert(int((ns - 1e3) / 1e3));
+  }
+  CHECK(strata.size() == 10);  // one value in each tenth of the range
+  bool differs = false;
+  for (size_t i = 0; i < 10; ++i) differs = differs || a.points[i].params[0].value != c.points[i].params[0].value;
+  CHECK(differs);
+  CHECK(sample("random", 3).points.size() == 10);
+}
+
+TEST_CASE("sweep: malformed files get file, line and cause") {
+  std::string ax = "  - {name: gap, key: " + kGap + ", template: '{exponential: {mean: $}}', ";
+  CHECK(error_of(write_sweep("unknown_key", ax + "values: [1us], step: 3}\n")).find("step") != std::string::npos);
+  CHECK(error_of(write_sweep("empty_axis", ax + "values: []}\n")).find("at least one value") != std::string::npos);
+  CHECK(error_of(write_sweep("zero_step", ax + "linear: {from: 1us, to: 1us, points: 4}}\n")).find("zero step") != std::string::npos);
+  CHECK(error_of(write_sweep("no_points", ax + "linear: {from: 1us, to: 2us, points: 0}}\n")).find("0") != std::string::npos);
+  CHECK(error_of(write_sweep("zero_samples", "  - sample: {method: random, points: 0, axes: [{name: g, key: " + kGap +
+                                                 ", from: 1us, to: 2us}]}\n"))
+            .find("0") != std::string::npos);
+  CHECK(error_of(write_sweep("zip_lengths", "  - zip:\n    - {name: a, key: " + kGap + ", values: [1us, 2us]}\n"
+                                            "    - {name: b, key: hypervisor.steal.0.duration, values: [1us]}\n"))
+            .find("move together") != std::string::npos);
+  CHECK(error_of(write_sweep("same_name", ax + "values: [1us]}\n" + ax + "values: [2us]}\n")).find("two axes") != std::string::npos);
+  CHECK(error_of(write_sweep("bad_template", "  - {name: g, key: " + kGap + ", template: 'x', values: [1us]}\n")).find("'$'") !=
+        std::string::npos);
+  CHECK(error_of(write_sweep("log_zero", ax + "log: {from: 0us, to: 2us, points: 3}}\n")).find("positive") != std::string::npos);
+  CHECK(error_of(write_sweep("no_axes", "  []\n")).find("at least one axis") != std::string::npos);
+  CHECK(error_of(write_sweep("top_key", ax + "values: [1us]}\n", "sede: 3\n")).find("sede") != std::string::npos);
+}
+
+TEST_CASE("sweep: a value the scenario rejects names the sweep file's axis") {
+  std::string path = write_sweep("bad_value", "  - {name: gap, key: " + kGap + ", values: [{exponential: {mean: -1us}}]}\n");
+  try {
+    load_sweep(path);
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    MESSAGE(what);
+    CHECK(what.find("axis gap") != std::string::npos);
+  }
+}
+
+TEST_CASE("sweep: the shipped sweep files load") {
+  for (const auto& f : std::filesystem::directory_iterator("configs/sweeps")) {
+    CAPTURE(f.path().string());
+    Sweep s = load_sweep(f.path().string());
+    CHECK(!s.points.empty());
+  }
+}
