@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   commands.push_back(cli::make_validate_command());
   commands.push_back(cli::make_compare_command());
   commands.push_back(cli::make_exact_command());
+  commands.push_back(cli::make_sweep_command());
+  commands.push_back(cli::make_merge_command());
   std::vector<std::pair<CLI::App*, cli::Command*>> subs;
   for (auto& c : commands) subs.emplace_back(c->add(app), c.get());
   try {

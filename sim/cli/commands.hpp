@@ -19,5 +19,7 @@ std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_validate_command();
 std::unique_ptr<Command> make_compare_command();
 std::unique_ptr<Command> make_exact_command();
+std::unique_ptr<Command> make_sweep_command();
+std::unique_ptr<Command> make_merge_command();
 
 }  // namespace racewin::cli
