@@ -2,6 +2,6 @@
 # Installs, builds and runs every racewin test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-"$here/scripts/setup.sh" "$here/build"
+RACEWIN_TEST_PACKAGES=1 "$here/scripts/setup.sh" "$here/build"
 cd "$here/build"
 ctest --output-on-failure -j "$(nproc)"

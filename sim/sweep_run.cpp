@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -46,7 +48,7 @@ std::filesystem::path point_path(const std::filesystem::path& dir, size_t index)
 void write_atomic(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());
   std::filesystem::path tmp = path;
-  tmp += ".tmp";
+  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
   {
     std::ofstream o(tmp, std::ios::binary);
     o << text;

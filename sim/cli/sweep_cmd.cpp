@@ -53,6 +53,8 @@ class SweepCommand final : public Command {
     c->add_option("--out", out_, "output directory (sweep.json, points/, sweep.csv)")->required();
     c->add_option("--jobs", jobs_, "points run at once (default: the number of cores)")->check(CLI::Range(1u, 1024u));
     c->add_option("--shard", shard_, "run only shard K of N (K/N, 1-based): the points whose index is K-1 modulo N");
+    c->add_option("--point", points_, "run only these points (repeatable; for a scheduler's tasks: no table, no cleanup)");
+    c->add_flag("--list", list_, "print the indexes of the points not yet done, one a line, and run nothing");
     c->add_flag("--force", force_, "start over in a directory that holds another sweep (its points are deleted)");
     c->add_flag("-q,--quiet", quiet_, "no progress display");
     return c;
@@ -90,14 +92,21 @@ class SweepCommand final : public Command {
       fs::remove(dir / "sweep.csv");
     }
     write_atomic(dir / "sweep.json", head.dump(2) + "\n");
-    if (fs::exists(dir / "points"))  // a point killed while being written leaves only its .tmp
+    if (fs::exists(dir / "points") && points_.empty() && !list_)  // a point killed while written leaves a .tmp
       for (const auto& f : fs::directory_iterator(dir / "points"))
         if (f.path().extension() == ".tmp") fs::remove(f.path());
     std::vector<size_t> mine, todo;
     for (size_t i = k - 1; i < sw.points.size(); i += n) mine.push_back(i);
+    for (size_t i : points_)
+      if (i >= sw.points.size()) return usage(fmt::format("--point {}: the sweep has points 0 to {}", i, sw.points.size() - 1));
+    if (!points_.empty()) mine = points_;
     for (size_t i : mine) {
       auto done = read_json(point_path(dir, i));
       if (!done || done->value("fingerprint", "") != fp) todo.push_back(i);
+    }
+    if (list_) {
+      for (size_t i : todo) std::cout << i << "\n";
+      return 0;
     }
     install_stop_handler();
     unsigned jobs = jobs_ ? jobs_ : std::max(1u, std::thread::hardware_concurrency());
@@ -147,6 +156,7 @@ class SweepCommand final : public Command {
       std::cerr << fmt::format("racewin: interrupted with {}/{} points done; the same command resumes\n", finished, mine.size());
       return 130;
     }
+    if (!points_.empty()) return 0;  // a scheduler's task: the table comes from the final plain run
     write_table(dir, sw.param_names, mine);
     std::cout << fmt::format("{}: {} points ({} run now), shard {}; wrote {}\n", sw.name, mine.size(), todo.size(), shard,
                              (dir / "sweep.csv").string());
@@ -159,6 +169,8 @@ class SweepCommand final : public Command {
     return 2;
   }
   std::string file_, out_, shard_;
+  std::vector<size_t> points_;
+  bool list_ = false;
   unsigned jobs_ = 0;
   bool force_ = false, quiet_ = false;
 };
