@@ -55,9 +55,10 @@ struct Sweep {
   std::vector<SweepPoint> points;
 };
 
-// Parses and expands a sweep file; throws ConfigError naming file, line and key. Each point's
-// overrides are checked by loading the scenario with them (so a key the scenario lacks is caught
-// here, not in the middle of a run).
-Sweep load_sweep(const std::string& file);
+// Parses and expands a sweep file; throws ConfigError naming file, line and key. With
+// `check_points`, each point's overrides are checked by loading the scenario with them (so a key
+// the scenario lacks is caught here, not in the middle of a run); a scheduler's one-point task
+// skips that (its point is loaded when it runs).
+Sweep load_sweep(const std::string& file, bool check_points = true);
 
 }  // namespace racewin

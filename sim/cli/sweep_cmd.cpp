@@ -72,7 +72,7 @@ class SweepCommand final : public Command {
     }
     Sweep sw;
     try {
-      sw = load_sweep(file_);
+      sw = load_sweep(file_, points_.empty() && !list_);
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
       return 1;
@@ -125,8 +125,9 @@ class SweepCommand final : public Command {
         }
         RunControl ctl;
         ctl.stop = &g_stop;
+        nlohmann::json j;
         try {
-          nlohmann::json j = run_sweep_point(sw, sw.points[i], ctl);
+          j = run_sweep_point(sw, sw.points[i], ctl);
           if (ctl.interrupted) return;
           write_atomic(point_path(dir, i), j.dump(1) + "\n");
         } catch (const std::exception& e) {
@@ -136,11 +137,17 @@ class SweepCommand final : public Command {
         }
         std::lock_guard<std::mutex> lk(mu);
         ++finished;
-        if (tty) {
+        if (tty) {  // points done, time left, and the latest point's first estimate
           double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           size_t run = finished - (mine.size() - todo.size());
-          std::cerr << fmt::format("\r{}: {}/{} points, about {:.0f} s left   ", sw.name, finished, mine.size(),
-                                   run ? s / double(run) * double(mine.size() - finished) : 0.0);
+          std::string latest;
+          if (!j["cases"].empty() && !j["cases"][0]["hazards"].empty()) {
+            const auto& h = j["cases"][0]["hazards"][0];
+            latest = fmt::format("; point {} {} {}: {:.3g}", i, j["cases"][0]["case"].get<std::string>(),
+                                 h["hazard"].get<std::string>(), h["p"].get<double>());
+          }
+          std::cerr << fmt::format("\r\x1b[K{}: {}/{} points, about {:.0f} s left{}", sw.name, finished, mine.size(),
+                                   run ? s / double(run) * double(mine.size() - finished) : 0.0, latest);
         }
       }
     };
