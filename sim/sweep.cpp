@@ -154,9 +154,11 @@ std::string apply_template(const Axis& x, const std::string& v) {
 
 }  // namespace
 
+void expand_axes(const CNode& axes, Sweep& sw);
+
 Sweep load_sweep(const std::string& file, bool check_points) {
   CNode root = CNode::load_file(file);
-  root.allow_keys({"sweep", "doc", "scenario", "cases", "seed", "run", "axes"});
+  root.allow_keys({"sweep", "doc", "scenario", "cases", "seed", "run", "axes", "sensitivity"});
   Sweep sw;
   sw.file = file;
   sw.name = root.at("sweep").str();
@@ -175,8 +177,19 @@ Sweep load_sweep(const std::string& file, bool check_points) {
     if (auto h = r->get("hazards"))
       for (const auto& x : h->items()) sw.run.hazards.push_back(x.str());
   }
+  if (auto sens = root.get("sensitivity")) {
+    if (root.has("axes")) sens->fail("a sweep has either axes or a sensitivity, not both");
+    sensitivity_points(*sens, sw);
+  } else {
+    expand_axes(root.at("axes"), sw);
+  }
+  if (check_points)
+    for (const auto& p : sw.points) load_scenario(sw.scenario, p.overrides, sw.cases);  // keys and values checked
+  return sw;
+}
+
+void expand_axes(const CNode& axes, Sweep& sw) {
   std::vector<Group> groups;
-  CNode axes = root.at("axes");
   for (const auto& a : axes.items()) groups.push_back(parse_group(a, sw.seed));
   if (groups.empty()) axes.fail("a sweep needs at least one axis");
   for (const auto& g : groups)
@@ -206,9 +219,6 @@ Sweep load_sweep(const std::string& file, bool check_points) {
       row[gi] = 0;
     }
   }
-  if (check_points)
-    for (const auto& p : sw.points) load_scenario(sw.scenario, p.overrides, sw.cases);  // keys and values checked
-  return sw;
 }
 
 }  // namespace racewin

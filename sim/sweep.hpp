@@ -19,6 +19,7 @@
 // An axis's values are YAML text; `template` puts each in place of `$`. Range ends are durations
 // (with a unit) or plain numbers; log ranges and log-scale samples need positive ends.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,8 +46,20 @@ struct SweepRunSettings {
   std::vector<std::string> hazards;
 };
 
+// A one-at-a-time sensitivity sweep (instead of axes): the base point, then each parameter at its
+// default divided and multiplied by `factor` (the durations in its value are scaled: a lognormal's
+// median, an exponential's mean, not a sigma or a shape). One case. Parameters are ranked by the
+// elasticity of P(hazard), d ln P / d ln parameter, from the two ends (sweep_sensitivity.cpp).
+//   sensitivity: {hazard: bad_page_state, factor: 2, parameters: [hypervisor.steal.0.interarrival, ...]}
+struct Sensitivity {
+  std::string hazard;
+  double factor = 2;
+  std::vector<std::string> parameters;
+};
+
 struct Sweep {
   std::string name, doc, file;
+  std::optional<Sensitivity> sensitivity;
   std::string scenario;  // resolved path
   std::vector<std::string> cases;
   uint64_t seed = 1;
@@ -60,5 +73,10 @@ struct Sweep {
 // the scenario lacks is caught here, not in the middle of a run); a scheduler's one-point task
 // skips that (its point is loaded when it runs).
 Sweep load_sweep(const std::string& file, bool check_points = true);
+
+// The sensitivity points of `node` (sweep_sensitivity.cpp), and the ranking of a finished
+// sensitivity sweep's point documents: CSV, most influential first.
+void sensitivity_points(const CNode& node, Sweep& sw);
+std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
 
 }  // namespace racewin

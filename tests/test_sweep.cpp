@@ -124,3 +124,49 @@ TEST_CASE("sweep: the shipped sweep files load") {
     CHECK(!s.points.empty());
   }
 }
+
+TEST_CASE("sensitivity: the base point, then each parameter divided and multiplied; durations scaled, not sigmas") {
+  std::string dir = std::filesystem::temp_directory_path() / "racewin_sweep_test";
+  std::string path = dir + "/sens.yaml";
+  std::ofstream(path) << "sweep: sens\nscenario: " << std::filesystem::absolute("configs/dirtyc0w_child.yaml").string()
+                      << "\ncases: [s390x_zvm_v5.9-rc4]\nsensitivity:\n  hazard: bad_page_state\n  factor: 4\n"
+                         "  parameters: [hypervisor.steal.0.duration, hypervisor.steal.0.interarrival]\n";
+  Sweep s = load_sweep(path);
+  REQUIRE(s.sensitivity);
+  REQUIRE(s.points.size() == 5);
+  CHECK(s.param_names == std::vector<std::string>{"parameter", "factor"});
+  CHECK(s.points[0].overrides.empty());
+  CHECK(s.points[1].params[1].value == "0.25");
+  CHECK(s.points[2].params[1].value == "4");
+  // models/hypervisor/zvm_lpar.yaml: duration lognormal(median 220us, sigma 0.6), interarrival exponential(mean 5ms).
+  auto dur = nlohmann::json::parse(s.points[2].overrides[0].value);
+  CHECK(*parse_duration_ns(dur["lognormal"]["median"].get<std::string>()) == doctest::Approx(880e3));
+  CHECK(dur["lognormal"]["sigma"] == "0.6");
+  auto gap = nlohmann::json::parse(s.points[3].overrides[0].value);
+  CHECK(*parse_duration_ns(gap["exponential"]["mean"].get<std::string>()) == doctest::Approx(1.25e6));
+  // The ranking: elasticity from the two ends, most influential first.
+  auto point = [](double p) {
+    return nlohmann::json{{"cases", {{{"hazards", {{{"hazard", "bad_page_state"}, {"p", p}, {"p_lo", 0.9 * p}, {"p_hi", 1.1 * p}}}}}}}};
+  };
+  std::string csv = sensitivity_csv(s, {point(1e-6), point(1e-6), point(1e-6), point(4e-6), point(0.25e-6)});
+  MESSAGE(csv);
+  CHECK(csv.find("1,hypervisor.steal.0.interarrival,4e-06,2.5e-07,-1,") != std::string::npos);  // P ~ 1 / interarrival
+  CHECK(csv.find("2,hypervisor.steal.0.duration,1e-06,1e-06,0,") != std::string::npos);
+}
+
+TEST_CASE("sensitivity: refused with several cases, a factor not above 1, or a key without a value") {
+  std::string dir = std::filesystem::temp_directory_path() / "racewin_sweep_test";
+  auto write = [&](const std::string& name, const std::string& cases, const std::string& body) {
+    std::string path = dir + "/" + name + ".yaml";
+    std::ofstream(path) << "sweep: " << name << "\nscenario: " << std::filesystem::absolute("configs/dirtyc0w_child.yaml").string()
+                        << "\ncases: " << cases << "\nsensitivity:\n" << body;
+    return path;
+  };
+  const std::string one = "[s390x_zvm_v5.9-rc4]";
+  CHECK(error_of(write("two_cases", "[s390x_zvm_v5.9-rc4, x86_64_kvm_v5.9-rc4]", "  hazard: bad_page_state\n  parameters: [hypervisor.steal.0.duration]\n"))
+            .find("one case") != std::string::npos);
+  CHECK(error_of(write("factor_one", one, "  hazard: bad_page_state\n  factor: 1\n  parameters: [hypervisor.steal.0.duration]\n"))
+            .find("above 1") != std::string::npos);
+  CHECK(error_of(write("no_value", one, "  hazard: bad_page_state\n  parameters: [kernel.no_such_key]\n")).find("no value") !=
+        std::string::npos);
+}

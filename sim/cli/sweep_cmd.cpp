@@ -165,6 +165,15 @@ class SweepCommand final : public Command {
     }
     if (!points_.empty()) return 0;  // a scheduler's task: the table comes from the final plain run
     write_table(dir, sw.param_names, mine);
+    if (sw.sensitivity && n == 1) {  // the ranking needs every point
+      std::vector<nlohmann::json> pts;
+      for (size_t i : mine) pts.push_back(*read_json(point_path(dir, i)));
+      std::string csv = sensitivity_csv(sw, pts);
+      write_atomic(dir / "sensitivity.csv", csv);
+      std::cout << fmt::format("{}: {} per iteration against each parameter divided and multiplied by {} "
+                               "(elasticity d ln P / d ln parameter, 95%):\n{}", sw.cases[0], sw.sensitivity->hazard,
+                               sw.sensitivity->factor, csv);
+    }
     std::cout << fmt::format("{}: {} points ({} run now), shard {}; wrote {}\n", sw.name, mine.size(), todo.size(), shard,
                              (dir / "sweep.csv").string());
     return 0;
