@@ -142,7 +142,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
         out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
                            format_duration(r.sim_time_ns), h.count, h.iterations_hit,
                            estimate(h.p, h.p_ci, p_none), estimate(h.rate, h.rate_ci, none),
-                           h.iterations_hit ? fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi))
+                           !p_none ? fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi))
                                             : fmt::format("> {}", secs(h.mttf_ci.lo)));
       }
     }

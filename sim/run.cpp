@@ -206,7 +206,17 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     collect(m, eng.now());
     if (forced) {
       r.forced = forced->result();
-      for (size_t h = 0; h < r.hazards.size(); ++h) r.hazards[h].p = r.forced->hazards[h].p, r.hazards[h].p_ci = r.forced->hazards[h].ci;
+      // P is the forced estimate, and so is the time per hit iteration: the mean iteration time
+      // over P (its interval from P's); events and rates stay the main run's own counts.
+      const double per_iteration = r.iterations ? r.sim_time_ns * 1e-9 / double(r.iterations) : 0;
+      const double inf = std::numeric_limits<double>::infinity();
+      for (size_t h = 0; h < r.hazards.size(); ++h) {
+        HazardResult& x = r.hazards[h];
+        const ForcedHazard& e = r.forced->hazards[h];
+        x.p = e.p, x.p_ci = e.ci;
+        x.mttf_s = e.p > 0 ? per_iteration / e.p : inf;
+        x.mttf_ci = {e.ci.hi > 0 ? per_iteration / e.ci.hi : inf, e.ci.lo > 0 ? per_iteration / e.ci.lo : inf};
+      }
     }
   };
   if (engine == EngineKind::Native) {
