@@ -320,6 +320,8 @@ class Machine : private ExprContext, private MachineState {
     return j < k ? Timer{Timer::StealStart, v, int(j), a.gen} : Timer{Timer::IrqArrive, v, int(j - k), a.gen};
   }
   bool arrival_live(const Timer& t) const;
+  // The cumulative hazard of process j's current gap, at its age now.
+  double hazard_now(const Vcpu::Arrival& a, size_t j) const { return interarrival(j).cum_hazard(eng_.now() - a.gap_from); }
   void arrived(int v, size_t j);
   void refresh_force();
   bool want_force(int v, size_t j) const;

@@ -52,7 +52,7 @@ void Machine::clear_force() {
   for (size_t v = 0; v < vcpus_.size(); ++v)
     for (size_t j = 0; j < force_.size(); ++j) {
       Vcpu::Arrival& a = vcpus_[v].arrivals[j];
-      if (a.forced && force_[j] != 1) rearm(int(v), j, 1, interarrival(j).cum_hazard(eng_.now() - a.gap_from));
+      if (a.forced && force_[j] != 1) rearm(int(v), j, 1, hazard_now(a, j));
       a.forced = false;
     }
   force_.clear();
@@ -62,7 +62,7 @@ double Machine::log_weight() const {
   double w = log_weight_;
   for (const Vcpu& c : vcpus_)
     for (size_t j = 0; j < force_.size(); ++j)
-      if (c.arrivals[j].forced) w += (force_[j] - 1) * (interarrival(j).cum_hazard(eng_.now() - c.arrivals[j].gap_from) - c.arrivals[j].h0);
+      if (c.arrivals[j].forced) w += (force_[j] - 1) * (hazard_now(c.arrivals[j], j) - c.arrivals[j].h0);
   return w;
 }
 
@@ -75,7 +75,7 @@ bool Machine::arrival_live(const Timer& t) const {
 void Machine::arrived(int v, size_t j) {
   Vcpu::Arrival& a = vcpus_[size_t(v)].arrivals[j];
   if (!a.forced) return;
-  double dh = interarrival(j).cum_hazard(eng_.now() - a.gap_from) - a.h0;
+  double dh = hazard_now(a, j) - a.h0;
   exposure_[j] += dh;
   forced_h_ += force_[j] * dh;
   log_weight_ += (force_[j] - 1) * dh - std::log(force_[j]);
@@ -111,7 +111,7 @@ void Machine::refresh_force() {
     double h = forced_h_;
     for (const Vcpu& c : vcpus_)
       for (size_t j = 0; j < force_.size(); ++j)
-        if (c.arrivals[j].forced) h += force_[j] * (interarrival(j).cum_hazard(eng_.now() - c.arrivals[j].gap_from) - c.arrivals[j].h0);
+        if (c.arrivals[j].forced) h += force_[j] * (hazard_now(c.arrivals[j], j) - c.arrivals[j].h0);
     force_spent_ = h >= force_cap_;
   }
   if (force_max_arrivals_ && forced_arrivals_ >= force_max_arrivals_) force_spent_ = true;
@@ -122,7 +122,7 @@ void Machine::refresh_force() {
       Vcpu::Arrival& a = c.arrivals[j];
       bool want = want_force(int(v), j);
       if (want == a.forced) continue;
-      double h = interarrival(j).cum_hazard(eng_.now() - a.gap_from);
+      double h = hazard_now(a, j);
       if (a.forced) {
         double dh = h - a.h0;
         exposure_[j] += dh;

@@ -1,6 +1,7 @@
 #include "output.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -253,19 +254,22 @@ std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& resul
   return s;
 }
 
+void write_atomic(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::filesystem::path tmp = path;
+  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
+  {
+    std::ofstream o(tmp, std::ios::binary);
+    o << text;
+    o.flush();
+    if (!o) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  std::filesystem::rename(tmp, path);
+}
+
 void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
                    const std::vector<CaseResult>& results, bool complete) {
-  namespace fs = std::filesystem;
-  fs::create_directories(dir);
-  auto put = [&](const std::string& name, const std::string& text) {
-    fs::path tmp = fs::path(dir) / (name + ".tmp");
-    {
-      std::ofstream o(tmp);
-      if (!o) throw std::runtime_error("cannot write " + tmp.string());
-      o << text;
-    }
-    fs::rename(tmp, fs::path(dir) / name);
-  };
+  auto put = [&](const std::string& name, const std::string& text) { write_atomic(std::filesystem::path(dir) / name, text); };
   put("results.json", results_json(info, sc, results, complete).dump(2) + "\n");
   put("hazards.csv", results_csv(sc, results));
   // What varies between identical runs lives apart, so that the files above are byte-identical.

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -43,19 +41,6 @@ std::string sweep_fingerprint(const Sweep& sw) {
 
 std::filesystem::path point_path(const std::filesystem::path& dir, size_t index) {
   return dir / "points" / fmt::format("{:06d}.json", index);
-}
-
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
-  {
-    std::ofstream o(tmp, std::ios::binary);
-    o << text;
-    o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl& control) {

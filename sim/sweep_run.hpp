@@ -26,10 +26,6 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
 // its interval, the counts and how the run stopped. Points in index order.
 std::string sweep_csv(const std::vector<std::string>& param_names, const std::vector<nlohmann::json>& points);
 
-// Writes `text` to `path` through a temporary file and a rename: a reader (or a resumed sweep)
-// sees the old file or the new one, never a part.
-void write_atomic(const std::filesystem::path& path, const std::string& text);
-
 // The file of point i under a sweep's output directory.
 std::filesystem::path point_path(const std::filesystem::path& dir, size_t index);
 

@@ -16,6 +16,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "output.hpp"
 #include "sweep_run.hpp"
 
 namespace racewin::cli {
