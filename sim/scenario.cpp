@@ -88,6 +88,8 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   CNode hyp_doc = load_profile(root, "hypervisor", sets);
   c.arch = parse_arch(arch_doc);
   c.hypervisor = parse_hypervisor(hyp_doc);
+  if (root.at("arch").is_scalar()) c.arch_file = arch_doc.file();
+  if (root.at("hypervisor").is_scalar()) c.hypervisor_file = hyp_doc.file();
   c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;
   for (const auto& [name, _] : c.hypervisor.irq_extra) {
     bool known = false;
@@ -169,6 +171,24 @@ nlohmann::json yaml_to_json(const YAML::Node& n) {
     case YAML::NodeType::Scalar: return n.Scalar();
     default: return nullptr;
   }
+}
+
+const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key) {
+  std::vector<std::string> parts;
+  for (size_t at = 0, dot; at <= key.size(); at = dot + 1) {
+    dot = std::min(key.find('.', at), key.size());
+    parts.push_back(key.substr(at, dot - at));
+  }
+  const nlohmann::json* j = &resolved.at("scenario");
+  size_t first = 0;
+  if (parts[0] == "arch" || parts[0] == "hypervisor") j = &resolved.at(parts[0]), first = 1;
+  for (size_t i = first; i < parts.size(); ++i) {
+    if (j->is_object() && j->contains(parts[i])) j = &(*j)[parts[i]];
+    else if (j->is_array() && !parts[i].empty() && std::all_of(parts[i].begin(), parts[i].end(), ::isdigit) && std::stoul(parts[i]) < j->size())
+      j = &(*j)[std::stoul(parts[i])];
+    else return nullptr;
+  }
+  return j;
 }
 
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,

@@ -51,6 +51,7 @@ struct CaseConfig {
   MachineNames names;
   ArchProfile arch;
   HypervisorProfile hypervisor;
+  std::string arch_file, hypervisor_file;  // the profiles' files (empty if inline)
   KernelConfig kernel;
   LockModel lock;  // the arch's lock model for the hypervisor's kind of CPU
   std::vector<ThreadSpec> threads;
@@ -75,6 +76,10 @@ struct Scenario {
   std::string doc;
   std::vector<CaseConfig> cases;
 };
+
+// The value at a dotted key (map keys, list indexes) of a case's resolved configuration: arch.*
+// and hypervisor.* in their profiles, anything else in the scenario file's own keys; null if none.
+const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key);
 
 // Loads and validates every case; throws ConfigError naming file, line and key.
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,

@@ -51,6 +51,7 @@ struct SweepRunSettings {
 // median, an exponential's mean, not a sigma or a shape). One case. Parameters are ranked by the
 // elasticity of P(hazard), d ln P / d ln parameter, from the two ends (sweep_sensitivity.cpp).
 //   sensitivity: {hazard: bad_page_state, factor: 2, parameters: [hypervisor.steal.0.interarrival, ...]}
+// Without `parameters`, every duration the case's profiles mark as an estimate ([E]: profile_marks.hpp).
 struct Sensitivity {
   std::string hazard;
   double factor = 2;
@@ -77,6 +78,7 @@ Sweep load_sweep(const std::string& file, bool check_points = true);
 // The sensitivity points of `node` (sweep_sensitivity.cpp), and the ranking of a finished
 // sensitivity sweep's point documents: CSV, most influential first.
 void sensitivity_points(const CNode& node, Sweep& sw);
+std::vector<std::string> estimated_parameters(const CaseConfig& c);
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
 
 }  // namespace racewin

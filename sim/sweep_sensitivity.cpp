@@ -4,32 +4,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "profile_marks.hpp"
 #include "sweep.hpp"
 #include "units.hpp"
 
 namespace racewin {
 
 namespace {
-
-// The value at a dotted configuration key in a case's resolved configuration: arch.* and
-// hypervisor.* in their profiles, anything else in the scenario file's own keys.
-const nlohmann::json* value_at(const nlohmann::json& resolved, const std::string& key) {
-  std::vector<std::string> parts;
-  for (size_t at = 0, dot; at <= key.size(); at = dot + 1) {
-    dot = std::min(key.find('.', at), key.size());
-    parts.push_back(key.substr(at, dot - at));
-  }
-  const nlohmann::json* j = &resolved.at("scenario");
-  size_t first = 0;
-  if (parts[0] == "arch" || parts[0] == "hypervisor") j = &resolved.at(parts[0]), first = 1;
-  for (size_t i = first; i < parts.size(); ++i) {
-    if (j->is_object() && j->contains(parts[i])) j = &(*j)[parts[i]];
-    else if (j->is_array() && std::all_of(parts[i].begin(), parts[i].end(), ::isdigit) && std::stoul(parts[i]) < j->size())
-      j = &(*j)[std::stoul(parts[i])];
-    else return nullptr;
-  }
-  return j;
-}
 
 // `v` with every duration in it multiplied by f; a bare number is scaled only as the whole value.
 nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
@@ -51,6 +32,22 @@ nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
 
 }  // namespace
 
+// Every parameter the case's arch and hypervisor profiles mark as an estimate and whose value
+// holds a duration to scale (sim/profile_marks.hpp), in file order; not an arch cost the
+// hypervisor's replaces.
+std::vector<std::string> estimated_parameters(const CaseConfig& c) {
+  std::vector<std::string> out;
+  for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}}) {
+    if (file.empty()) continue;
+    for (const auto& p : profile_params(file)) {
+      std::string key = std::string(prefix) + "." + p.key;
+      const nlohmann::json* v = resolved_value(c.resolved, key);
+      if (p.estimate() && v && scaled(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, key)) out.push_back(key);
+    }
+  }
+  return out;
+}
+
 void sensitivity_points(const CNode& node, Sweep& sw) {
   node.allow_keys({"hazard", "factor", "parameters"});
   Sensitivity s;
@@ -59,22 +56,30 @@ void sensitivity_points(const CNode& node, Sweep& sw) {
     s.factor = f->number();
     if (!(s.factor > 1)) f->fail("the factor must be above 1 (each parameter is divided and multiplied by it)");
   }
-  for (const auto& p : node.at("parameters").items()) s.parameters.push_back(p.str());
-  if (s.parameters.empty()) node.at("parameters").fail("a sensitivity needs at least one parameter");
   if (sw.cases.size() != 1) node.fail("a sensitivity studies one case: give the sweep 'cases: [NAME]'");
   Scenario sc = load_scenario(sw.scenario, {}, sw.cases);
-  const nlohmann::json& resolved = sc.cases.at(0).resolved;
+  const CaseConfig& c = sc.cases.at(0);
+  std::vector<SourceLoc> origin;  // where each parameter was named, for messages
+  if (auto params = node.get("parameters")) {
+    for (const auto& p : params->items()) s.parameters.push_back(p.str()), origin.push_back(p.loc());
+    if (s.parameters.empty()) params->fail("a sensitivity needs at least one parameter (or none given: every estimate)");
+  } else {
+    s.parameters = estimated_parameters(c);
+    origin.assign(s.parameters.size(), node.loc());
+    if (s.parameters.empty())
+      node.fail("case " + sw.cases[0] + "'s profiles mark no duration as an estimate [E]: give 'parameters:'");
+  }
   sw.param_names = {"parameter", "factor"};
   sw.points.push_back({0, {{"parameter", "none"}, {"factor", "1"}}, {}});
-  auto params = node.at("parameters").items();
   for (size_t i = 0; i < s.parameters.size(); ++i) {
-    const nlohmann::json* v = value_at(resolved, s.parameters[i]);
-    if (!v) params[i].fail("case " + sw.cases[0] + " has no value at '" + s.parameters[i] + "' to scale (give it in the scenario)");
+    const nlohmann::json* v = resolved_value(c.resolved, s.parameters[i]);
+    if (!v)
+      throw ConfigError(origin[i], "case " + sw.cases[0] + " has no value at '" + s.parameters[i] + "' to scale (give it in the scenario)");
     for (double f : {1 / s.factor, s.factor}) {
       SweepPoint p;
       p.index = sw.points.size();
       p.params = {{"parameter", s.parameters[i]}, {"factor", fmt::format("{:.6g}", f)}};
-      p.overrides = {{s.parameters[i], scaled(*v, f, true).dump(), params[i].loc().str() + " (sensitivity)"}};
+      p.overrides = {{s.parameters[i], scaled(*v, f, true).dump(), origin[i].str() + " (sensitivity)"}};
       sw.points.push_back(std::move(p));
     }
   }

@@ -34,16 +34,32 @@ std::optional<nlohmann::json> read_json(const fs::path& p) {
   }
 }
 
-nlohmann::json header(const std::string& name, const std::string& fingerprint, size_t points,
-                      const std::vector<std::string>& params, const std::string& shard) {
-  return {{"sweep", name}, {"fingerprint", fingerprint}, {"points", points}, {"params", params}, {"shard", shard}};
+// sweep.json: what the directory holds; a sensitivity's settings too, so that `merge` can rank.
+nlohmann::json header(const Sweep& sw, const std::string& fingerprint, const std::string& shard) {
+  nlohmann::json h = {{"sweep", sw.name}, {"fingerprint", fingerprint}, {"points", sw.points.size()},
+                      {"params", sw.param_names}, {"shard", shard}};
+  if (const auto& s = sw.sensitivity)
+    h["sensitivity"] = {{"case", sw.cases.at(0)}, {"hazard", s->hazard}, {"factor", s->factor}, {"parameters", s->parameters}};
+  return h;
 }
 
-// The table from the point files of `indexes`, all present.
-void write_table(const fs::path& dir, const std::vector<std::string>& params, const std::vector<size_t>& indexes) {
+// The table from the point files of `indexes` (all present, and all of the sweep's), and for a
+// sensitivity sweep the ranking, from sweep.json's settings.
+void write_table(const fs::path& dir, const nlohmann::json& head, const std::vector<size_t>& indexes) {
   std::vector<nlohmann::json> pts;
   for (size_t i : indexes) pts.push_back(*read_json(point_path(dir, i)));
-  write_atomic(dir / "sweep.csv", sweep_csv(params, pts));
+  write_atomic(dir / "sweep.csv", sweep_csv(head.at("params").get<std::vector<std::string>>(), pts));
+  if (!head.contains("sensitivity")) return;
+  const auto& hs = head.at("sensitivity");
+  Sweep sw;
+  sw.cases = {hs.at("case").get<std::string>()};
+  sw.sensitivity = Sensitivity{hs.at("hazard").get<std::string>(), hs.at("factor").get<double>(),
+                               hs.at("parameters").get<std::vector<std::string>>()};
+  std::string csv = sensitivity_csv(sw, pts);
+  write_atomic(dir / "sensitivity.csv", csv);
+  std::cout << fmt::format("{}: {} per iteration against each parameter divided and multiplied by {} "
+                           "(elasticity d ln P / d ln parameter, 95%):\n{}", sw.cases[0], sw.sensitivity->hazard,
+                           sw.sensitivity->factor, csv);
 }
 
 class SweepCommand final : public Command {
@@ -80,7 +96,7 @@ class SweepCommand final : public Command {
     }
     const fs::path dir(out_);
     const std::string fp = sweep_fingerprint(sw), shard = fmt::format("{}/{}", k, n);
-    nlohmann::json head = header(sw.name, fp, sw.points.size(), sw.param_names, shard);
+    nlohmann::json head = header(sw, fp, shard);
     if (auto old = read_json(dir / "sweep.json"); old && *old != head) {
       if (!force_) {
         std::cerr << fmt::format("racewin: {} holds sweep '{}' (fingerprint {}, {} points, shard {}), not this one ({}, {}, {}, {}): "
@@ -165,15 +181,12 @@ class SweepCommand final : public Command {
       return 130;
     }
     if (!points_.empty()) return 0;  // a scheduler's task: the table comes from the final plain run
-    write_table(dir, sw.param_names, mine);
-    if (sw.sensitivity && n == 1) {  // the ranking needs every point
-      std::vector<nlohmann::json> pts;
-      for (size_t i : mine) pts.push_back(*read_json(point_path(dir, i)));
-      std::string csv = sensitivity_csv(sw, pts);
-      write_atomic(dir / "sensitivity.csv", csv);
-      std::cout << fmt::format("{}: {} per iteration against each parameter divided and multiplied by {} "
-                               "(elasticity d ln P / d ln parameter, 95%):\n{}", sw.cases[0], sw.sensitivity->hazard,
-                               sw.sensitivity->factor, csv);
+    if (n == 1) {
+      write_table(dir, head, mine);
+    } else {  // a shard's table; the ranking needs every point (racewin merge)
+      nlohmann::json part = head;
+      part.erase("sensitivity");
+      write_table(dir, part, mine);
     }
     std::cout << fmt::format("{}: {} points ({} run now), shard {}; wrote {}\n", sw.name, mine.size(), todo.size(), shard,
                              (dir / "sweep.csv").string());
@@ -225,7 +238,7 @@ class MergeCommand final : public Command {
     }
     (*first)["shard"] = "1/1";
     write_atomic(fs::path(out_) / "sweep.json", first->dump(2) + "\n");
-    write_table(out_, (*first)["params"].get<std::vector<std::string>>(), all);
+    write_table(out_, *first, all);
     std::cout << fmt::format("merged {} points from {} shard(s) into {}\n", all.size(), shards_.size(), out_);
     return 0;
   }

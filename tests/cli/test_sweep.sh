@@ -3,6 +3,7 @@
 #   - the table and point files are the same with --jobs 1 and 2, and from three shards merged;
 #   - a sweep killed (SIGKILL, SIGINT) at random moments several times and started again ends
 #     with exactly the files of an uninterrupted run;
+#   - a sensitivity sweep's shards merged give its ranking;
 #   - a changed sweep file against an existing directory is refused unless --force;
 #   - malformed input: file and line, exit 1; a bad --shard, exit 2; a merge missing a shard, exit 1.
 # Usage: test_sweep.sh RACEWIN   (run from the source root, as ctest does)
@@ -61,6 +62,21 @@ sed 's/seed: 2/seed: 3/' "$tmp/s.yaml" >"$tmp/s2.yaml" && mv "$tmp/s2.yaml" "$tm
 [ $? -eq 1 ] && grep -q "give --force" "$tmp/err" && pass "changed sweep file refused" || fail "changed sweep file: $(cat "$tmp/err")"
 "$racewin" sweep "$tmp/s.yaml" --out "$tmp/ref" --force -q >/dev/null && grep -q '"seed": 3' "$tmp/ref/points/000000.json" &&
   pass "--force starts over" || fail "--force"
+
+# A sensitivity sweep in two shards: merge writes the ranking a single run writes.
+cat >"$tmp/sens.yaml" <<YAML
+sweep: sens_test
+scenario: $scenario
+cases: [steal_5_of_7]
+seed: 2
+run: {iterations: 200000, hazards: [window:race]}
+sensitivity: {hazard: "window:race", factor: 2, parameters: [arch.costs.window_length, arch.costs.hit_gap]}
+YAML
+"$racewin" sweep "$tmp/sens.yaml" --out "$tmp/sens_ref" -q >/dev/null
+for k in 1 2; do "$racewin" sweep "$tmp/sens.yaml" --out "$tmp/sens$k" --shard $k/2 -q >/dev/null; done
+[ ! -e "$tmp/sens1/sensitivity.csv" ] && "$racewin" merge "$tmp/sens1" "$tmp/sens2" --out "$tmp/sens_merged" >/dev/null &&
+  [ "$(wc -l <"$tmp/sens_ref/sensitivity.csv")" -eq 3 ] && cmp -s "$tmp/sens_ref/sensitivity.csv" "$tmp/sens_merged/sensitivity.csv" &&
+  pass "sensitivity shards merged: the single run's ranking" || fail "sensitivity merge"
 
 printf 'sweep: bad\nscenario: %s\naxes:\n  - {name: g, key: hypervisor.steal.0.interarrival, values: []}\n' "$scenario" >"$tmp/bad.yaml"
 "$racewin" sweep "$tmp/bad.yaml" --out "$tmp/bad" >/dev/null 2>"$tmp/err"

@@ -1,0 +1,65 @@
+// racewin params: the parameters of each case's arch and hypervisor profiles, the value the case
+// uses, and how the figure is known (its mark: sim/profile_marks.hpp).
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "profile_marks.hpp"
+
+namespace racewin::cli {
+namespace {
+
+std::string shown(const nlohmann::json* v) {
+  if (!v) return "(removed)";
+  return v->is_string() ? v->get<std::string>() : v->dump();
+}
+
+class ParamsCommand final : public Command {
+ public:
+  CLI::App* add(CLI::App& app) override {
+    auto* c = app.add_subcommand("params", "list each case's profile parameters, their values and marks ([E]: estimate)");
+    opts_.add(c);
+    c->add_flag("--estimates", estimates_, "only the parameters marked as estimates");
+    return c;
+  }
+  int exec(const std::string&) override {
+    auto loaded = opts_.load_or_report();
+    if (!loaded) return 1;
+    try {
+      for (const auto& c : loaded->cases) {
+        std::cout << fmt::format("{} (arch {}, hypervisor {})\n", c.name, c.arch.name, c.hypervisor.name);
+        for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}}) {
+          if (file.empty()) {
+            std::cout << fmt::format("  {}: given inline in the scenario, no marks\n", prefix);
+            continue;
+          }
+          for (const auto& p : profile_params(file)) {
+            if (estimates_ && !p.estimate()) continue;
+            std::string key = std::string(prefix) + "." + p.key;
+            std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + "]";
+            std::string value = shown(resolved_value(c.resolved, key));
+            if (replaced_by_hypervisor(c.resolved, key))
+              value = "(hypervisor." + p.key + " instead)";  // the hypervisor's cost table is on top
+            std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", key, marks, value, p.loc.str());
+          }
+        }
+      }
+    } catch (const ConfigError& e) {
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+
+ private:
+  ScenarioOptions opts_;
+  bool estimates_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_params_command() { return std::make_unique<ParamsCommand>(); }
+
+}  // namespace racewin::cli
