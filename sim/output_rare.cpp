@@ -35,7 +35,7 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
       out << fmt::format("  {:<34} {:<34} {:>8} {:>8} weighted hits ({} effective){}   gain vs crude {}\n", h.name,
                          h.nonzero ? fmt::format("{} [{}, {}]", g(h.p), g(h.ci.lo), g(h.ci.hi)) : "< " + g(h.ci.hi),
                          rel >= 0 ? fmt::format("±{:.3g}%", 100 * rel) : "-", h.nonzero, g(h.ess),
-                         h.nonzero && h.ess < 30 ? " UNRELIABLE: few weights carry the estimate" : "",
+                         h.unreliable() ? " UNRELIABLE: few weights carry the estimate" : "",
                          h.gain > 0 ? g(h.gain) : "-");
     }
   }

@@ -62,12 +62,17 @@ class BatchMeans {
   std::vector<uint64_t> nonzero_;
 };
 
+// A forced estimate carried by fewer effective hits than this is unreliable: a few weights make it,
+// and its interval cannot be trusted (it never meets --rel-error; the outputs say so).
+constexpr double kMinEffectiveHits = 30;
+
 struct ForcedHazard {
   std::string name;
   double p = 0;
   Interval ci;
   uint64_t nonzero = 0;  // iterations with a positive contribution
   double ess = 0;        // their effective number (BatchMeans::ess)
+  bool unreliable() const { return nonzero && ess < kMinEffectiveHits; }
   double variance = 0;   // of one iteration's contribution
   // Work-normalised variance of crude Monte Carlo over this estimator's, work = model events:
   // p(1-p) * events per main iteration / (variance * events per iteration with branches).

@@ -141,9 +141,9 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
   std::vector<size_t> watched;  // indexes of the rule's hazards in Machine::hazards()
   const EngineOps* clock = nullptr;  // the engine driving the run, for its time
   std::unique_ptr<ForcingDriver> forced;
-  // A rule looks at the forced estimate, trusted for relative precision from kForcedMinHits
+  // A rule looks at the forced estimate, trusted for relative precision from kMinEffectiveHits
   // effective hits on (a t interval on a few dominant weights is not).
-  constexpr uint64_t kForcedMinHits = 30;
+  constexpr auto kForcedMinHits = uint64_t(kMinEffectiveHits);
   auto check = [&](const HazardStats& h, size_t i, uint64_t iterations) {
     if (!forced) return check_hazard(stop.rule, h.name, h.iterations_hit, iterations);
     ForcedHazard e = forced->estimate(i);

@@ -88,7 +88,10 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
                            {"events", hr.count},
                            {"iterations_hit", hr.iterations_hit},
                            {"method", r.forced ? "force" : "crude"}};
-      if (r.forced) hj["effective_hits"] = r.forced->hazards[h].ess;
+      if (r.forced) {
+        hj["effective_hits"] = r.forced->hazards[h].ess;
+        hj["reliable"] = !r.forced->hazards[h].unreliable();
+      }
       cj["hazards"].push_back(hj);
     }
     j["cases"].push_back(cj);
@@ -99,16 +102,18 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
 std::string sweep_csv(const std::vector<std::string>& param_names, const std::vector<nlohmann::json>& points) {
   std::string out = "point";
   for (const auto& n : param_names) out += "," + csv_field(n);
-  out += ",case,hazard,p,p_lo,p_hi,method,iterations,sim_time_s,iterations_hit,events,stopped_by,failed\n";
+  // `reliable`: false for a forced estimate on fewer than kMinEffectiveHits effective hits.
+  out += ",case,hazard,p,p_lo,p_hi,method,reliable,iterations,sim_time_s,iterations_hit,events,stopped_by,failed\n";
   for (const auto& p : points)
     for (const auto& c : p.at("cases"))
       for (const auto& h : c.value("hazards", nlohmann::json::array())) {
         out += std::to_string(p.at("point").get<size_t>());
         for (const auto& n : param_names) out += "," + csv_field(p.at("params").at(n).get<std::string>());
-        out += fmt::format(",{},{},{:.6g},{:.6g},{},{},{},{:.9g},{},{},{},{}\n", csv_field(c.at("case").get<std::string>()),
+        out += fmt::format(",{},{},{:.6g},{:.6g},{},{},{},{},{:.9g},{},{},{},{}\n", csv_field(c.at("case").get<std::string>()),
                            csv_field(h.at("hazard").get<std::string>()), h.at("p").get<double>(), h.at("p_lo").get<double>(),
                            h.at("p_hi").is_null() ? std::string("inf") : fmt::format("{:.6g}", h.at("p_hi").get<double>()),
-                           h.at("method").get<std::string>(), c.at("iterations").get<uint64_t>(),
+                           h.at("method").get<std::string>(), h.value("reliable", true) ? "true" : "false",
+                           c.at("iterations").get<uint64_t>(),
                            c.at("sim_time_ns").get<double>() * 1e-9, h.at("iterations_hit").get<uint64_t>(),
                            h.at("events").get<uint64_t>(), csv_field(c.at("stopped_by").get<std::string>()),
                            c.at("failure").get<std::string>().empty() ? "false" : "true");

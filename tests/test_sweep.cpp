@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "rare_event.hpp"
 #include "sweep.hpp"
+#include "sweep_run.hpp"
 #include "units.hpp"
 
 using namespace racewin;
@@ -169,4 +172,26 @@ TEST_CASE("sensitivity: refused with several cases, a factor not above 1, or a k
             .find("above 1") != std::string::npos);
   CHECK(error_of(write("no_value", one, "  hazard: bad_page_state\n  parameters: [kernel.no_such_key]\n")).find("no value") !=
         std::string::npos);
+}
+
+TEST_CASE("sweep table: a forced estimate on few effective hits is marked unreliable") {
+  auto point = [](const char* method, std::optional<bool> reliable) {
+    nlohmann::json h = {{"hazard", "bad_page_state"}, {"p", 2e-12}, {"p_lo", 0.0}, {"p_hi", 6e-12}, {"events", 0},
+                        {"iterations_hit", 0}, {"method", method}};
+    if (reliable) h["reliable"] = *reliable;
+    return nlohmann::json{{"point", 0}, {"params", {{"x", "1"}}},
+                          {"cases", {{{"case", "c"}, {"iterations", 10}, {"sim_time_ns", 1e9}, {"stopped_by", "budget spent"},
+                                      {"failure", ""}, {"hazards", {h}}}}}};
+  };
+  std::string csv = sweep_csv({"x"}, {point("force", false), point("force", true), point("crude", std::nullopt)});
+  MESSAGE(csv);
+  CHECK(csv.find("point,x,case,hazard,p,p_lo,p_hi,method,reliable,") == 0);
+  CHECK(csv.find(",force,false,") != std::string::npos);
+  CHECK(csv.find(",force,true,") != std::string::npos);
+  CHECK(csv.find(",crude,true,") != std::string::npos);
+  CHECK(kMinEffectiveHits == 30);
+  ForcedHazard few{"h", 1e-12, {}, 5, 12.0, 0, 0}, none{"h", 0, {}, 0, 0, 0, 0}, many{"h", 1e-12, {}, 500, 31.0, 0, 0};
+  CHECK(few.unreliable());
+  CHECK(!none.unreliable());  // no hit at all: a bound, not an unreliable estimate
+  CHECK(!many.unreliable());
 }
