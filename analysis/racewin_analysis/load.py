@@ -191,17 +191,17 @@ def load_sweep(directory):
     """A `racewin sweep --out DIR` directory: one row per point, case and hazard, built from the
     point files (so an unfinished sweep loads what is done). The sweep's axes are columns, as in
     sweep.csv, with `<axis>_s` in seconds for duration axes; a sensitivity sweep's are `parameter`
-    and `factor`. An axis named like a resolved column (`arch`, `hypervisor`) gets the resolved
-    value ("s390x"), its own value (the profile file) going to `<axis>_value`. The axes are listed
-    in `df.attrs["params"]`. Use load_sensitivity for a sensitivity sweep's ranking."""
+    and `factor`. An axis keeps its name and values (as in sweep.csv); a resolved column of the
+    same name is renamed `<name>_resolved` (an `arch` axis of profile files gives `arch_resolved`
+    = "s390x"). The axes are listed in `df.attrs["params"]`. Use load_sensitivity for a sensitivity sweep's ranking."""
     meta_path = os.path.join(directory, "sweep.json")
     meta = _read(meta_path) if os.path.exists(meta_path) else {}
     rows = []
     for path in sorted(glob.glob(os.path.join(directory, "points", "*.json"))):
         pt = _read(path)
         for c in pt["cases"]:
-            cols = config_columns(c.get("config", {}))
-            params = {(f"{k}_value" if k in cols else k): v for k, v in pt["params"].items()}
+            params = dict(pt["params"])
+            cols = {(f"{k}_resolved" if k in params else k): v for k, v in config_columns(c.get("config", {})).items()}
             t, n = c["sim_time_ns"] * 1e-9, c["iterations"]
             for h in c["hazards"]:
                 tp, tlo, thi = _time_per_hit(t, n, h["p"], h["p_lo"], h["p_hi"])
@@ -214,7 +214,7 @@ def load_sweep(directory):
     df = pd.DataFrame(rows)
     params = meta.get("params") or []
     if len(df):
-        first = ["point"] + [c for c in params if c in df] + [f"{c}_value" for c in params if f"{c}_value" in df]
+        first = ["point"] + [c for c in params if c in df]
         df = df[first + [c for c in df.columns if c not in first]]
     df.attrs["params"] = list(params)
     df.attrs["sweep"] = meta.get("sweep")
