@@ -75,6 +75,9 @@ def draw_estimates(ax, x, est, color, label=None, band=True, marker="o", connect
     if (~hit).any():
         ax.plot(x[~hit], est["p_hi"].to_numpy()[~hit], color=color, **BOUND_MARKER,
                 label=None if hit.any() else label)
+    few = unreliable(est)
+    if few.any():  # hollow: an order of magnitude only
+        ax.plot(x[few], est["p"].to_numpy()[few], marker="o", markerfacecolor="white", color=color, linestyle="none")
     return line
 
 
@@ -83,11 +86,17 @@ def bound_proxy():
     return Line2D([], [], color="0.3", label=BOUND_LABEL, **BOUND_MARKER)
 
 
-def legend(ax, extra_bound=False, **kw):
+FEW_LABEL = "hollow: < 30 effective hits"
+
+
+def legend(ax, extra_bound=False, few=False, **kw):
     handles, labels = ax.get_legend_handles_labels()
     if extra_bound:
         handles.append(bound_proxy())
         labels.append(BOUND_LABEL)
+    if few:
+        handles.append(Line2D([], [], marker="o", markerfacecolor="white", color="0.3", linestyle="none"))
+        labels.append(FEW_LABEL)
     if handles:
         ax.legend(handles, labels, fontsize="small", **kw)
 
@@ -107,10 +116,15 @@ def patch(color, label):
     return Patch(facecolor=color, label=label)
 
 
-def log_axis(ax, axis="x"):
+def log_axis(ax, axis="x", values=None):
     """A log axis that spans at least one decade boundary, with labels on decades only (no crowded
-    minor labels when the data span less than a decade)."""
+    minor labels when the data span less than a decade). With `values`, the limits are set from
+    their positive finite ones (shared axes do not always autoscale to every panel's data)."""
     getattr(ax, f"set_{axis}scale")("log")
+    v = np.asarray(values if values is not None else [], dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if len(v):
+        getattr(ax, f"set_{axis}lim")(v.min() / 1.6, v.max() * 1.6)
     lo, hi = getattr(ax, f"get_{axis}lim")()
     if lo > 0 and np.floor(np.log10(hi)) - np.floor(np.log10(lo)) < 1:
         lo = 10 ** np.floor(np.log10(lo))

@@ -47,12 +47,13 @@ def plot_hazard_lines(df, x, series=None, panel="case", hazard="bad_page_state")
         xall, xlabel = axis_values(g, x)
         if spans_decades(xall):
             log_axis(ax)
-        log_axis(ax, "y")
+        ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_title(str(key) if key is not None else hazard, fontsize="medium")
         ax.grid(True, which="major", alpha=0.3)
-        legend(ax, extra_bound=bool(g["bound_only"].any()), title=_series_title(series))
+        legend(ax, extra_bound=bool(g["bound_only"].any()), few=bool(unreliable(g).any()), title=_series_title(series))
     axes[0][0].set_ylabel(f"{P_LABEL} ({hazard})")
+    log_axis(axes[0][0], "y", d[["p", "p_lo", "p_hi"]].to_numpy())
     return fig
 
 
@@ -132,14 +133,18 @@ def plot_arch_side_by_side(df, hazard="bad_page_state", label="case", arch_order
         for xi in np.flatnonzero(unreliable(g)):
             ax.annotate("few effective\nhits: order of\nmagnitude only", (xi, g["p"].iloc[xi]), xytext=(8, 0),
                         textcoords="offset points", fontsize="x-small", va="center", color="0.3")
-        ax.set_xticks(range(len(g)), [str(v).replace(f"{arch}_", "") for v in g[label]], rotation=35, ha="right")
+        ticks = [str(v).replace(f"{arch} / ", "").replace(f"{arch}_", "").replace(" / ", "\n") for v in g[label]]
+        multi = any("\n" in t for t in ticks)
+        ax.set_xticks(range(len(g)), ticks, rotation=0 if multi else 35, ha="center" if multi else "right",
+                      fontsize="small" if multi else None)
         ax.set_xlim(-0.6, len(g) - 0.4)
-        log_axis(ax, "y")
+        ax.set_yscale("log")
         ax.set_title(arch, fontsize="medium")
         ax.set_xlabel(pretty(label))
         ax.grid(True, axis="y", alpha=0.3)
         legend(ax, extra_bound=bool(g["bound_only"].any()), loc="best")
     axes[0][0].set_ylabel(f"{P_LABEL} ({hazard})")
+    log_axis(axes[0][0], "y", d[["p", "p_lo", "p_hi"]].to_numpy())
     return fig
 
 
@@ -178,10 +183,13 @@ def plot_mttf(df, hazard="bad_page_state", label="case"):
             ax.text(t, ys.max() + 0.6, name, ha="center", va="bottom", fontsize="small", color="0.4")
     ax.set_ylim(-0.7, ys.max() + 1.1)
     ax.set_xlabel(T_LABEL)
-    ax.set_title(f"mean time to failure ({hazard}); ▷ no hit: lower bound", fontsize="medium")
+    ax.set_title(f"mean time to failure: {hazard}", fontsize="medium")
     for arch, c in ARCH_COLORS.items():
         if arch in set(d[ac]):
             ax.plot([], [], marker="o", color=c, linestyle="none", label=arch)
+    if bound.any():
+        ax.plot([], [], marker=">", markersize=8, markerfacecolor="white", color="0.3", linestyle="none",
+                label="no hit: 95% lower bound")
     legend(ax, loc="lower right")
     ax.grid(True, axis="x", which="major", alpha=0.3)
     return fig
