@@ -7,7 +7,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-SETUP = '''import os, sys, tempfile
+SETUP = '''%matplotlib inline
+import os, sys, tempfile
 REPO = os.path.abspath("..") if os.path.basename(os.getcwd()) == "notebooks" else os.getcwd()
 sys.path.insert(0, os.path.join(REPO, "analysis"))
 import matplotlib.pyplot as plt

@@ -124,7 +124,7 @@ def log_axis(ax, axis="x", values=None):
     v = np.asarray(values if values is not None else [], dtype=float).ravel()
     v = v[np.isfinite(v) & (v > 0)]
     if len(v):
-        getattr(ax, f"set_{axis}lim")(v.min() / 1.6, v.max() * 1.6)
+        getattr(ax, f"set_{axis}lim")(v.min() / 3, v.max() * 3)
     lo, hi = getattr(ax, f"get_{axis}lim")()
     if lo > 0 and np.floor(np.log10(hi)) - np.floor(np.log10(lo)) < 1:
         lo = 10 ** np.floor(np.log10(lo))

@@ -69,7 +69,8 @@ def plot_compare(cmp, measure="p_iteration_hit", hazards=None):
             else:
                 a0.errorbar(p, yi + dy, xerr=[[p - lo], [hi - p]], marker="o", color=color, capsize=3)
         a0.plot([], [], marker="o", color=color, linestyle="none", label=side)
-    a0.plot([], [], color="0.3", label="no hits: 95% upper bound", **left)
+    if ((d["counted_before"] == 0) | (d["counted_after"] == 0)).any():
+        a0.plot([], [], color="0.3", label="no hits: 95% upper bound", **left)
     log_axis(a0)
     a0.set_xlabel(unit)
     a0.set_yticks(ys, [f"{c}\n{h}" for c, h in zip(d["case"], d["hazard"])], fontsize="small")
@@ -92,7 +93,8 @@ def plot_compare(cmp, measure="p_iteration_hit", hazards=None):
     a1.set_xlabel("after / before (ratio, dimensionless)")
     a1.plot([], [], marker="o", color="#2ca02c", linestyle="none", label="difference significant")
     a1.plot([], [], marker="o", color="0.4", linestyle="none", label="not significant")
-    a1.plot([], [], color="0.3", label="< upper bound (no hits after)", **left)
+    if (d["ratio"] == 0).any():
+        a1.plot([], [], color="0.3", label="< upper bound (no hits after)", **left)
     legend(a1, loc="best")
     a1.set_title("ratio after / before (95% interval)", fontsize="medium")
     for ax in (a0, a1):
