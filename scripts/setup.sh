@@ -7,8 +7,9 @@ build=${1:-"$here/build"}
 
 pkgs=(cmake g++ make pkg-config libsimgrid-dev libyaml-cpp-dev libeigen3-dev doctest-dev
       libcli11-dev libfmt-dev nlohmann-json3-dev libboost-dev)
-# The tests also run sweeps on a Dask cluster (analysis/, Debian's /usr/bin/python3).
-[ -n "${RACEWIN_TEST_PACKAGES:-}" ] && pkgs+=(python3 python3-distributed)
+# The tests also run sweeps on a Dask cluster and test analysis/ and notebooks/ (Debian's /usr/bin/python3).
+[ -n "${RACEWIN_TEST_PACKAGES:-}" ] && pkgs+=(python3 python3-distributed python3-pandas python3-matplotlib
+  python3-xarray python3-numpy python3-nbclient python3-nbformat python3-ipykernel python3-pytest)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,2 +1,3 @@
-"""racewin's Python side: running sweeps on a Dask cluster (dask_sweep); analysis of run, compare
-and sweep outputs comes with issue 17. For Debian's /usr/bin/python3 (python3-distributed)."""
+"""racewin's Python side, for Debian's /usr/bin/python3: load (run, sweep, compare and exact output
+directories as tidy DataFrames), plots (the standard plots), report (`python3 -m racewin_analysis
+report DIR`), runner (calling racewin), dask_sweep (a sweep on a Dask cluster)."""
