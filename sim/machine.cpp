@@ -260,6 +260,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       ++w.closed;
       w.length_sum += len;
       w.length_max = std::max(w.length_max, len);
+      ++w.length_hist[WindowStats::length_bin(len)];
       if (t.window_stretch[size_t(s.obj)] & 1) ++w.stretched_by_steal;
       if (t.window_stretch[size_t(s.obj)] & 2) ++w.stretched_by_irq;
       if (t.window_hit[size_t(s.obj)]) ++w.hit;

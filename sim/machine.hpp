@@ -2,6 +2,8 @@
 // The machine model: vCPUs, steal, interrupts, IPIs, locks and mm state, advanced by an engine.
 // It never looks at the names of variants, architectures or scenarios: hazards come from state.
 #include <deque>
+#include <array>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -29,6 +31,12 @@ struct WindowStats {
   uint64_t hit = 0;  // closed windows that another thread's window_hit found open at least once
   double length_sum = 0, length_max = 0;
   uint64_t stretched_by_steal = 0, stretched_by_irq = 0;
+  // Closed windows by length, kBinsPerDecade bins a decade from 1 ns: bin 0 holds those under
+  // 1 ns, bin k >= 1 those in [10^((k-1)/4), 10^(k/4)) ns, the last also everything longer.
+  static constexpr int kBinsPerDecade = 4;
+  std::array<uint64_t, 1 + 9 * kBinsPerDecade + 1> length_hist{};  // up to 1 s, then "longer"
+  static size_t length_bin(double ns);
+  static double bin_edge(size_t k) { return k == 0 ? 0.0 : std::pow(10.0, double(k - 1) / kBinsPerDecade); }
 };
 
 // A deadlock of the modelled paths: a result to report, not a crash.

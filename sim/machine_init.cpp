@@ -2,6 +2,12 @@
 #include "machine.hpp"
 
 namespace racewin {
+
+size_t WindowStats::length_bin(double ns) {
+  if (!(ns >= 1)) return 0;
+  double k = 1 + std::floor(kBinsPerDecade * std::log10(ns));
+  return size_t(std::min(k, double(std::tuple_size<decltype(length_hist)>::value - 1)));
+}
 namespace {
 
 // Costs the model itself charges, besides those the steps name.

@@ -30,6 +30,18 @@ std::vector<std::string> shown_hazards(const std::vector<CaseResult>& results) {
   return shown;
 }
 
+// Closed windows by length: the bins from the first to the last non-empty one, each with its
+// lower edge; the last bin of the model's histogram is open-ended (its upper edge is null).
+nlohmann::json length_histogram(const WindowStats& w) {
+  size_t lo = 0, hi = w.length_hist.size();
+  while (lo < hi && w.length_hist[lo] == 0) ++lo;
+  while (hi > lo && w.length_hist[hi - 1] == 0) --hi;
+  nlohmann::json edges = nlohmann::json::array(), counts = nlohmann::json::array();
+  for (size_t k = lo; k < hi; ++k) edges.push_back(WindowStats::bin_edge(k)), counts.push_back(w.length_hist[k]);
+  if (hi > lo) edges.push_back(hi == w.length_hist.size() ? nlohmann::json(nullptr) : nlohmann::json(WindowStats::bin_edge(hi)));
+  return {{"bins_per_decade", WindowStats::kBinsPerDecade}, {"edges_ns", edges}, {"counts", counts}};
+}
+
 }  // namespace
 
 nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -222,7 +234,8 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
                               {"mean_length_ns", w.closed ? w.length_sum / double(w.closed) : 0.0},
                               {"max_length_ns", w.length_max},
                               {"stretched_by_steal", w.stretched_by_steal},
-                              {"stretched_by_irq", w.stretched_by_irq}});
+                              {"stretched_by_irq", w.stretched_by_irq},
+                              {"length_histogram", length_histogram(w)}});
     }
     for (const auto& [name, s] : r.locks)
       c["spinlocks"].push_back({{"lock", name},

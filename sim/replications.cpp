@@ -61,6 +61,7 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
       a.opened += b.opened, a.closed += b.closed, a.hit += b.hit, a.length_sum += b.length_sum;
       a.length_max = std::max(a.length_max, b.length_max);
       a.stretched_by_steal += b.stretched_by_steal, a.stretched_by_irq += b.stretched_by_irq;
+      for (size_t bin = 0; bin < a.length_hist.size(); ++bin) a.length_hist[bin] += b.length_hist[bin];
     }
     for (size_t l = 0; l < r.locks.size(); ++l) {
       SpinLockStats& a = r.locks[l].second;

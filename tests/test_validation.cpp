@@ -147,6 +147,22 @@ TEST_CASE("validation poisson_window: P(hit) = lam/(lam+mu), while events per wi
     double m = lam / mu, n = double(w.stats.closed);
     double sd = std::sqrt(m * (1 + m) / n);
     CHECK(std::abs(double(h.count) / n - m) < 3.29 * sd);
+    // Window lengths are exponential (mean 1/mu, nothing stalls the owner): the share of windows
+    // in each length bin against exp(-mu a) - exp(-mu b), within a 99.9% binomial interval.
+    uint64_t binned = 0;
+    for (size_t k = 0; k < w.stats.length_hist.size(); ++k) {
+      binned += w.stats.length_hist[k];
+      double a = WindowStats::bin_edge(k), b = k + 1 < w.stats.length_hist.size() ? WindowStats::bin_edge(k + 1) : INFINITY;
+      double q = std::exp(-mu * a) - std::exp(-mu * b);
+      CHECK_MESSAGE(std::abs(double(w.stats.length_hist[k]) / n - q) < 3.29 * std::sqrt(q * (1 - q) / n) + 1e-12,
+                    "length bin [", a, ", ", b, ") ns");
+    }
+    CHECK(binned == w.stats.closed);
+    CHECK(WindowStats::length_bin(0.5) == 0);
+    CHECK(WindowStats::length_bin(1) == 1);
+    CHECK(WindowStats::length_bin(999.9) == 12);  // [10^2.75, 10^3) ns
+    CHECK(WindowStats::length_bin(1000) == 13);
+    CHECK(WindowStats::length_bin(1e12) == w.stats.length_hist.size() - 1);  // longer than 1 s
     if (name == "lam_over_mu_one_third") {
       // The old estimator, events / iterations with a binomial interval, excludes the true p.
       Interval old = binomial_interval(h.count, r.iterations);

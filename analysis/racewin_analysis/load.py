@@ -144,8 +144,8 @@ def load_run(directory):
 
 def load_windows(directory):
     """Per case and race window of a run directory: counts and the summary statistics results.json
-    keeps (mean and max length; no per-window lengths, so no histogram), rates per simulated second,
-    and the share of closed windows stretched by steal or by an interrupt."""
+    keeps (mean and max length), rates per simulated second, and the share of closed windows
+    stretched by steal or by an interrupt. The length distribution: load_window_lengths."""
     doc = _read(os.path.join(directory, "results.json"))
     rows = []
     for c in doc["cases"]:
@@ -161,6 +161,26 @@ def load_windows(directory):
                              share_stretched_by_irq=w["stretched_by_irq"] / closed if closed else np.nan,
                              p_window_hit=w["p_window_hit"], p_window_hit_lo=w["p_window_hit_ci95"][0],
                              p_window_hit_hi=w["p_window_hit_ci95"][1]))
+    return pd.DataFrame(rows)
+
+
+def load_window_lengths(directory):
+    """Per case, race window and length bin of a run directory: the closed windows whose length fell
+    in [bin_lo_ns, bin_hi_ns) (results.json length_histogram: 4 bins a decade from 1 ns; bin_lo_ns
+    0 for those under 1 ns; bin_hi_ns inf for the last, open-ended bin) and their share of the
+    closed windows."""
+    doc = _read(os.path.join(directory, "results.json"))
+    rows = []
+    for c in doc["cases"]:
+        cols = config_columns(c.get("config", {}))
+        for w in c.get("windows", []):
+            hist = w.get("length_histogram", {})
+            edges, counts = hist.get("edges_ns", []), hist.get("counts", [])
+            for i, n in enumerate(counts):
+                hi = edges[i + 1]
+                rows.append(dict(case=c["case"], **cols, window=w["window"], bin_lo_ns=float(edges[i]),
+                                 bin_hi_ns=np.inf if hi is None else float(hi), count=n,
+                                 share=n / w["closed"] if w["closed"] else np.nan))
     return pd.DataFrame(rows)
 
 

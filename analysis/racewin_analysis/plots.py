@@ -6,14 +6,14 @@ matplotlib Figure; intervals are 95%, and an estimate with no hit is drawn as it
   plot_hazard_heatmap    P(hit) over two swept parameters (a grid, via xarray)
   plot_arch_side_by_side P(hit) per case, s390x and x86_64 in panels side by side
   plot_mttf              simulated time per hit iteration, log scale
-and, from plots_more: plot_windows, plot_compare, plot_sensitivity, plot_validation.
+and, from plots_more: plot_windows, plot_window_lengths, plot_compare, plot_sensitivity, plot_validation.
 """
 import matplotlib.colors as mcolors
 import numpy as np
 
 from .plot_style import (ARCH_COLORS, arch_column, log_axis, unreliable, P_LABEL, T_LABEL, axis_values, case_color, draw_estimates, figure,
                          legend, pretty, spans_decades)
-from .plots_more import plot_compare, plot_sensitivity, plot_validation, plot_windows  # noqa: F401
+from .plots_more import plot_compare, plot_sensitivity, plot_validation, plot_window_lengths, plot_windows  # noqa: F401
 
 
 def _select(df, hazard):

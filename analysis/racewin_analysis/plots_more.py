@@ -10,10 +10,8 @@ from .plot_style import ARCH_COLORS, BOUND_MARKER, P_LABEL, case_color, figure, 
 def plot_windows(windows):
     """Race windows per case, from load_windows: (1) mean and maximum window length (ns),
     (2) windows opened per simulated second, (3) the share of closed windows stretched by steal
-    and by an interrupt (%). results.json keeps only these summaries per window (count, mean, max,
-    stretched counts), not each window's length, so this is not a histogram of lengths: the mean
-    and the maximum bracket the distribution, and the stretched shares say how often its tail
-    (a window held open by a stall, which is what a hit needs) occurred."""
+    and by an interrupt (%): how often the tail (a window held open by a stall, which is what a
+    hit needs) occurred. The distribution itself: plot_window_lengths."""
     w = windows.copy()
     w["label"] = w["case"] if w["window"].nunique() == 1 else w["case"] + ": " + w["window"]
     fig, axes = figure(ncols=3, width=4.3, height=0.42 * len(w) + 1.9, sharey=True)
@@ -42,10 +40,40 @@ def plot_windows(windows):
               loc="lower right")
     lo = min(w["mean_length_ns"].min(), w["max_length_ns"].min())
     a0.set_xlim(10 ** np.floor(np.log10(lo)), w["max_length_ns"].max() * 2)
-    fig.suptitle("race windows: summary statistics per case (results.json keeps no per-window lengths)",
-                 fontsize="medium")
+    fig.suptitle("race windows: summary statistics per case", fontsize="medium")
     return fig
 
+
+def plot_window_lengths(lengths, window=None):
+    """The distribution of race-window lengths per case, from load_window_lengths, as the share of
+    closed windows at least x long (a survival curve, at each bin edge: 4 a decade) on log-log
+    axes: the bulk (the window's own steps, tens of ns) is the drop on the left, the stalled tail
+    (microseconds to milliseconds, what a hit needs) the steps to the right. Bin resolution only:
+    a window's length is known to a quarter of a decade."""
+    d = lengths if window is None else lengths[lengths["window"] == window]
+    fig, axes = figure(width=7.2, height=4.4)
+    ax = axes[0][0]
+    styles = ["-", "--", "-.", ":"]
+    for i, ((case, win), g) in enumerate(d.groupby(["case", "window"], sort=False)):
+        g = g[g["bin_lo_ns"] > 0].sort_values("bin_lo_ns")  # under 1 ns has no place on a log axis
+        if not len(g):
+            continue
+        longer = g["share"].to_numpy()[::-1].cumsum()[::-1]  # share at least bin_lo_ns long
+        top = g["bin_hi_ns"].to_numpy()[-1]
+        xs = np.append(g["bin_lo_ns"].to_numpy(), top if np.isfinite(top) else g["bin_lo_ns"].to_numpy()[-1] * 10 ** 0.25)
+        ys = np.append(longer, longer[-1])
+        label = case if d["window"].nunique() == 1 else f"{case}: {win}"
+        ax.step(xs, ys, where="post", color=case_color(i), linestyle=styles[i % len(styles)], label=label, linewidth=1.6)
+        ax.plot(xs[:-1], longer, linestyle="none", marker="o", markersize=3, color=case_color(i))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("window length x (ns)")
+    ax.set_ylabel("share of closed windows at least x long")
+    ax.set_title("race-window lengths" + (f": {window}" if window else "") + " (bins of a quarter decade)",
+                 fontsize="medium")
+    ax.grid(True, alpha=0.3)
+    legend(ax, loc="upper right")
+    return fig
 
 def plot_compare(cmp, measure="p_iteration_hit", hazards=None):
     """A before/after comparison (load_compare): per case and hazard, the before and after

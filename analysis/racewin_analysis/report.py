@@ -78,6 +78,9 @@ def report_run(directory, rep, hazard=None):
     w = L.load_windows(directory)
     if len(w):
         rep.fig(P.plot_windows(w), "windows.png", "race windows: mean and maximum length, rate, stretched share")
+    lengths = L.load_window_lengths(directory)
+    if len(lengths):
+        rep.fig(P.plot_window_lengths(lengths), "window_lengths.png", "race-window lengths, share per bin")
 
 
 def report_sweep(directory, rep, hazard=None):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.image import AxesImage
@@ -79,6 +80,21 @@ def test_windows(run_dir):
     assert [a.get_xlabel() for a in fig.axes] == ["window length (ns)", "windows opened per simulated second (1/s)",
                                                   "closed windows stretched (%)"]
     assert len(fig.axes[0].get_yticklabels()) == len(w)
+
+
+def test_window_lengths(run_dir):
+    lengths = L.load_window_lengths(run_dir)
+    closed = L.load_windows(run_dir).set_index(["case", "window"])["closed"]
+    # every closed window is in one bin
+    assert lengths.groupby(["case", "window"])["count"].sum().to_dict() == closed[closed > 0].to_dict()
+    fig = P.plot_window_lengths(lengths)
+    (ax,) = fig.axes
+    assert ax.get_xlabel() == "window length x (ns)" and ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert "share of closed windows" in ax.get_ylabel()
+    series = lengths[lengths["bin_lo_ns"] > 0].groupby(["case", "window"]).ngroups
+    assert len(labelled(ax)) == series and len(ax.get_lines()) == 2 * series  # a curve and its markers each
+    for line in ax.get_lines()[::2]:  # a survival curve never rises
+        assert (np.diff(line.get_ydata()) <= 1e-12).all()
 
 
 def test_compare(compare_dir):
