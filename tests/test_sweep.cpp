@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sweep.hpp"
+#include "sweep_run.hpp"
 #include "units.hpp"
 
 using namespace racewin;
@@ -169,4 +170,19 @@ TEST_CASE("sensitivity: refused with several cases, a factor not above 1, or a k
             .find("above 1") != std::string::npos);
   CHECK(error_of(write("no_value", one, "  hazard: bad_page_state\n  parameters: [kernel.no_such_key]\n")).find("no value") !=
         std::string::npos);
+}
+
+TEST_CASE("sweep.csv: the counted thread's pace and shootdown IPIs per iteration end each row") {
+  nlohmann::json hz = {{"hazard", "bad_page_state"}, {"p", 0.0}, {"p_lo", 0.0}, {"p_hi", 0.5},
+                       {"events", 0}, {"iterations_hit", 0}, {"method", "crude"}};
+  nlohmann::json c = {{"case", "a"}, {"iterations", 4}, {"sim_time_ns", 2e9}, {"ipis", 10},
+                      {"stopped_by", "sim time budget spent"}, {"failure", ""}, {"hazards", {hz}}};
+  nlohmann::json p = {{"point", 0}, {"params", {{"b", "8"}}}, {"cases", {c}}};
+  std::string csv = racewin::sweep_csv({"b"}, {p});
+  MESSAGE(csv);
+  CHECK(csv.find(",failed,iterations_per_s,ipis_per_iteration\n") != std::string::npos);
+  CHECK(csv.find(",false,2,2.5\n") != std::string::npos);  // 4 iterations in 2 s; 10 IPIs over 4
+  c["iterations"] = 0;
+  p["cases"] = {c};
+  CHECK(racewin::sweep_csv({"b"}, {p}).find(",false,0,nan\n") != std::string::npos);
 }
