@@ -5,8 +5,8 @@
 namespace racewin {
 
 struct ExprNode {
-  enum class Op { Const, Var, Field, Not, And, Or, Eq, Ne, Lt, Le, Gt, Ge,
-                  PageCount, PageMapcount, PageLocked, PteOf, PteSame, TlbPending, TlbBatch };
+  enum class Op { Const, Var, Field, Not, And, Or, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub,
+                  PageCount, PageMapcount, PageLocked, PteOf, PteSame, TlbPending, TlbBatch, TlbFull };
   Op op = Op::Const;
   int64_t num = 0;
   int index = -1;
@@ -62,13 +62,21 @@ class Parser {
     return l;
   }
   NodeP parse_cmp() {
-    NodeP l = parse_unary();
+    NodeP l = parse_add();
     static const std::pair<const char*, ExprNode::Op> ops[] = {
         {"==", ExprNode::Op::Eq}, {"!=", ExprNode::Op::Ne}, {"<=", ExprNode::Op::Le},
         {">=", ExprNode::Op::Ge}, {"<", ExprNode::Op::Lt},  {">", ExprNode::Op::Gt}};
     for (auto& [tok, op] : ops)
-      if (eat(tok)) return make(op, {l, parse_unary()});
+      if (eat(tok)) return make(op, {l, parse_add()});
     return l;
+  }
+  NodeP parse_add() {  // integer + and -: a loop counter over a PTE array
+    NodeP l = parse_unary();
+    for (;;) {
+      if (eat("+")) l = make(ExprNode::Op::Add, {l, parse_unary()});
+      else if (eat("-")) l = make(ExprNode::Op::Sub, {l, parse_unary()});
+      else return l;
+    }
   }
   NodeP parse_unary() {
     if (eat("!")) return make(ExprNode::Op::Not, {parse_unary()});
@@ -104,11 +112,12 @@ class Parser {
       return n;
     }
     if (id == "tlb") {
-      if (!eat(".")) fail("expected tlb.pending or tlb.batch");
+      if (!eat(".")) fail("expected tlb.pending, tlb.batch or tlb.full");
       std::string f = ident();
       if (f == "pending") return make(ExprNode::Op::TlbPending);
       if (f == "batch") return make(ExprNode::Op::TlbBatch);
-      fail("unknown field tlb." + f + "; expected tlb.pending or tlb.batch");
+      if (f == "full") return make(ExprNode::Op::TlbFull);
+      fail("unknown field tlb." + f + "; expected tlb.pending, tlb.batch or tlb.full");
     }
     if (eat("(")) return call(id);
     int v = scope_.var_index(id);
@@ -142,11 +151,20 @@ class Parser {
     if (fn == "pte") {
       std::string name = ident();
       int p = scope_.pte_index(name);
+      if (p < 0 && scope_.pte_array_count(name) >= 0) fail("pte() takes a single PTE; read an element of '" + name + "' with pte_read");
       if (p < 0) fail("unknown pte '" + name + "'");
       if (!eat(")")) fail("expected ')'");
       auto n = std::make_shared<ExprNode>();
       n->op = ExprNode::Op::PteOf;
       n->index = p;
+      return n;
+    }
+    if (fn == "len") {  // the size of a PTE array, a constant
+      std::string name = ident();
+      auto n = std::make_shared<ExprNode>();
+      n->num = scope_.pte_array_count(name);
+      if (n->num < 0) fail("len() takes a PTE array; '" + name + "' is not one");
+      if (!eat(")")) fail("expected ')'");
       return n;
     }
     if (!eat(")")) {
@@ -161,7 +179,7 @@ class Parser {
     if (fn == "page_mapcount") return want(1), make(ExprNode::Op::PageMapcount, args);
     if (fn == "PageLocked") return want(1), make(ExprNode::Op::PageLocked, args);
     if (fn == "pte_same") return want(2), make(ExprNode::Op::PteSame, args);
-    fail("unknown function '" + fn + "'; expected page_count, page_mapcount, PageLocked, pte_same or pte");
+    fail("unknown function '" + fn + "'; expected page_count, page_mapcount, PageLocked, pte_same, pte or len");
   }
 
   const std::string& text_;
@@ -201,6 +219,8 @@ Value eval_node(const ExprNode& n, const ExprContext& c) {
     case Op::Le: return num(as_int(arg(0)) <= as_int(arg(1)));
     case Op::Gt: return num(as_int(arg(0)) > as_int(arg(1)));
     case Op::Ge: return num(as_int(arg(0)) >= as_int(arg(1)));
+    case Op::Add: return num(as_int(arg(0)) + as_int(arg(1)));
+    case Op::Sub: return num(as_int(arg(0)) - as_int(arg(1)));
     case Op::PageCount: return num(c.page_count(int(as_int(arg(0)))));
     case Op::PageMapcount: return num(c.page_mapcount(int(as_int(arg(0)))));
     case Op::PageLocked: return num(c.page_locked(int(as_int(arg(0)))));
@@ -208,6 +228,7 @@ Value eval_node(const ExprNode& n, const ExprContext& c) {
     case Op::PteSame: return num(arg(0).pte == arg(1).pte);
     case Op::TlbPending: return num(c.tlb_pending());
     case Op::TlbBatch: return num(c.tlb_batch());
+    case Op::TlbFull: return num(c.tlb_full());
   }
   return num(0);
 }

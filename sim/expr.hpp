@@ -1,6 +1,6 @@
 #pragma once
 // Conditions in path files: `ptent.none`, `page_count(page) != 1 || !ok`,
-// `pte_same(ptent, pte(map))`, `tlb.pending`. Compiled once, evaluated per step.
+// `pte_same(ptent, pte(map))`, `tlb.pending`, `addr + 1 != len(range)`. Compiled once, evaluated per step.
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@ class ExprContext {  // what an expression can read; the machine implements it
   virtual PteVal pte(int pte_index) const = 0;
   virtual bool tlb_pending() const = 0;
   virtual int64_t tlb_batch() const = 0;
+  virtual bool tlb_full() const = 0;  // __tlb_remove_page()'s answer: the gather can take no more pages
 };
 
 // Resolves names while compiling; unknown names are errors.
@@ -28,6 +29,7 @@ class ExprScope {
   virtual ~ExprScope() = default;
   virtual int var_index(const std::string& name) const = 0;  // -1 if unknown
   virtual int pte_index(const std::string& name) const = 0;  // -1 if unknown
+  virtual int pte_array_count(const std::string&) const { return -1; }  // -1: no such PTE array
 };
 
 struct ExprNode;

@@ -128,18 +128,20 @@ bool Machine::apply(Thread& t, const Step& s) {
       if (!spin_lock(t, s.obj)) return false;
       break;
     case Op::SpinUnlock: spin_unlock(t, s.obj); break;
-    case Op::PteRead: t.vars[size_t(s.into)] = Value::of(ptes_[size_t(s.obj)]); break;
-    case Op::PtepGetAndClear:
-      t.vars[size_t(s.into)] = Value::of(ptes_[size_t(s.obj)]);
-      ptes_[size_t(s.obj)] = PteVal{};
+    case Op::PteRead: t.vars[size_t(s.into)] = Value::of(ptes_[size_t(pte_slot(s))]); break;
+    case Op::PtepGetAndClear: {
+      PteVal& e = ptes_[size_t(pte_slot(s))];
+      t.vars[size_t(s.into)] = Value::of(e);
+      e = PteVal{};
       break;
+    }
     case Op::SetPte: {
       int p = page_arg(t, s);
-      ptes_[size_t(s.obj)] = PteVal{true, p, s.writable, s.dirty, s.young};
+      ptes_[size_t(pte_slot(s))] = PteVal{true, p, s.writable, s.dirty, s.young};
       break;
     }
     case Op::PtepSetAccessFlags: {
-      PteVal& e = ptes_[size_t(s.obj)];
+      PteVal& e = ptes_[size_t(pte_slot(s))];
       if (e.present) e.writable |= s.writable, e.dirty |= s.dirty, e.young |= s.young;
       break;
     }
@@ -149,7 +151,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       drain_pagevec(c.activate_pvec, t, true);
       break;
     case Op::PtepClearFlush:
-      ptes_[size_t(s.obj)] = PteVal{};
+      ptes_[size_t(pte_slot(s))] = PteVal{};
       if (!flush_others(t)) return false;
       break;
     case Op::GetPage: get_page(page_arg(t, s), t); break;

@@ -155,6 +155,7 @@ struct MachineState {
   std::vector<int> drained_;  // pages leaving a pagevec or an mmu_gather batch (kept to reuse its memory)
   bool finished_ = false;
   uint64_t events_ = 0;
+  uint64_t ipis_sent_ = 0;  // statistic: shootdown IPIs sent
   int open_windows_ = 0;  // over every thread
   // Rare-event forcing: per arrival process, the factor on its intensity while the thread on its
   // vCPU has a window open (0: not tracked; 1: tracked, not sped up); empty: off. The log of the
@@ -201,6 +202,7 @@ class Machine : private ExprContext, private MachineState {
   const Page& page(int i) const { return pages_[size_t(i)]; }
   const PteVal& pte_state(int i) const { return ptes_[size_t(i)]; }
   uint64_t events() const { return events_; }
+  uint64_t ipis_sent() const { return ipis_sent_; }  // TLB-shootdown IPIs, every sender
   double stolen_time(int vcpu) const;
 
   // The discrete state, statistics and the values of random streams left out: two machines with
@@ -243,6 +245,8 @@ class Machine : private ExprContext, private MachineState {
   PteVal pte(int idx) const override { return ptes_[size_t(idx)]; }
   bool tlb_pending() const override { return cur_->tlb.pending; }
   int64_t tlb_batch() const override { return int64_t(cur_->tlb.batch.size()); }
+  bool tlb_full() const override { return tlb_batch() >= cfg_.kernel.mmu_gather_batch; }
+  int pte_slot(const Step& s) const;  // of the running thread (cur_)
 
   void emit(int vcpu, const std::string& what);
   bool tracing() const { return static_cast<bool>(on_event); }

@@ -184,6 +184,7 @@ bool Machine::flush_others(Thread& t) {
     double lat = draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
     ++t.wait_acks;
+    ++ipis_sent_;
   }
   if (t.wait_acks == 0) return true;
   if (tracing()) emit(t.vcpu, t.spec->name + " waits for " + std::to_string(t.wait_acks) + " TLB-flush ack(s)");

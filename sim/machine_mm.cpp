@@ -177,9 +177,19 @@ void Machine::drain_pagevec(std::vector<int>& pvec, Thread& t, bool activate) {
   }
 }
 
+// The PTE a step acts on: an array element's index is read from the running thread's variables.
+int Machine::pte_slot(const Step& s) const {
+  if (!s.pte_index) return s.obj;
+  Value v = s.pte_index->eval(*this);
+  int64_t i = v.i;
+  if (v.is_pte || i < 0 || i >= s.pte_count)
+    throw ModelError(where(*cur_) + ": PTE index " + std::to_string(i) + " outside the array of " + std::to_string(s.pte_count));
+  return s.obj + int(i);
+}
+
 // ptep_set_access_flags() writes only when the entry changes (pte_same() first, s390 and x86).
 bool Machine::access_flags_change(const Step& s) const {
-  const PteVal& e = ptes_[size_t(s.obj)];
+  const PteVal& e = ptes_[size_t(pte_slot(s))];
   return e.present && ((s.writable && !e.writable) || (s.dirty && !e.dirty) || (s.young && !e.young));
 }
 

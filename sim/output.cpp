@@ -206,6 +206,7 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
     c["sim_time_ns"] = r.sim_time_ns;
     c["iterations"] = r.iterations;
     c["events"] = r.events;
+    c["ipis"] = r.ipis;
     c["interrupted"] = r.interrupted;
     c["failure"] = r.failure.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.failure);
     for (const auto& [t, n] : r.thread_iterations) c["thread_iterations"][t] = n;

@@ -76,6 +76,10 @@ class Scope : public ExprScope {
   Scope(const Path& p, const MachineNames& m) : p_(p), m_(m) {}
   int var_index(const std::string& n) const override { return p_.var_index(n); }
   int pte_index(const std::string& n) const override { return find(m_.ptes, n); }
+  int pte_array_count(const std::string& n) const override {
+    auto* a = m_.pte_array(n);
+    return a ? a->count : -1;
+  }
 
  private:
   const Path& p_;
@@ -83,6 +87,8 @@ class Scope : public ExprScope {
 };
 
 bool const_bool(const CNode& n) { return n.boolean(); }
+
+void parse_into(const CNode& root, MachineNames& names, Path& path);
 
 }  // namespace
 
@@ -99,6 +105,12 @@ int MachineNames::window_index(const std::string& name) {
   return int(windows.size()) - 1;
 }
 
+const MachineNames::PteArray* MachineNames::pte_array(const std::string& name) const {
+  for (const auto& a : pte_arrays)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
 int Path::var_index(const std::string& n) const { return find(var_names, n); }
 
 Path load_path(const std::string& file, MachineNames& names) {
@@ -107,13 +119,39 @@ Path load_path(const std::string& file, MachineNames& names) {
 
 Path parse_path(const CNode& root, MachineNames& names) {
   Path path;
-  path.file = root.file();
+  parse_into(root, names, path);
+  return path;
+}
+
+Path load_paths(const std::vector<std::string>& files, MachineNames& names) {
+  Path path;
+  for (size_t f = 0; f < files.size(); ++f) {
+    size_t first = path.steps.size();
+    parse_into(CNode::load_file(files[f]), names, path);
+    if (f + 1 == files.size()) break;
+    for (size_t i = first; i < path.steps.size(); ++i)  // `end` of a part: on to the next part
+      if (path.steps[i].op == Op::End) path.steps[i].op = Op::Goto, path.steps[i].target = int(path.steps.size());
+  }
+  return path;
+}
+
+namespace {
+
+// Appends the steps of one path file to `path` (its labels are its own).
+void parse_into(const CNode& root, MachineNames& names, Path& path) {
+  const int base = int(path.steps.size());
+  if (path.file.empty()) path.file = root.file();
   root.allow_keys({"path", "doc", "source", "vars", "steps"});
-  path.name = root.at("path").str();
+  path.name += (path.name.empty() ? "" : "+") + root.at("path").str();
   if (auto vars = root.get("vars"))
     for (auto& [k, v] : vars->entries()) {
+      Value init = Value::num(v.integer(-(1L << 40), 1L << 40));
+      if (int i = path.var_index(k); i >= 0) {
+        path.var_init[size_t(i)] = init;
+        continue;
+      }
       path.var_names.push_back(k);
-      path.var_init.push_back(Value::num(v.integer(-(1L << 40), 1L << 40)));
+      path.var_init.push_back(init);
     }
   auto items = root.at("steps").items();
   if (items.empty()) root.at("steps").fail("a path needs at least one step");
@@ -132,7 +170,7 @@ Path parse_path(const CNode& root, MachineNames& names) {
     if (auto l = it.get("label")) {
       std::string name = l->str();
       if (labels.count(name)) l->fail("label '" + name + "' is defined twice");
-      labels[name] = int(i);
+      labels[name] = base + int(i);
     }
     for (auto& [k, v] : it.entries()) {
       if (v.is_map() && v.has("into")) declare(v.at("into").str());
@@ -188,8 +226,20 @@ Path parse_path(const CNode& root, MachineNames& names) {
     };
     auto compile = [&](const CNode& n) { return Expr::compile(n.str(), scope, n.loc()); };
     auto pte_of = [&](const CNode& n) {
-      int p = find(names.ptes, n.str());
-      if (p < 0) n.fail("unknown pte '" + n.str() + "'; the machine declares: " +
+      const std::string text = n.str();
+      const size_t br = text.find('[');
+      const std::string name = text.substr(0, br);
+      const auto* array = names.pte_array(name);
+      if (br != std::string::npos) {  // range[i]: an element of a PTE array
+        if (!array) n.fail("'" + name + "' is not a PTE array; declare it as {name: " + name + ", count: N} under machine.ptes");
+        if (text.back() != ']') n.fail("a PTE array element is written NAME[EXPR], e.g. range[i]");
+        st.pte_index = Expr::compile(text.substr(br + 1, text.size() - br - 2), scope, n.loc());
+        st.pte_count = array->count;
+        return array->base;
+      }
+      if (array) n.fail("'" + name + "' is an array of " + std::to_string(array->count) + " PTEs; name one element, e.g. " + name + "[i]");
+      int p = find(names.ptes, text);
+      if (p < 0) n.fail("unknown pte '" + text + "'; the machine declares: " +
                         (names.ptes.empty() ? std::string("none") : names.ptes.front()));
       return p;
     };
@@ -263,7 +313,7 @@ Path parse_path(const CNode& root, MachineNames& names) {
     if (spec->timed && st.cost_name.empty() && !st.cost_inline) st.cost_name = spec->name;
     path.steps.push_back(std::move(st));
   }
-  return path;
 }
 
+}  // namespace
 }  // namespace racewin

@@ -28,7 +28,13 @@ const char* op_name(Op op);
 // Names a path can refer to, fixed by the scenario's machine section.
 struct MachineNames {
   std::vector<std::string> spinlocks;
-  std::vector<std::string> ptes;
+  std::vector<std::string> ptes;  // an array `range` of N PTEs is range[0] .. range[N-1] here
+  struct PteArray {
+    std::string name;
+    int base = 0, count = 0;  // its elements' indexes in `ptes`
+  };
+  std::vector<PteArray> pte_arrays;
+  const PteArray* pte_array(const std::string& name) const;
   std::vector<std::string> windows;  // grows as paths name windows
   int window_index(const std::string& name);
 };
@@ -37,7 +43,9 @@ struct Step {
   Op op = Op::Nop;
   SourceLoc loc;
   std::string text;        // as a kernel developer reads it: "spin_lock(ptl)"
-  int obj = -1;            // spinlock, pte or window index
+  int obj = -1;            // spinlock, pte or window index (of an array: its first element)
+  std::optional<Expr> pte_index;  // range[i]: the element, evaluated when the step takes effect
+  int pte_count = 1;              // ... of an array of this many PTEs
   int into = -1;           // variable written
   std::optional<Expr> page;   // page operand
   std::optional<Expr> cond;   // "if:" guard
@@ -60,5 +68,8 @@ struct Path {
 
 Path load_path(const std::string& file, MachineNames& names);
 Path parse_path(const CNode& root, MachineNames& names);
+// Several path files run one after the other as one loop iteration: their steps are appended,
+// a part's `end` goes on to the next part, and variables of the same name are shared.
+Path load_paths(const std::vector<std::string>& files, MachineNames& names);
 
 }  // namespace racewin

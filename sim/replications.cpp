@@ -51,6 +51,7 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
     r.sim_time_ns += x.sim_time_ns;
     r.iterations += x.iterations;
     r.events += x.events;
+    r.ipis += x.ipis;
     r.wall_seconds += x.wall_seconds;
     r.interrupted = r.interrupted || x.interrupted;
     if (r.failure.empty()) r.failure = x.failure;

@@ -179,6 +179,7 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     for (size_t t = 0; t < cfg.threads.size(); ++t)
       r.thread_iterations.emplace_back(cfg.threads[t].name, m.thread_iterations(int(t)));
     r.events = m.events();
+    r.ipis = m.ipis_sent();
     for (const auto& h : m.hazards()) r.hazards.push_back(summarize_hazard(h, r.iterations, now));
     for (const auto& w : m.windows()) r.windows.push_back(summarize_window(w));
     for (size_t l = 0; l < cfg.names.spinlocks.size(); ++l)

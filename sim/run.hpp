@@ -111,6 +111,7 @@ struct CaseResult {
   uint64_t iterations = 0;
   std::vector<std::pair<std::string, uint64_t>> thread_iterations;
   uint64_t events = 0;
+  uint64_t ipis = 0;  // TLB-shootdown IPIs sent, by every thread
   std::vector<HazardResult> hazards;
   std::vector<WindowResult> windows;
   std::vector<std::pair<std::string, SpinLockStats>> locks;

@@ -72,10 +72,25 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   c.vcpus = int(m.at("vcpus").integer(1, 1024));
   if (auto p = m.get("pages")) c.pages = int(p->integer(1, 1 << 24));
   if (auto l = m.get("spinlocks")) for (auto& n : l->items()) c.names.spinlocks.push_back(n.str());
-  if (auto p = m.get("ptes")) for (auto& n : p->items()) c.names.ptes.push_back(n.str());
+  if (auto p = m.get("ptes"))
+    for (auto& n : p->items()) {
+      if (!n.is_map()) {
+        c.names.ptes.push_back(n.str());
+        continue;
+      }
+      n.allow_keys({"name", "count"});  // {name: range, count: 16}: range[0] .. range[15]
+      MachineNames::PteArray a{n.at("name").str(), int(c.names.ptes.size()), int(n.at("count").integer(1, 1 << 16))};
+      if (a.name.empty() || a.name.find_first_of("[] ") != std::string::npos) n.at("name").fail("a PTE array's name is a plain word, e.g. range");
+      for (int i = 0; i < a.count; ++i) c.names.ptes.push_back(a.name + "[" + std::to_string(i) + "]");
+      c.names.pte_arrays.push_back(a);
+    }
+  for (size_t i = 0; i < c.names.ptes.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (c.names.ptes[i] == c.names.ptes[j]) m.at("ptes").fail("pte '" + c.names.ptes[i] + "' is declared twice");
 
   if (auto k = root.get("kernel")) {
-    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness"});
+    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness", "mmu_gather_batch"});
+    if (auto g = k->get("mmu_gather_batch")) c.kernel.mmu_gather_batch = int(g->integer(1, 1 << 20));
     if (auto u = k->get("page_lock_unfairness")) c.kernel.page_lock_unfairness = int(u->integer(-1, 1 << 20));
     if (auto t = k->get("skew_tick")) c.kernel.skew_tick = t->boolean();
     if (auto d = k->get("debug_vm")) c.kernel.debug_vm = d->boolean();
@@ -105,11 +120,20 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     ts.vcpu = int(t.at("vcpu").integer(0, c.vcpus - 1));
     for (const auto& o : c.threads)
       if (o.vcpu == ts.vcpu) t.at("vcpu").fail("vCPU " + std::to_string(ts.vcpu) + " already runs thread '" + o.name + "'");
+    // One path file, or a list run one after the other in each iteration.
     CNode p = t.at("path");
-    std::string pf = p.resolve_path(p.str());
-    if (!std::filesystem::is_regular_file(pf)) p.fail("no such path file: " + pf);
-    ts.path = load_path(pf, c.names);
-    paths[name] = {{"file", pf}, {"path", ts.path.name}, {"yaml", yaml_to_json(CNode::load_file(pf).raw())}};
+    std::vector<CNode> parts = p.is_scalar() ? std::vector<CNode>{p} : p.items();
+    if (parts.empty()) p.fail("a thread's path is a path file or a list of them");
+    std::vector<std::string> files;
+    for (const auto& part : parts) {
+      files.push_back(part.resolve_path(part.str()));
+      if (!std::filesystem::is_regular_file(files.back())) part.fail("no such path file: " + files.back());
+    }
+    ts.path = load_paths(files, c.names);
+    nlohmann::json yaml = nlohmann::json::array();
+    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f).raw()));
+    if (files.size() == 1) paths[name] = {{"file", files[0]}, {"path", ts.path.name}, {"yaml", yaml[0]}};
+    else paths[name] = {{"file", files}, {"path", ts.path.name}, {"yaml", yaml}};
     c.threads.push_back(std::move(ts));
   }
   if (c.threads.empty()) root.at("threads").fail("a scenario needs at least one thread");

@@ -40,6 +40,11 @@ struct KernelConfig {
   // unlock_page() hands it over: sysctl_page_lock_unfairness, 5 in v5.9 (mm/filemap.c:1170-1201);
   // -1: never handed over, woken waiters always retry, as before v5.9.
   int page_lock_unfairness = 5;
+  // Pages an mmu_gather holds before __tlb_remove_page() reports it full (tlb.full): the
+  // MMU_GATHER_BUNDLE of 8 on the stack, then MAX_GATHER_BATCH_COUNT = 19 batch pages of
+  // MAX_GATHER_BATCH = 510 entries taken with GFP_NOWAIT: 8 + 19 x 510 = 9698 with 4 KiB pages
+  // (include/asm-generic/tlb.h, mm/mmu_gather.c, v5.9) [C]; 8 when no batch page can be had.
+  int mmu_gather_batch = 9698;
 };
 
 struct CaseConfig {

@@ -75,6 +75,7 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
                          {"iterations", r.iterations},
                          {"sim_time_ns", r.sim_time_ns},
                          {"events", r.events},
+                         {"ipis", r.ipis},
                          {"stopped_by", r.stopping ? r.stopping->reason : "budget spent"},
                          {"failure", r.failure},
                          {"config", c.resolved}};
@@ -103,10 +104,15 @@ std::string sweep_csv(const std::vector<std::string>& param_names, const std::ve
   std::string out = "point";
   for (const auto& n : param_names) out += "," + csv_field(n);
   // `reliable`: false for a forced estimate on fewer than kMinEffectiveHits effective hits.
-  out += ",case,hazard,p,p_lo,p_hi,method,reliable,iterations,sim_time_s,iterations_hit,events,stopped_by,failed\n";
+  out += ",case,hazard,p,p_lo,p_hi,method,reliable,iterations,sim_time_s,iterations_hit,events,stopped_by,failed,iterations_per_s,ipis_per_iteration\n";
   for (const auto& p : points)
     for (const auto& c : p.at("cases"))
       for (const auto& h : c.value("hazards", nlohmann::json::array())) {
+        // The counted thread's pace and the shootdown IPIs (every sender) per counted iteration.
+        const auto iters = c.at("iterations").get<uint64_t>();
+        const double secs = c.at("sim_time_ns").get<double>() * 1e-9;
+        const std::string pace = fmt::format(",{:.6g},{}", secs > 0 ? double(iters) / secs : 0.0,
+                                             iters ? fmt::format("{:.6g}", double(c.value("ipis", uint64_t(0))) / double(iters)) : "nan");
         out += std::to_string(p.at("point").get<size_t>());
         for (const auto& n : param_names) out += "," + csv_field(p.at("params").at(n).get<std::string>());
         out += fmt::format(",{},{},{:.6g},{:.6g},{},{},{},{},{:.9g},{},{},{},{}\n", csv_field(c.at("case").get<std::string>()),
@@ -117,6 +123,7 @@ std::string sweep_csv(const std::vector<std::string>& param_names, const std::ve
                            c.at("sim_time_ns").get<double>() * 1e-9, h.at("iterations_hit").get<uint64_t>(),
                            h.at("events").get<uint64_t>(), csv_field(c.at("stopped_by").get<std::string>()),
                            c.at("failure").get<std::string>().empty() ? "false" : "true");
+        out.insert(out.size() - 1, pace);
       }
   return out;
 }

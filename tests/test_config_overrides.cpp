@@ -13,6 +13,7 @@ TEST_CASE("every path model under models/mm loads on every arch") {
     for (const auto& entry : fs::directory_iterator(fs::path(model("mm")))) {
       std::string text = replace_once(scenario_yaml("  w: {vcpu: 0, path: " + entry.path().string() + "}\n", arch),
                                       "spinlocks: [lock_a, lock_b]", "spinlocks: [ptl]");
+      text = replace_once(text, "ptes: [map]", "ptes: [map, {name: range, count: 4}]");  // the *_range paths
       try {
         racewin::load_scenario(d.write("scenario.yaml", text), {});
       } catch (const ConfigError& e) {

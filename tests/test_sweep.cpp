@@ -195,3 +195,18 @@ TEST_CASE("sweep table: a forced estimate on few effective hits is marked unreli
   CHECK(!none.unreliable());  // no hit at all: a bound, not an unreliable estimate
   CHECK(!many.unreliable());
 }
+
+TEST_CASE("sweep.csv: the counted thread's pace and shootdown IPIs per iteration end each row") {
+  nlohmann::json hz = {{"hazard", "bad_page_state"}, {"p", 0.0}, {"p_lo", 0.0}, {"p_hi", 0.5},
+                       {"events", 0}, {"iterations_hit", 0}, {"method", "crude"}};
+  nlohmann::json c = {{"case", "a"}, {"iterations", 4}, {"sim_time_ns", 2e9}, {"ipis", 10},
+                      {"stopped_by", "sim time budget spent"}, {"failure", ""}, {"hazards", {hz}}};
+  nlohmann::json p = {{"point", 0}, {"params", {{"b", "8"}}}, {"cases", {c}}};
+  std::string csv = racewin::sweep_csv({"b"}, {p});
+  MESSAGE(csv);
+  CHECK(csv.find(",failed,iterations_per_s,ipis_per_iteration\n") != std::string::npos);
+  CHECK(csv.find(",false,2,2.5\n") != std::string::npos);  // 4 iterations in 2 s; 10 IPIs over 4
+  c["iterations"] = 0;
+  p["cases"] = {c};
+  CHECK(racewin::sweep_csv({"b"}, {p}).find(",false,0,nan\n") != std::string::npos);
+}

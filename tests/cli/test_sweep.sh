@@ -34,6 +34,8 @@ YAML
 "$racewin" sweep "$tmp/s.yaml" --out "$tmp/ref" --jobs 1 -q >/dev/null && pass "uninterrupted run" || fail "uninterrupted run"
 [ "$(wc -l <"$tmp/ref/sweep.csv")" -eq 7 ] && pass "one row per point, case and hazard" || fail "sweep.csv has $(wc -l <"$tmp/ref/sweep.csv") lines"
 head -1 "$tmp/ref/sweep.csv" | grep -q '^point,gap,len,case,hazard,p,p_lo,p_hi' && pass "parameters as columns" || fail "header: $(head -1 "$tmp/ref/sweep.csv")"
+head -1 "$tmp/ref/sweep.csv" | grep -q ',failed,iterations_per_s,ipis_per_iteration$' && pass "the pace and IPIs per iteration last" || fail "header: $(head -1 "$tmp/ref/sweep.csv")"
+awk -F, 'NR > 1 && $NF != 0 { bad = 1 } END { exit bad }' "$tmp/ref/sweep.csv" && pass "no IPIs where nothing flushes" || fail "IPIs in a sweep without flushes"
 "$racewin" sweep "$tmp/s.yaml" --out "$tmp/j2" --jobs 2 -q >/dev/null
 same "$tmp/ref" "$tmp/j2" && pass "--jobs 2 gives the same files" || fail "--jobs 2 differs"
 
