@@ -11,6 +11,7 @@
 #include "mm_state.hpp"
 #include "rng.hpp"
 #include "scenario.hpp"
+#include "trace_event.hpp"
 
 namespace racewin {
 
@@ -183,8 +184,10 @@ class Machine : private ExprContext, private MachineState {
   void on_timer(const Timer& t);
   bool finished() const { return finished_; }
 
-  // Observers for tests, traces and reports.
+  // Observers for tests, traces and reports: events as text, or structured (timelines). Neither
+  // is copied with the machine. With none set, nothing is built.
   std::function<void(const ModelEvent&)> on_event;
+  std::function<void(const TraceEvent&)> on_trace;
   uint64_t iterations() const;  // of the counted thread
   uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
   const std::vector<HazardStats>& hazards() const { return hazards_; }
@@ -236,8 +239,11 @@ class Machine : private ExprContext, private MachineState {
   bool tlb_pending() const override { return cur_->tlb.pending; }
   int64_t tlb_batch() const override { return int64_t(cur_->tlb.batch.size()); }
 
-  void emit(int vcpu, const std::string& what);
-  bool tracing() const { return static_cast<bool>(on_event); }
+  // Events for the observers (machine_trace.cpp); callers test tracing() first.
+  void emit(TraceEvent::Kind kind, int vcpu, int thread = -1, int obj = -1, int peer = -1, int id = -1,
+            const std::string* detail = nullptr);
+  std::string describe(const TraceEvent& e) const;  // the ModelEvent text, empty for timeline-only kinds
+  bool tracing() const { return on_event || on_trace; }
   const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
   std::string where(const Thread& t) const;
 
@@ -290,7 +296,7 @@ class Machine : private ExprContext, private MachineState {
   void drain_pagevec(std::vector<int>& pvec, Thread& t, bool activate);
   bool access_flags_change(const Step& s) const;
   void check_deadlock(const Thread& t);
-  void hazard(const std::string& name, const std::string& detail);
+  void hazard(int vcpu, const std::string& name, const std::string& detail);
   int hazard_index(const std::string& name) const;
 
   void start_steal_process(int v);
