@@ -69,7 +69,7 @@ struct FirstHit {
 struct TimelineRequest {
   bool full = false;       // keep every event (a short run)
   bool first_hit = false;  // keep each vCPU's recent events and the first hit of each hazard
-  size_t max_events = size_t(4) << 20;
+  size_t max_events = size_t(1) << 20;  // about 100 MB
 };
 
 class FirstHitRecorder;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 
@@ -19,7 +20,13 @@ std::string file_name(const std::string& hazard) {  // "window:x" -> "window_x"
   return s;
 }
 
-void put(const std::string& path, const std::string& text) { write_atomic(std::filesystem::absolute(path), text); }
+void put(const std::string& path, const std::string& text) {
+  try {
+    write_atomic(std::filesystem::absolute(path), text);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot write " + path + ": " + e.what());
+  }
+}
 
 }  // namespace
 
@@ -41,6 +48,9 @@ std::string TimelineOptions::check(const Scenario& sc, bool rare_event) const {
   if (sc.cases[0].replications > 1)
     return fmt::format("{} records one run; case {} has {} replications (use --replications 1)", opt, sc.cases[0].name,
                        sc.cases[0].replications);
+  if (sc.cases[0].limits.time_ns > 1e9)
+    return fmt::format("{} keeps every event of the run in memory: give --time of at most 1s (case {} runs {})", opt,
+                       sc.cases[0].name, format_duration(sc.cases[0].limits.time_ns));
   if (rare_event) return fmt::format("{} records one plain run: not with --rare-event (--first-hit records its branches)", opt);
   return {};
 }
