@@ -184,10 +184,12 @@ class Machine : private ExprContext, private MachineState {
   void on_timer(const Timer& t);
   bool finished() const { return finished_; }
 
-  // Observers for tests, traces and reports: events as text, or structured (timelines). Neither
-  // is copied with the machine. With none set, nothing is built.
-  std::function<void(const ModelEvent&)> on_event;
+  // Observers for tests, traces and reports, not copied with the machine; with none, no event is
+  // built. Structured events (timelines):
   std::function<void(const TraceEvent&)> on_trace;
+  // Events as text, derived from the structured ones; it wraps whatever on_trace holds, so set
+  // on_trace first if both are wanted.
+  void observe_text(std::function<void(const ModelEvent&)> f);
   uint64_t iterations() const;  // of the counted thread
   uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
   const std::vector<HazardStats>& hazards() const { return hazards_; }
@@ -239,11 +241,12 @@ class Machine : private ExprContext, private MachineState {
   bool tlb_pending() const override { return cur_->tlb.pending; }
   int64_t tlb_batch() const override { return int64_t(cur_->tlb.batch.size()); }
 
-  // Events for the observers (machine_trace.cpp); callers test tracing() first.
-  void emit(TraceEvent::Kind kind, int vcpu, int thread = -1, int obj = -1, int peer = -1, int id = -1,
-            const std::string* detail = nullptr);
+  // Events for the observers (machine_trace.cpp); callers test tracing() first. Cold: a run with no
+  // observer keeps its hot paths as they were.
+  [[gnu::cold]] void emit(TraceEvent::Kind kind, int vcpu, int thread = -1, int obj = -1, int peer = -1, int id = -1,
+                          const std::string* detail = nullptr);
   std::string describe(const TraceEvent& e) const;  // the ModelEvent text, empty for timeline-only kinds
-  bool tracing() const { return on_event || on_trace; }
+  bool tracing() const { return __builtin_expect(static_cast<bool>(on_trace), 0); }
   const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
   std::string where(const Thread& t) const;
 

@@ -4,11 +4,16 @@
 namespace racewin {
 
 void Machine::emit(TraceEvent::Kind kind, int vcpu, int thread, int obj, int peer, int id, const std::string* detail) {
-  TraceEvent e{eng_.now(), kind, vcpu, thread, obj, peer, id, detail};
-  if (on_trace) on_trace(e);
-  if (!on_event) return;
-  std::string what = describe(e);
-  if (!what.empty()) on_event({e.time, kind == TraceEvent::Kind::Hazard ? -1 : vcpu, std::move(what)});
+  on_trace(TraceEvent{eng_.now(), kind, vcpu, thread, obj, peer, id, detail});
+}
+
+// One observer slot keeps the test on hot paths to one load.
+void Machine::observe_text(std::function<void(const ModelEvent&)> f) {
+  on_trace = [this, f = std::move(f), prev = std::move(on_trace)](const TraceEvent& e) {
+    if (prev) prev(e);
+    std::string what = describe(e);
+    if (!what.empty()) f({e.time, e.kind == TraceEvent::Kind::Hazard ? -1 : e.vcpu, std::move(what)});
+  };
 }
 
 std::string Machine::describe(const TraceEvent& e) const {

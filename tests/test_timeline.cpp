@@ -138,9 +138,9 @@ TEST_CASE("recording a timeline changes nothing: the same model events, the same
     test::Log log;
     NativeEngine eng(c.vcpus);
     Machine m(c, c.seed, eng);
-    m.on_event = [&](const ModelEvent& e) { log.events.push_back(e); };
     size_t n = 0;
     if (structured) m.on_trace = [&](const TraceEvent&) { ++n; };
+    m.observe_text([&](const ModelEvent& e) { log.events.push_back(e); });
     RunControl ctl;
     eng.run(m, c.limits.time_ns, ctl);
     if (structured) CHECK(n > log.events.size());
