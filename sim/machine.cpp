@@ -51,6 +51,7 @@ void Machine::run_thread(Thread& t) {
     double c = ci >= 0 ? cost(t, ci) : 0.0;
     if (c > 0) {
       t.effect_pending = true;
+      if (tracing()) emit(TraceEvent::Kind::StepBegin, t.vcpu, t.id, t.pc);
       begin_work(t, c);
       return;
     }
@@ -68,6 +69,7 @@ void Machine::block(Thread& t, TState st) {
 void Machine::wake(Thread& t, double latency, bool retry) {
   bool running = on_top(t) && (t.state == TState::Spinning || t.state == TState::WaitingAcks);
   if (running) eng_.stop_work(t.vcpu);
+  if (tracing()) emit(TraceEvent::Kind::Woken, t.vcpu, t.id);
   t.waiting_lock = t.waiting_page = -1;
   t.effect_pending = retry;  // the blocked step is tried again when the latency is spent
   t.state = TState::Working;
@@ -109,7 +111,7 @@ void Machine::work_completed(Thread& t) {
 bool Machine::apply(Thread& t, const Step& s) {
   cur_ = &t;
   Vcpu& c = vcpus_[size_t(t.vcpu)];
-  if (tracing()) emit(t.vcpu, t.spec->name + " " + s.text);
+  if (tracing()) emit(TraceEvent::Kind::StepDone, t.vcpu, t.id, t.pc);
   switch (s.op) {
     case Op::Work: case Op::Nop: case Op::Goto: case Op::End: break;
     case Op::LocalIrqDisable: c.irq_on = false; break;
@@ -168,7 +170,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       break;
     case Op::PageRemoveRmap:
       if (Page* pg = live_page(page_arg(t, s), "page_remove_rmap", t)) {
-        if (--pg->mapcount < 0) hazard("mapcount_underflow", where(t));
+        if (--pg->mapcount < 0) hazard(t.vcpu, "mapcount_underflow", where(t));
       }
       break;
     case Op::AllocPage: t.vars[size_t(s.into)] = Value::num(alloc_page(t)); break;
@@ -191,6 +193,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       }
       pg->lock_waiters.push_back(t.id);
       t.waiting_page = p;
+      if (tracing()) emit(TraceEvent::Kind::Sleep, t.vcpu, t.id, p);
       block(t, TState::Sleeping);
       return false;
     }
@@ -206,8 +209,8 @@ bool Machine::apply(Thread& t, const Step& s) {
       int p = page_arg(t, s);
       if (p < 0) throw ModelError(where(t) + ": unlock_page of no page");
       Page& pg = pages_[size_t(p)];
-      if (pg.state == Page::State::Free) hazard("flags_changed_on_free_page", where(t) + ": PG_locked cleared on a free page");
-      if (!pg.locked) hazard("unlock_page_not_locked", where(t));
+      if (pg.state == Page::State::Free) hazard(t.vcpu, "flags_changed_on_free_page", where(t) + ": PG_locked cleared on a free page");
+      if (!pg.locked) hazard(t.vcpu, "unlock_page_not_locked", where(t));
       pg.locked = false;
       pg.lock_owner = -1;
       if (!pg.lock_waiters.empty()) {  // wake the first sleeper (wake_up_page_bit)
@@ -273,7 +276,7 @@ bool Machine::apply(Thread& t, const Step& s) {
     case Op::WindowHit:
       for (auto& o : threads_)
         if (o.id != t.id && o.window_open_at[size_t(s.obj)] >= 0)
-          o.window_hit[size_t(s.obj)] = 1, hazard("window:" + cfg_.names.windows[size_t(s.obj)], where(t) + " inside " + o.spec->name + "'s window");
+          o.window_hit[size_t(s.obj)] = 1, hazard(t.vcpu, "window:" + cfg_.names.windows[size_t(s.obj)], where(t) + " inside " + o.spec->name + "'s window");
       break;
     case Op::Set: t.vars[size_t(s.into)] = s.value->eval(*this); break;
   }
@@ -295,7 +298,7 @@ int Machine::hazard_index(const std::string& name) const {
   throw ModelError("no hazard named '" + name + "'");
 }
 
-void Machine::hazard(const std::string& name, const std::string& detail) {
+void Machine::hazard(int vcpu, const std::string& name, const std::string& detail) {
   int i = hazard_index(name);
   HazardStats& h = hazards_[size_t(i)];
   if (h.count++ == 0) {
@@ -304,7 +307,7 @@ void Machine::hazard(const std::string& name, const std::string& detail) {
     h.first_detail = detail;
   }
   iteration_hits_[size_t(i)] = 1;
-  if (tracing()) emit(-1, "HAZARD " + name + ": " + detail);
+  if (tracing()) emit(TraceEvent::Kind::Hazard, vcpu, vcpus_[size_t(vcpu)].thread, i, -1, -1, &detail);
 }
 
 }  // namespace racewin

@@ -13,6 +13,7 @@
 #include "mm_state.hpp"
 #include "rng.hpp"
 #include "scenario.hpp"
+#include "trace_event.hpp"
 
 namespace racewin {
 
@@ -192,8 +193,12 @@ class Machine : private ExprContext, private MachineState {
   void on_timer(const Timer& t);
   bool finished() const { return finished_; }
 
-  // Observers for tests, traces and reports.
-  std::function<void(const ModelEvent&)> on_event;
+  // Observers for tests, traces and reports, not copied with the machine; with none, no event is
+  // built. Structured events (timelines):
+  std::function<void(const TraceEvent&)> on_trace;
+  // Events as text, derived from the structured ones; it wraps whatever on_trace holds, so set
+  // on_trace first if both are wanted.
+  void observe_text(std::function<void(const ModelEvent&)> f);
   uint64_t iterations() const;  // of the counted thread
   uint64_t thread_iterations(int thread) const { return threads_[size_t(thread)].iterations; }
   const std::vector<HazardStats>& hazards() const { return hazards_; }
@@ -248,8 +253,12 @@ class Machine : private ExprContext, private MachineState {
   bool tlb_full() const override { return tlb_batch() >= cfg_.kernel.mmu_gather_batch; }
   int pte_slot(const Step& s) const;  // of the running thread (cur_)
 
-  void emit(int vcpu, const std::string& what);
-  bool tracing() const { return static_cast<bool>(on_event); }
+  // Events for the observers (machine_trace.cpp); callers test tracing() first. Cold: a run with no
+  // observer keeps its hot paths as they were.
+  [[gnu::cold]] void emit(TraceEvent::Kind kind, int vcpu, int thread = -1, int obj = -1, int peer = -1, int id = -1,
+                          const std::string* detail = nullptr);
+  std::string describe(const TraceEvent& e) const;  // the ModelEvent text, empty for timeline-only kinds
+  bool tracing() const { return __builtin_expect(static_cast<bool>(on_trace), 0); }
   const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
   std::string where(const Thread& t) const;
 
@@ -302,7 +311,7 @@ class Machine : private ExprContext, private MachineState {
   void drain_pagevec(std::vector<int>& pvec, Thread& t, bool activate);
   bool access_flags_change(const Step& s) const;
   void check_deadlock(const Thread& t);
-  void hazard(const std::string& name, const std::string& detail);
+  void hazard(int vcpu, const std::string& name, const std::string& detail);
   int hazard_index(const std::string& name) const;
 
   void start_steal_process(int v);

@@ -155,10 +155,6 @@ double Machine::stolen_time(int v) const {
   return c.stolen_total + (c.stolen ? eng_.now() - c.stolen_since : 0);
 }
 
-void Machine::emit(int vcpu, const std::string& what) {
-  if (on_event) on_event({eng_.now(), vcpu, what});
-}
-
 std::string Machine::where(const Thread& t) const {
   const Step& s = step_of(t);
   return t.spec->name + " (vCPU " + std::to_string(t.vcpu) + ") at " + s.text + " [" + s.loc.str() + "]";

@@ -112,7 +112,10 @@ void Machine::try_deliver(int v, bool after_handler) {
     len = draw(irq_sources_[size_t(p.arg)].handler, c.irq_handler_rngs[size_t(p.arg)]);
     if (const Dist* x = irq_exit_[size_t(p.arg)]) len += draw(*x, c.irq_exit_rngs[size_t(p.arg)]);
   }
-  if (tracing()) emit(v, p.kind == HKind::Ipi ? "ipi handler" : "irq " + irq_sources_[size_t(p.arg)].name);
+  if (tracing()) {
+    bool ipi = p.kind == HKind::Ipi;
+    emit(TraceEvent::Kind::HandlerBegin, v, -1, ipi ? -1 : p.arg, ipi ? ipis_[size_t(p.arg)].from_vcpu : -1, ipi ? p.arg : -1);
+  }
   eng_.start_work(v, len);
 }
 
@@ -123,7 +126,7 @@ void Machine::handler_done(int v) {
   if (h.kind == HKind::Irq && !h.soft && c.handlers.size() == 1 && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
     h.soft = true;
     h.remaining = draw(irq_sources_[size_t(h.arg)].softirq, c.softirq_rngs[size_t(h.arg)]);
-    if (tracing()) emit(v, "softirq " + irq_sources_[size_t(h.arg)].name);
+    if (tracing()) emit(TraceEvent::Kind::Softirq, v, -1, h.arg);
     if (!c.pending.empty()) try_deliver(v, true);
     if (c.handlers.size() == 1) eng_.start_work(v, h.remaining);
     return;
@@ -136,7 +139,7 @@ void Machine::handler_done(int v) {
     double lat = draw(cfg_.arch.ipi_ack_latency, c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
-  if (tracing()) emit(v, "handler done");
+  if (tracing()) emit(TraceEvent::Kind::HandlerEnd, v);
   if (!c.pending.empty() && !c.stolen) {
     size_t depth = c.handlers.size();
     try_deliver(v, true);
@@ -174,7 +177,7 @@ bool Machine::flush_others(Thread& t) {
     Vcpu& target = vcpus_[size_t(o.vcpu)];
     if (cfg_.hypervisor.pv_tlb_flush && target.stolen) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
       target.flush_deferred = true;
-      if (tracing()) emit(o.vcpu, "TLB flush deferred to the next VM entry");
+      if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
       continue;
     }
     int id;
@@ -183,11 +186,12 @@ bool Machine::flush_others(Thread& t) {
     ipis_[size_t(id)] = {t.vcpu, t.id};
     double lat = draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
+    if (tracing()) emit(TraceEvent::Kind::IpiSend, t.vcpu, t.id, -1, o.vcpu, id);
     ++t.wait_acks;
     ++ipis_sent_;
   }
   if (t.wait_acks == 0) return true;
-  if (tracing()) emit(t.vcpu, t.spec->name + " waits for " + std::to_string(t.wait_acks) + " TLB-flush ack(s)");
+  if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
   block(t, TState::WaitingAcks);
   return false;
 }
@@ -213,10 +217,10 @@ void Machine::unsteal(int v) {
   c.stolen = false;
   c.stolen_total += eng_.now() - c.stolen_since;
   eng_.set_stolen(v, false);
-  if (tracing()) emit(v, "steal ends");
+  if (tracing()) emit(TraceEvent::Kind::StealEnd, v);
   if (c.flush_deferred) {  // kvm_steal_time: the flush requested while preempted, at VM entry
     c.flush_deferred = false;
-    if (tracing()) emit(v, "deferred TLB flush");
+    if (tracing()) emit(TraceEvent::Kind::DeferredFlush, v);
   }
   try_deliver(v);
   if (c.thread >= 0 && c.handlers.empty()) spin_poll(threads_[size_t(c.thread)]);
@@ -253,7 +257,7 @@ void Machine::on_timer(const Timer& tm) {
         for (size_t w = 0; w < t.window_open_at.size(); ++w)
           if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
       }
-      if (tracing()) emit(tm.vcpu, "steal begins");
+      if (tracing()) emit(TraceEvent::Kind::StealBegin, tm.vcpu);
       break;
     }
     case Timer::StealEnd:
@@ -274,14 +278,14 @@ void Machine::on_timer(const Timer& tm) {
       break;
     }
     case Timer::IpiArrive:
-      if (tracing()) emit(tm.vcpu, "ipi arrives");
+      if (tracing()) emit(TraceEvent::Kind::IpiArrive, tm.vcpu, -1, -1, ipis_[size_t(tm.arg)].from_vcpu, tm.arg);
       c.pending.push_back({HKind::Ipi, tm.arg});
       try_deliver(tm.vcpu);
       break;
     case Timer::AckArrive: {
       Thread& t = threads_[size_t(tm.arg)];
       if (--t.wait_acks > 0) break;
-      if (tracing()) emit(t.vcpu, t.spec->name + " has all acks");
+      if (tracing()) emit(TraceEvent::Kind::AllAcks, t.vcpu, t.id);
       wake(t, 0);
       break;
     }

@@ -44,6 +44,7 @@ bool Machine::try_take_free(SpinLock& l, Thread& t) {
 void Machine::take_lock(SpinLock& l, const Thread& t, bool waited) {
   l.owner = t.id;
   l.acquired_at = eng_.now();
+  if (tracing()) emit(TraceEvent::Kind::LockTaken, t.vcpu, t.id, int(&l - locks_.data()), -1, waited ? 1 : 0);
   if (!waited) return;
   double w = eng_.now() - t.wait_since;
   l.stats.wait_sum += w;
@@ -56,6 +57,7 @@ bool Machine::spin_lock(Thread& t, int lock) {
   ++l.stats.acquisitions;
   if (try_take_free(l, t)) return true;
   ++l.stats.contended;
+  if (tracing()) emit(TraceEvent::Kind::SpinWait, t.vcpu, t.id, lock, l.owner >= 0 ? threads_[size_t(l.owner)].vcpu : -1);
   l.waiters.push_back(t.id);
   t.waiting_lock = lock;
   if (fifo()) {
@@ -80,6 +82,7 @@ void Machine::spin_unlock(Thread& t, int lock) {
   l.stats.hold_sum += hold;
   l.stats.hold_max = std::max(l.stats.hold_max, hold);
   l.owner = -1;
+  if (tracing()) emit(TraceEvent::Kind::LockReleased, t.vcpu, t.id, lock);
   if (l.waiters.empty()) return;
   if (!fifo()) {  // the lock word is free: spinners that see it try their compare-and-swap
     std::vector<int> ws(l.waiters.begin(), l.waiters.end());
@@ -134,7 +137,7 @@ bool Machine::spin_poll(Thread& t) {
   if (l.owner >= 0 || !eligible(l, t)) return false;
   if (t.phase == SpinPhase::Halt) {  // pv_kick: the host wakes the halted vCPU
     if (on_top(t)) eng_.stop_work(t.vcpu);
-    if (tracing()) emit(t.vcpu, t.spec->name + " is kicked");
+    if (tracing()) emit(TraceEvent::Kind::Kick, t.vcpu, t.id, t.waiting_lock);
     spin_start(t, SpinPhase::Kick);
     return true;
   }
@@ -161,7 +164,7 @@ void Machine::spin_phase_done(Thread& t) {
       t.spun = cfg_.lock.exponential && eligible(l, t) ? cfg_.lock.spin_threshold : t.spun + t.remaining;
       if (cfg_.lock.kind == LockModel::Kind::PvQspinlock && eligible(l, t) && t.spun >= cfg_.lock.spin_threshold &&
           l.owner >= 0) {
-        if (tracing()) emit(t.vcpu, t.spec->name + " halts (pv_wait)");
+        if (tracing()) emit(TraceEvent::Kind::Halt, t.vcpu, t.id, t.waiting_lock);
         return spin_start(t, SpinPhase::Halt);
       }
       if (l.owner < 0 || cfg_.lock.spin_retry <= 0) break;
@@ -192,7 +195,7 @@ void Machine::directed_yield(Thread& t) {
   if (l.owner < 0) return;
   int ov = threads_[size_t(l.owner)].vcpu;
   Vcpu& o = vcpus_[size_t(ov)];
-  if (tracing()) emit(t.vcpu, t.spec->name + " yields to vCPU " + std::to_string(ov));
+  if (tracing()) emit(TraceEvent::Kind::Yield, t.vcpu, t.id, t.waiting_lock, ov);
   if (!o.stolen) return;
   for (size_t k = 0; k < o.steal_on.size(); ++k)
     if (o.steal_on[k]) steal_end(ov, int(k));

@@ -17,7 +17,7 @@ Page* Machine::live_page(int p, const char* op, Thread& t) {
   if (p < 0) throw ModelError(where(t) + ": " + op + " of no page");
   Page& pg = pages_[size_t(p)];
   if (pg.state != Page::State::Allocated) {
-    hazard("use_after_free", where(t) + ": " + op + " on a freed page");
+    hazard(t.vcpu, "use_after_free", where(t) + ": " + op + " on a freed page");
     return nullptr;
   }
   return &pg;
@@ -35,7 +35,7 @@ void Machine::put_page(int p, Thread& t) {
   Page* pg = live_page(p, "put_page", t);
   if (!pg) return;
   if (pg->refcount <= 0) {
-    hazard("refcount_underflow", where(t));
+    hazard(t.vcpu, "refcount_underflow", where(t));
     return;
   }
   if (--pg->refcount == 0) t.freeing.push_back(p);
@@ -47,6 +47,7 @@ bool Machine::start_free(Thread& t) {
   double amount = 0;
   for (size_t i = 0; i < t.freeing.size(); ++i) amount += cost(t, free_cost_);
   t.in_free = true;
+  if (tracing()) emit(TraceEvent::Kind::FreeBegin, t.vcpu, t.id, -1, -1, int(t.freeing.size()));
   if (amount <= 0) {
     finish_free(t);
     return false;
@@ -60,6 +61,7 @@ bool Machine::start_free(Thread& t) {
 
 void Machine::finish_free(Thread& t) {
   t.in_free = false;
+  if (tracing()) emit(TraceEvent::Kind::FreeEnd, t.vcpu, t.id);
   drained_.swap(t.freeing);
   t.freeing.clear();
   for (int p : drained_) check_free_page(p, t);
@@ -78,13 +80,13 @@ void Machine::check_free_page(int p, Thread& t) {
     if (pg.mapcount != 0) bad += " nonzero mapcount";
     if (pg.refcount != 0) bad += " nonzero _refcount";
     if (!bad.empty()) {
-      hazard("bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
+      hazard(t.vcpu, "bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
       pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
       return;
     }
   }
   pcp_free(t.vcpu, p);
-  if (tracing()) emit(t.vcpu, "free page " + std::to_string(p));
+  if (tracing()) emit(TraceEvent::Kind::PageFreed, t.vcpu, t.id, p);
 }
 
 // free_unref_page_commit(): onto this CPU's list; past pcp_high, free_pcppages_bulk() returns
@@ -106,7 +108,7 @@ void Machine::pcp_free(int v, int p) {
     int q = pcp[size_t(i)];
     Page& qg = pages_[size_t(q)];
     if (!cfg_.kernel.debug_vm && (qg.mapcount != 0 || qg.refcount != 0)) {  // bulkfree_pcp_prepare
-      hazard("bad_page_state", "page " + std::to_string(q) + " returned to the buddy allocator with a nonzero count");
+      hazard(v, "bad_page_state", "page " + std::to_string(q) + " returned to the buddy allocator with a nonzero count");
       qg.state = Page::State::Leaked;
       continue;
     }

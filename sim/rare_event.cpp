@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "first_hit.hpp"
 #include "native_engine.hpp"
 
 namespace racewin {
@@ -119,6 +120,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
   if (!bm_) {
     beng_ = std::make_unique<NativeEngine>(eng);
     bm_ = std::make_unique<Machine>(m, *beng_);
+    if (first_hits_) bm_->on_trace = [r = first_hits_](const TraceEvent& e) { r->record(e); };
   } else {
     *beng_ = eng;
     bm_->assign_state(m);
@@ -130,6 +132,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
   uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + 1));
   b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
   b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals);
+  if (first_hits_) first_hits_->begin_branch();
   const size_t nh = m.hazards().size();
   std::vector<uint64_t> hits0(nh);
   for (size_t h = 0; h < nh; ++h) hits0[h] = b.hazards()[h].iterations_hit;
@@ -143,6 +146,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
     uint64_t ev = b.events() - ev0;
     if ((ev & 0xffff) == 0 && control.stop_requested()) {  // the iteration is not recorded
       control.interrupted = true;
+      if (first_hits_) first_hits_->end_branch(std::exp(b.log_weight()), beng_->now());
       return;
     }
     if (ev > kMaxBranchEvents) throw ModelError("a forced branch ran " + std::to_string(ev) + " events without ending its iteration");
@@ -151,6 +155,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
   out_.branch_events += b.events() - ev0;
   if (b.forced_arrivals()) ++out_.forced_arrival_branches;
   double w = std::exp(b.log_weight());
+  if (first_hits_) first_hits_->end_branch(w, beng_->now());
   bool ended = b.iterations() != it0, any = false;
   y_.assign(nh, 0);
   for (size_t h = 0; h < nh; ++h) {

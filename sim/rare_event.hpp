@@ -18,6 +18,7 @@
 
 namespace racewin {
 
+class FirstHitRecorder;
 class Machine;
 class NativeEngine;
 struct CaseConfig;
@@ -105,6 +106,8 @@ class ForcingDriver {
   ForcedHazard estimate(size_t h) const;
   ForcedRun result() const;
   bool pilot_done() const { return pilot_done_; }
+  // --first-hit: branches record into `r` too (their first hits count with their weight).
+  void set_first_hits(FirstHitRecorder* r) { first_hits_ = r; }
 
  private:
   void end_pilot(Machine& m);
@@ -127,6 +130,7 @@ class ForcingDriver {
   uint64_t weight_hit_n_ = 0;
   std::unique_ptr<NativeEngine> beng_;
   std::unique_ptr<Machine> bm_;
+  FirstHitRecorder* first_hits_ = nullptr;
 };
 
 }  // namespace racewin

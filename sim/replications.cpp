@@ -70,9 +70,15 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
       a.acquisitions += b.acquisitions, a.contended += b.contended, a.hold_sum += b.hold_sum, a.wait_sum += b.wait_sum;
       a.hold_max = std::max(a.hold_max, b.hold_max), a.wait_max = std::max(a.wait_max, b.wait_max);
     }
+    for (const FirstHit& f : x.first_hits)  // the first replication that hit, in their order
+      if (std::none_of(r.first_hits.begin(), r.first_hits.end(), [&](const FirstHit& g) { return g.hazard == f.hazard; })) {
+        r.first_hits.push_back(f);
+        r.first_hits.back().replication = int(k);
+      }
     t0 += x.sim_time_ns;
     it0 += x.iterations;
   }
+  std::sort(r.first_hits.begin(), r.first_hits.end(), [](const FirstHit& a, const FirstHit& b) { return a.hazard < b.hazard; });
   for (size_t v = 0; v < stolen.size(); ++v) r.steal_fraction[v] = r.sim_time_ns > 0 ? stolen[v] / r.sim_time_ns : 0;
   for (size_t h = 0; h < raw.size(); ++h) r.hazards[h] = summarize_hazard(raw[h], r.iterations, r.sim_time_ns);
   for (auto& w : r.windows) w = summarize_window(w.stats);

@@ -127,7 +127,7 @@ std::string met_reason(const StoppingRule& rule, const StopCheck& c) {
 
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control, const std::string& paje_trace,
                     const StoppingRule* rule, const std::function<void(const StopCheck&)>& on_check,
-                    const ForceOptions* force) {
+                    const ForceOptions* force, const TimelineRequest* timeline) {
   if (force && (engine != EngineKind::Native || !rule))
     throw std::invalid_argument("rare-event forcing copies the run to branch it (native engine) and estimates the rule's hazards (a rule, if only budgets)");
   auto wall0 = std::chrono::steady_clock::now();
@@ -190,6 +190,8 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
   auto drive = [&](auto& eng) {
     Machine m(cfg, cfg.seed, eng);
     clock = &eng;
+    std::optional<TimelineRecording> recording;
+    if (timeline) recording.emplace(cfg, *timeline), recording->attach(m, forced.get());
     try {
       if constexpr (std::is_same_v<std::decay_t<decltype(eng)>, NativeEngine>) {
         if (forced) forced->run(m, eng, control);
@@ -205,6 +207,7 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
       r.failure = e.what();
     }
     collect(m, eng.now());
+    if (recording) recording->finish(eng.now(), r.timeline, r.first_hits);
     if (forced) {
       r.forced = forced->result();
       // P is the forced estimate, and so is the time per hit iteration: the mean iteration time

@@ -12,6 +12,7 @@
 #include "run_control.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
+#include "timeline.hpp"
 
 namespace racewin {
 
@@ -121,15 +122,18 @@ struct CaseResult {
   double wall_seconds = 0;
   std::optional<Stopping> stopping;  // set when the run had a stopping rule or budget
   std::optional<ForcedRun> forced;   // set by a rare-event run: its p and p_ci are the hazards'
+  std::optional<RunTimeline> timeline;  // TimelineRequest::full
+  std::vector<FirstHit> first_hits;     // TimelineRequest::first_hit, in the order of hazards
 };
 
 // One run of a case: a single replication (cfg.replications is not looked at). With `rule`, the
 // run also stops as it says; `on_check` sees the rule's state at each checkpoint.
 // With `force`, the native engine runs the case under the forcing driver (rare_event.hpp).
+// With `timeline`, the result keeps the run's events or its first hits (timeline.hpp).
 CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& control,
                     const std::string& paje_trace = {}, const StoppingRule* rule = nullptr,
                     const std::function<void(const StopCheck&)>& on_check = {},
-                    const ForceOptions* force = nullptr);
+                    const ForceOptions* force = nullptr, const TimelineRequest* timeline = nullptr);
 
 // Replication k of a case: a share of its limits, and a seed derived from the case's seed.
 CaseConfig replication_config(const CaseConfig& cfg, int k);

@@ -102,7 +102,7 @@ inline Log run_logged(const CaseConfig& c, double until) {
   Log log;
   NativeEngine eng(c.vcpus);
   Machine m(c, c.seed, eng);
-  m.on_event = [&](const ModelEvent& e) { log.events.push_back(e); };
+  m.observe_text([&](const ModelEvent& e) { log.events.push_back(e); });
   RunControl ctl;
   eng.run(m, until, ctl);
   return log;

@@ -13,7 +13,7 @@ std::vector<ModelEvent> simgrid_events(const CaseConfig& c, double until) {
   std::vector<ModelEvent> events;
   SimGridEngine eng(c.vcpus);
   Machine m(c, c.seed, eng);
-  m.on_event = [&](const ModelEvent& e) { events.push_back(e); };
+  m.observe_text([&](const ModelEvent& e) { events.push_back(e); });
   RunControl ctl;
   eng.run(m, until, ctl);
   return events;

@@ -17,6 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/timeline_opts.hpp"
 #include "exact.hpp"
 #include "output.hpp"
 #include "run.hpp"
@@ -73,6 +74,7 @@ class RunCommand final : public Command {
                     "estimate rare hazards by forcing: steal and interrupt arrivals sped up inside race windows, "
                     "each hit weighted by its likelihood ratio (METHOD: force, or force:X for X forced arrivals "
                     "per window-opening iteration, default 0.5; native engine, one replication per case)");
+    timeline_.add(run);
     run->add_option("--ratio", ratios_,
                     "print P(hit) of case A over case B for the rule's hazards, with a 95% interval (A/B; repeatable)");
     run->footer(
@@ -132,6 +134,8 @@ class RunCommand final : public Command {
       std::cerr << "racewin: --trace needs --engine simgrid and a single case (use --case NAME)\n";
       return 2;
     }
+    if (std::string e = timeline_.check(sc, force.has_value()); !e.empty()) return usage(e);
+    const std::optional<TimelineRequest> recording = timeline_.request();
     if (sequential)
       for (const auto& c : sc.cases) {
         std::vector<std::string> known = case_hazards(c);
@@ -229,7 +233,8 @@ class RunCommand final : public Command {
             show();
           };
         try {
-          CaseResult r = run_case(c, kind, ctl, trace, sequential ? &rule_ : nullptr, on_check, force ? &*force : nullptr);
+          CaseResult r = run_case(c, kind, ctl, trace, sequential ? &rule_ : nullptr, on_check, force ? &*force : nullptr,
+                                  recording ? &*recording : nullptr);
           std::lock_guard<std::mutex> lk(mu);
           reps[t.c][size_t(t.k)] = std::move(r);
           done[t.c][size_t(t.k)] = 1;
@@ -266,6 +271,7 @@ class RunCommand final : public Command {
     if (!ratios_.empty()) std::cout << "\n";
     for (const auto& spec : ratios_)
       for (const auto& h : rule_hazards(rule_, sc.cases.front())) std::cout << ratio_line(results, spec, h) << "\n";
+    if (!timeline_.write(sc, results, std::cout)) return 1;
     if (!out_dir.empty()) {
       try {
         write_results(out_dir, info, sc, results, complete);
@@ -291,6 +297,7 @@ class RunCommand final : public Command {
   std::vector<std::string> ratios_;
   StoppingRule rule_;
   std::string max_wall_;
+  TimelineOptions timeline_;
 
   static int usage(const std::string& message) {
     std::cerr << "racewin: " << message << "\n";
