@@ -84,6 +84,7 @@ struct MachineState {
     Time wait_since = 0;
     std::vector<int> freeing;  // pages whose last reference this step dropped: freed after free_pages_prepare
     bool in_free = false;
+    int free_pc = -1;          // the step that dropped them, for messages
     MmuGather tlb;
     uint64_t iterations = 0;
     std::vector<Rng> cost_rngs;  // one stream per cost: common random numbers across cases
@@ -260,7 +261,8 @@ class Machine : private ExprContext, private MachineState {
   std::string describe(const TraceEvent& e) const;  // the ModelEvent text, empty for timeline-only kinds
   bool tracing() const { return __builtin_expect(static_cast<bool>(on_trace), 0); }
   const Step& step_of(const Thread& t) const { return t.spec->path.steps[size_t(t.pc)]; }
-  std::string where(const Thread& t) const;
+  std::string where(const Thread& t) const { return where(t, t.pc); }
+  std::string where(const Thread& t, int pc) const;
 
   void work_done(int v);
   void run_thread(Thread& t);

@@ -155,8 +155,8 @@ double Machine::stolen_time(int v) const {
   return c.stolen_total + (c.stolen ? eng_.now() - c.stolen_since : 0);
 }
 
-std::string Machine::where(const Thread& t) const {
-  const Step& s = step_of(t);
+std::string Machine::where(const Thread& t, int pc) const {
+  const Step& s = t.spec->path.steps[size_t(pc)];
   return t.spec->name + " (vCPU " + std::to_string(t.vcpu) + ") at " + s.text + " [" + s.loc.str() + "]";
 }
 

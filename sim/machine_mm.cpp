@@ -38,7 +38,10 @@ void Machine::put_page(int p, Thread& t) {
     hazard(t.vcpu, "refcount_underflow", where(t));
     return;
   }
-  if (--pg->refcount == 0) t.freeing.push_back(p);
+  if (--pg->refcount == 0) {
+    if (t.freeing.empty()) t.free_pc = t.pc;
+    t.freeing.push_back(p);
+  }
 }
 
 // __page_cache_release, mem_cgroup_uncharge, free_unref_page up to free_pages_prepare(), for
@@ -80,7 +83,7 @@ void Machine::check_free_page(int p, Thread& t) {
     if (pg.mapcount != 0) bad += " nonzero mapcount";
     if (pg.refcount != 0) bad += " nonzero _refcount";
     if (!bad.empty()) {
-      hazard(t.vcpu, "bad_page_state", where(t) + ": page " + std::to_string(p) + " freed with" + bad);
+      hazard(t.vcpu, "bad_page_state", where(t, t.free_pc) + ": page " + std::to_string(p) + " freed with" + bad);
       pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
       return;
     }

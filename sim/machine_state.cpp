@@ -2,7 +2,7 @@
 //
 // Left out, because they only record the past (statistics) or are never read when durations are
 // means (the exact driver's Sampling::kMeans):
-//   Thread: iterations (unless asked for), wait_since, window_open_at's time (only open or not is
+//   Thread: iterations (unless asked for), wait_since, free_pc (messages only), window_open_at's time (only open or not is
 //           kept), window_stretch, cost_rngs;
 //   Vcpu:   stolen_since, stolen_total, steal_gen (the driver drops dead StealEnd timers instead),
 //           first_steal_len (unused with means), every Rng, arrivals (forcing only: the exact
