@@ -8,6 +8,8 @@
 #include <regex>
 #include <sstream>
 
+#include "scenario.hpp"
+
 namespace racewin {
 
 namespace {
@@ -81,6 +83,15 @@ std::string marks_in_comment(const std::string& comment) {
     for (char c : (*it)[1].str())
       if (c != '/' && letters.find(c) == std::string::npos) letters += c;
   return letters;
+}
+
+std::vector<ProfileParam> case_params(const CaseConfig& c) {
+  std::vector<ProfileParam> out;
+  for (const auto& [prefix, file] : {std::pair{"arch.", c.arch_file}, std::pair{"hypervisor.", c.hypervisor_file}}) {
+    if (file.empty()) continue;
+    for (auto& p : profile_params(file)) out.push_back(std::move(p)), out.back().key.insert(0, prefix);
+  }
+  return out;
 }
 
 bool replaced_by_hypervisor(const nlohmann::json& resolved, const std::string& key) {

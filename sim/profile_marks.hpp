@@ -28,6 +28,11 @@ struct ProfileParam {
 // a steal or interrupt source's name, its kind of process and its vCPUs) are not parameters.
 std::vector<ProfileParam> profile_params(const std::string& file);
 
+struct CaseConfig;
+// The parameters of a case's arch and hypervisor profiles, keyed as overrides name them
+// (arch.costs.unlock_page, hypervisor.steal.0.interarrival); none for a profile given inline.
+std::vector<ProfileParam> case_params(const CaseConfig& c);
+
 // True for an arch.costs.X key that the case's hypervisor profile replaces (its costs are on top).
 bool replaced_by_hypervisor(const nlohmann::json& resolved, const std::string& key);
 

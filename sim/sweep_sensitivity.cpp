@@ -37,13 +37,9 @@ nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
 // hypervisor's replaces.
 std::vector<std::string> estimated_parameters(const CaseConfig& c) {
   std::vector<std::string> out;
-  for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}}) {
-    if (file.empty()) continue;
-    for (const auto& p : profile_params(file)) {
-      std::string key = std::string(prefix) + "." + p.key;
-      const nlohmann::json* v = resolved_value(c.resolved, key);
-      if (p.estimate() && v && scaled(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, key)) out.push_back(key);
-    }
+  for (const auto& p : case_params(c)) {
+    const nlohmann::json* v = resolved_value(c.resolved, p.key);
+    if (p.estimate() && v && scaled(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, p.key)) out.push_back(p.key);
   }
   return out;
 }

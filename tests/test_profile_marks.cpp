@@ -72,16 +72,15 @@ TEST_CASE("marks: a sensitivity without parameters varies every duration the cas
   CHECK(!has("arch.costs.smp_yield_cpu"));         // replaced by hypervisor.costs.smp_yield_cpu
   CHECK(has("hypervisor.costs.smp_yield_cpu"));
   int estimates = 0;
-  for (const auto& [prefix, file] : {std::pair{"arch.", c.arch_file}, std::pair{"hypervisor.", c.hypervisor_file}})
-    for (const auto& p : profile_params(file)) {
-      if (!p.estimate()) continue;
-      if (replaced_by_hypervisor(c.resolved, prefix + p.key)) {
-        CHECK(!has(prefix + p.key));  // z/VM's DIAG 9C replaces the LPAR's
-        continue;
-      }
-      ++estimates;
-      CHECK_MESSAGE(has(prefix + p.key), prefix, p.key, " is an estimate but was left out");
+  for (const auto& p : case_params(c)) {
+    if (!p.estimate()) continue;
+    if (replaced_by_hypervisor(c.resolved, p.key)) {
+      CHECK(!has(p.key));  // z/VM's DIAG 9C replaces the LPAR's
+      continue;
     }
+    ++estimates;
+    CHECK_MESSAGE(has(p.key), p.key, " is an estimate but was left out");
+  }
   CHECK(keys.size() == size_t(estimates));  // every [E] here holds a duration
 
   std::string path = std::filesystem::temp_directory_path() / "racewin_marks_sens.yaml";

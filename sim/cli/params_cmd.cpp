@@ -30,20 +30,15 @@ class ParamsCommand final : public Command {
     try {
       for (const auto& c : loaded->cases) {
         std::cout << fmt::format("{} (arch {}, hypervisor {})\n", c.name, c.arch.name, c.hypervisor.name);
-        for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}}) {
-          if (file.empty()) {
-            std::cout << fmt::format("  {}: given inline in the scenario, no marks\n", prefix);
-            continue;
-          }
-          for (const auto& p : profile_params(file)) {
-            if (estimates_ && !p.estimate()) continue;
-            std::string key = std::string(prefix) + "." + p.key;
-            std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + "]";
-            std::string value = shown(resolved_value(c.resolved, key));
-            if (replaced_by_hypervisor(c.resolved, key))
-              value = "(hypervisor." + p.key + " instead)";  // the hypervisor's cost table is on top
-            std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", key, marks, value, p.loc.str());
-          }
+        for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}})
+          if (file.empty()) std::cout << fmt::format("  {}: given inline in the scenario, no marks\n", prefix);
+        for (const auto& p : case_params(c)) {
+          if (estimates_ && !p.estimate()) continue;
+          std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + "]";
+          std::string value = shown(resolved_value(c.resolved, p.key));
+          if (replaced_by_hypervisor(c.resolved, p.key))
+            value = "(hypervisor." + p.key.substr(5) + " instead)";  // the hypervisor's cost table is on top
+          std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", p.key, marks, value, p.loc.str());
         }
       }
     } catch (const ConfigError& e) {
