@@ -24,6 +24,13 @@ Dist Dist::exponential(double mean_ns) {
   return d;
 }
 
+Dist Dist::uniform(double lo_ns, double hi_ns) {
+  Dist d;
+  d.kind_ = Kind::Uniform;
+  d.a_ = lo_ns, d.b_ = hi_ns;
+  return d;
+}
+
 Dist Dist::parse(const CNode& node) {
   static const std::vector<std::string> kinds = {"fixed", "exponential", "lognormal", "uniform",
                                                  "weibull", "empirical"};

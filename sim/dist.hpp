@@ -17,6 +17,7 @@ class Dist {
 
   static Dist fixed(double ns);
   static Dist exponential(double mean_ns);
+  static Dist uniform(double lo_ns, double hi_ns);
   static Dist parse(const CNode& node);
 
   double sample(Rng& rng) const;

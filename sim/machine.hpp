@@ -133,6 +133,7 @@ struct MachineState {
       Time gap_from = 0;
       bool forced = false;
       double h0 = 0;
+      bool rephased = false;  // a tick whose phase a branch drew afresh (machine_tick_phase.cpp)
     };
     std::vector<Arrival> arrivals;
   };
@@ -171,6 +172,9 @@ struct MachineState {
   uint64_t force_max_arrivals_ = 0;  // forced arrivals before forcing ends (0: no limit)
   double forced_h_ = 0;      // of closed forced regions
   bool force_spent_ = false;
+  // Per interrupt source: the law of a tick's next arrival once its phase is drawn afresh, uniform
+  // over one period (empty: ticks keep their phase; machine_tick_phase.cpp).
+  std::vector<Dist> phase_law_;
 };
 
 class Machine : private ExprContext, private MachineState {
@@ -235,7 +239,15 @@ class Machine : private ExprContext, private MachineState {
   int open_windows() const { return open_windows_; }
   uint64_t forced_arrivals() const { return forced_arrivals_; }
   size_t arrival_processes() const { return cfg_.hypervisor.steal.size() + irq_sources_.size(); }
-  bool forcible(size_t j) const;  // a renewal process with a density
+  bool forcible(size_t j) const;  // a renewal process with a density, or a tick drawn afresh
+  // Periodic ticks on the same edge on every CPU (machine_tick_phase.cpp). enable_tick_phase()
+  // lets forcing treat such a tick whose phase was drawn afresh as a process with a density:
+  // rephase_ticks(v) forgets the pending ticks of every CPU and draws the next one of vCPU v
+  // uniformly over one period from now, the others following on their edges.
+  bool tick_source(size_t s) const;
+  void enable_tick_phase();
+  void rephase_ticks(int v);
+  int window_vcpu() const;  // the vCPU of the first thread with a window open, or -1
   const Dist& interarrival(size_t j) const;
   bool iteration_hit(size_t hazard) const { return iteration_hits_[hazard] != 0; }
   // Every random stream started afresh from `seed` (the streams a new machine would have): a
@@ -344,7 +356,11 @@ class Machine : private ExprContext, private MachineState {
   }
   bool arrival_live(const Timer& t) const;
   // The cumulative hazard of process j's current gap, at its age now.
-  double hazard_now(const Vcpu::Arrival& a, size_t j) const { return interarrival(j).cum_hazard(eng_.now() - a.gap_from); }
+  double hazard_now(const Vcpu::Arrival& a, size_t j) const { return gap_law(a, j).cum_hazard(eng_.now() - a.gap_from); }
+  const Dist& gap_law(const Vcpu::Arrival& a, size_t j) const {
+    return a.rephased ? phase_law_[j - cfg_.hypervisor.steal.size()] : interarrival(j);
+  }
+  void align_ticks(int v, size_t s);
   void arrived(int v, size_t j);
   void refresh_force();
   bool want_force(int v, size_t j) const;

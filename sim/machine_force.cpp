@@ -28,7 +28,8 @@ bool Machine::forcible(size_t j) const {
   size_t k = cfg_.hypervisor.steal.size();
   if (j < k) return cfg_.hypervisor.steal[j].kind == StealProcess::Kind::Renewal && interarrival(j).has_hazard();
   const IrqSource& src = irq_sources_[j - k];
-  return !src.aligned && src.first < 0 && src.interarrival.has_hazard();
+  if (src.aligned) return !phase_law_.empty() && tick_source(j - k);
+  return src.first < 0 && src.interarrival.has_hazard();
 }
 
 void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t max_arrivals) {
@@ -90,6 +91,7 @@ bool Machine::want_force(int v, size_t j) const {
   const std::vector<int>& only = j < k ? cfg_.hypervisor.steal[j].vcpus : irq_sources_[j - k].vcpus;
   if (!only.empty() && std::find(only.begin(), only.end(), v) == only.end()) return false;  // not on this vCPU
   if (j < k) return c.steal_on[j] == 0;
+  if (irq_sources_[j - k].aligned && !c.arrivals[j].rephased) return false;  // its phase is fixed
   return c.irq_on && c.handlers.empty() && !c.irq_pending[j - k];
 }
 
@@ -101,7 +103,7 @@ void Machine::rearm(int v, size_t j, double factor, double h) {
   Rng& r = j < k ? c.steal_gap_rngs[j] : c.irq_gap_rngs[j - k];
   double e = -std::log(r.uniform_open());
   Time from = c.arrivals[j].gap_from;
-  double at = from + interarrival(j).inv_cum_hazard(h + e / factor);
+  double at = from + gap_law(c.arrivals[j], j).inv_cum_hazard(h + e / factor);
   ++c.arrivals[j].gen;
   eng_.schedule(std::max(at, eng_.now()), arrival_timer(v, j, from));
 }

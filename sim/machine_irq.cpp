@@ -267,6 +267,7 @@ void Machine::on_timer(const Timer& tm) {
       if (!arrival_live(tm)) break;
       size_t j = cfg_.hypervisor.steal.size() + size_t(tm.arg);
       arrived(tm.vcpu, j);
+      if (c.arrivals[j].rephased) align_ticks(tm.vcpu, size_t(tm.arg));
       const IrqSource& src = irq_sources_[size_t(tm.arg)];
       Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
       eng_.schedule(eng_.now() + std::max(draw(src.interarrival, r), 1.0), arrival_timer(tm.vcpu, j, eng_.now()));

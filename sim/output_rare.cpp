@@ -3,6 +3,7 @@
 // over crude Monte Carlo.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "output.hpp"
@@ -26,9 +27,9 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
     std::string sped;
     for (size_t j = 0; j < f.processes.size(); ++j)
       if (f.factor[j] > 1) sped += fmt::format("{}{} x{}", sped.empty() ? "" : ", ", f.processes[j], g(f.factor[j]));
-    out << fmt::format("{}: {}; pilot {} iterations; {} branches, {} with forced arrivals; events {} main + {} in branches\n",
+    out << fmt::format("{}: {}; pilot {} iterations; {} branches ({} a window iteration), {} with forced arrivals; events {} main + {} in branches\n",
                        r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.branches,
-                       f.forced_arrival_branches, f.main_events, f.branch_events);
+                       std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events);
     for (const auto& h : f.hazards) {
       if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;
       double rel = rel_half(h);
@@ -70,6 +71,7 @@ nlohmann::json forced_json(const ForcedRun& f) {
                       {"pilot_iterations", f.pilot},
                       {"window_iterations_in_pilot", f.window_iterations},
                       {"branches", f.branches},
+                      {"branches_per_window_iteration", std::max<uint64_t>(f.branches_per_window, 1)},
                       {"branches_with_forced_arrivals", f.forced_arrival_branches},
                       {"main_events", f.main_events},
                       {"branch_events", f.branch_events},

@@ -13,6 +13,9 @@ namespace racewin {
 namespace {
 constexpr size_t kMaxBatches = 64;
 constexpr uint64_t kMaxBranchEvents = uint64_t(1) << 28;  // a branch that long is a model error
+constexpr uint64_t kCalibrationIterations = 64;  // window iterations with one branch each, to time them
+constexpr uint64_t kMaxBranchesPerWindow = 64;
+constexpr double kBranchWorkShare = 0.25;  // of the main run's work, at most, spent on extra branches
 }  // namespace
 
 ForceOptions ForceOptions::parse(const std::string& method) {
@@ -90,9 +93,33 @@ ForcingDriver::ForcingDriver(const CaseConfig& cfg, const ForceOptions& opt, std
 }
 ForcingDriver::~ForcingDriver() = default;
 
+// No process with a density reaches the windows: force the periodic ticks instead, their phase
+// drawn afresh at each branch point (machine_tick_phase.cpp). A tick's exposure in a window
+// iteration is its cumulative hazard over the windows, -log(1 - a/T) ~ a/T for the time a < T the
+// windows were open: from the pilot's closed windows.
+size_t ForcingDriver::tick_phase(Machine& m, std::vector<double>& e) {
+  double open = 0;
+  for (const WindowStats& w : m.windows()) open += w.length_sum;
+  open /= double(out_.window_iterations);
+  const size_t k = cfg_.hypervisor.steal.size();
+  size_t live = 0;
+  for (size_t j = k; j < e.size(); ++j)
+    if (m.tick_source(j - k) && open > 0) {
+      double period = m.interarrival(j).mean();
+      e[j] = -std::log1p(-std::min(open, period / 2) / period);
+      ++live;
+    }
+  if (live) {
+    m.enable_tick_phase();
+    out_.tick_phase = true;
+  }
+  return live;
+}
+
 void ForcingDriver::end_pilot(Machine& m) {
   pilot_done_ = true;
   out_.pilot = m.iterations();
+  main_events_at_pilot_ = m.events();
   std::vector<double> e = m.exposure();
   m.clear_force();
   size_t live = 0;
@@ -100,6 +127,7 @@ void ForcingDriver::end_pilot(Machine& m) {
     e[j] = out_.window_iterations ? e[j] / double(out_.window_iterations) : 0;
     if (e[j] > 0) ++live;
   }
+  if (out_.window_iterations && live == 0) live = tick_phase(m, e);
   out_.exposure = e;
   out_.factor.assign(e.size(), 1);
   if (out_.window_iterations == 0) {
@@ -116,7 +144,9 @@ void ForcingDriver::end_pilot(Machine& m) {
   if (!forcing_) out_.note = "windows see arrivals often enough already: nothing sped up (crude Monte Carlo)";
 }
 
-void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
+// Runs one forced copy of `m` to the end of its iteration and adds its contribution / k to y_;
+// false if interrupted (then nothing is recorded for the iteration).
+bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& control, double k) {
   if (!bm_) {
     beng_ = std::make_unique<NativeEngine>(eng);
     bm_ = std::make_unique<Machine>(m, *beng_);
@@ -131,6 +161,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
     if (out_.exposure[j] == 0) factor[j] = 0;  // cannot arrive in a window: not tracked
   uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + 1));
   b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
+  if (out_.tick_phase) b.rephase_ticks(b.window_vcpu());
   b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals);
   if (first_hits_) first_hits_->begin_branch();
   const size_t nh = m.hazards().size();
@@ -147,7 +178,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
     if ((ev & 0xffff) == 0 && control.stop_requested()) {  // the iteration is not recorded
       control.interrupted = true;
       if (first_hits_) first_hits_->end_branch(std::exp(b.log_weight()), beng_->now());
-      return;
+      return false;
     }
     if (ev > kMaxBranchEvents) throw ModelError("a forced branch ran " + std::to_string(ev) + " events without ending its iteration");
   }
@@ -157,13 +188,32 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
   double w = std::exp(b.log_weight());
   if (first_hits_) first_hits_->end_branch(w, beng_->now());
   bool ended = b.iterations() != it0, any = false;
-  y_.assign(nh, 0);
   for (size_t h = 0; h < nh; ++h) {
     bool hit = b.hazards()[h].iterations_hit > hits0[h] || (!ended && b.iteration_hit(h));
-    if (m.iteration_hit(h)) y_[h] = 1;  // hit before the branch point: no weight
-    else if (hit) y_[h] = w, any = true;
+    if (m.iteration_hit(h)) y_[h] += 1 / k;  // hit before the branch point: no weight
+    else if (hit) y_[h] += w / k, any = true;
   }
   if (any) weight_hit_sum_ += w, ++weight_hit_n_;
+  return true;
+}
+
+// k forced copies of the iteration from its first open window, their contributions averaged: a
+// window iteration of the main run can cost far more events than a branch (it is rare), so each
+// is used k times. k is 1 for the first kCalibrationIterations, then, from the costs so far, a
+// quarter of the main run's events per window iteration over a branch's events (at most 25% more
+// work; more pays only where the branch's own randomness, not the state at the window's opening,
+// makes the variance), at most kMaxBranchesPerWindow. It depends on event counts only.
+void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
+  if (window_branched_ >= kCalibrationIterations) {  // kept up to date: windows can come in bursts
+    double main = double(m.events() - main_events_at_pilot_) / double(window_branched_);
+    double one = double(out_.branch_events) / double(std::max<uint64_t>(out_.branches, 1));
+    out_.branches_per_window = uint64_t(std::clamp(std::floor(kBranchWorkShare * main / std::max(one, 1.0)), 1.0, double(kMaxBranchesPerWindow)));
+  }
+  const uint64_t k = out_.branches_per_window ? out_.branches_per_window : 1;
+  y_.assign(m.hazards().size(), 0);
+  for (uint64_t r = 0; r < k; ++r)
+    if (!one_branch(m, eng, control, double(k))) return;
+  ++window_branched_;
   branched_ = true;
 }
 

@@ -85,10 +85,14 @@ struct ForcedRun {
   std::vector<double> factor;          // intensity factor in windows (1: not sped up)
   std::vector<double> exposure;        // per window-opening pilot iteration: cumulative hazard in windows
   uint64_t pilot = 0, window_iterations = 0, branches = 0, forced_arrival_branches = 0;
+  uint64_t branches_per_window = 0;  // forced copies of a window iteration, the last (0: still timing them)
   uint64_t main_events = 0, branch_events = 0;
   double mean_weight_hit = 0;  // of the branches that were hit
   std::vector<ForcedHazard> hazards;
   std::string note;  // why nothing was forced, if nothing was
+  // Periodic ticks forced with their phase drawn afresh at each branch (no process with a density
+  // reached the windows): the estimate takes the tick's phase as uniform (machine_tick_phase.cpp).
+  bool tick_phase = false;
 };
 
 class ForcingDriver {
@@ -111,7 +115,9 @@ class ForcingDriver {
 
  private:
   void end_pilot(Machine& m);
+  size_t tick_phase(Machine& m, std::vector<double>& exposure);
   void branch(Machine& m, NativeEngine& eng, RunControl& control);
+  bool one_branch(Machine& m, NativeEngine& eng, RunControl& control, double k);
   void end_iteration(const Machine& m);
 
   const CaseConfig& cfg_;
@@ -120,6 +126,7 @@ class ForcingDriver {
   BatchMeans stats_;
   bool pilot_done_ = false, forcing_ = false, branched_ = false;
   uint64_t iteration_ = 0;
+  uint64_t window_branched_ = 0, main_events_at_pilot_ = 0;
   std::vector<uint64_t> hits_at_start_;  // main's iterations_hit per hazard at this iteration's start
   std::vector<double> y_;                // this iteration's contributions, if it branched
   std::vector<std::string> names_;
