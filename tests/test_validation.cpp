@@ -69,6 +69,10 @@ TEST_CASE("validation scenarios: every duration is exponential or zero, as racew
   CHECK(files.size() >= 4);
   for (const auto& f : files) {
     Scenario s = load_scenario(f, {});
+    if (f == kDir + "stall_tick.yaml") {  // a periodic tick, against its own closed form (test_rare_tick.cpp)
+      for (const auto& c : s.cases) CHECK(c.hypervisor.interrupts.at(0).aligned);
+      continue;
+    }
     for (const auto& c : s.cases) {
       INFO(f << " case " << c.name);
       CHECK(c.vcpus <= 3);
