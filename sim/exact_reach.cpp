@@ -15,9 +15,29 @@ using namespace exact_detail;
 struct Arc {        // how a state was first reached
   uint32_t parent;
   int32_t clock;    // >= 0: work done on that vCPU; < 0: pending timer -clock-1
-  int32_t page;     // >= 0: this free page was first made the next one vCPU `vcpu` allocates
-  int32_t vcpu;
+  int32_t variant;  // which allocation choice (choices() of the parent)
 };
+
+using Moves = std::vector<std::pair<int, int>>;  // free page, vCPU: made the next one it allocates
+
+// The allocation choices of a state, free pages as a set: an anonymous free page next on each
+// vCPU that allocates (the pool's order and size then never matter), and each free page something
+// still refers to, on each such vCPU. A deterministic function of the state, so a replay finds them again.
+std::vector<Moves> choices(const Machine& m, int pages, const std::vector<int>& alloc_vcpus, const std::vector<int>& refd) {
+  Moves base;
+  for (int p = 0; p < pages && base.size() < alloc_vcpus.size(); ++p)
+    if (m.page(p).state == Page::State::Free && std::find(refd.begin(), refd.end(), p) == refd.end())
+      base.emplace_back(p, alloc_vcpus[base.size()]);
+  std::vector<Moves> out{base};
+  for (int p : refd)
+    for (int v : alloc_vcpus) {
+      Moves m2;
+      for (auto [q, w] : base) if (w != v) m2.emplace_back(q, w);
+      m2.emplace_back(p, v);
+      out.push_back(m2);
+    }
+  return out;
+}
 
 void fire(Snap& s, int32_t clock) {
   if (clock >= 0) {
@@ -79,7 +99,7 @@ ReachResult reach(const CaseConfig& case_cfg, const ReachOptions& opt) {
     }
     return fresh;
   };
-  discover(*start, {0, 0, -1, -1});
+  discover(*start, {0, 0, 0});
   std::deque<std::pair<uint32_t, std::unique_ptr<Snap>>> queue;
   queue.emplace_back(0, std::move(start));
   Snap scratch(*queue.front().second), variant(scratch);
@@ -89,26 +109,17 @@ ReachResult reach(const CaseConfig& case_cfg, const ReachOptions& opt) {
   while (!queue.empty() && !r.reached && !full) {
     auto [id, s] = std::move(queue.front());
     queue.pop_front();
-    // Which page the next allocation takes: any anonymous one will do (they are alike); a free
-    // page still referred to is tried too, on each vCPU that allocates.
-    std::vector<std::pair<int, int>> moves{{-1, -1}};
-    key.clear();
-    s->m->canonical_key(key, false, sym, &refd);
-    if (opt.pool_as_set && !refd.empty()) {
-      ++r.branched;
-      int anon = -1;
-      for (int p = 0; p < cfg.pages && anon < 0; ++p)
-        if (s->m->page(p).state == Page::State::Free && std::find(refd.begin(), refd.end(), p) == refd.end()) anon = p;
-      moves.clear();
-      for (int v : alloc_vcpus) {
-        if (anon >= 0) moves.emplace_back(anon, v);
-        for (int p : refd) moves.emplace_back(p, v);
-      }
+    std::vector<Moves> moves{{}};
+    if (opt.pool_as_set) {
+      key.clear();
+      s->m->canonical_key(key, false, sym, &refd);
+      moves = choices(*s->m, cfg.pages, alloc_vcpus, refd);
+      r.branched += !refd.empty();
     }
     size_t out = 0;
-    for (auto [page, v] : moves) {
+    for (size_t k = 0; k < moves.size(); ++k) {
       variant.assign(*s);
-      if (page >= 0) variant.m->put_free_page_next(page, v);
+      for (auto [page, v] : moves[k]) variant.m->put_free_page_next(page, v);
       std::vector<int32_t> clocks;
       for (size_t w = 0; w < variant.eng.work.size(); ++w)
         if (variant.eng.runs(variant.eng.work[w])) clocks.push_back(int32_t(w));
@@ -117,9 +128,9 @@ ReachResult reach(const CaseConfig& case_cfg, const ReachOptions& opt) {
         scratch.assign(variant);
         fire(scratch, c);
         ++r.transitions, ++out;
-        Arc st{id, c, page, v};
-        if (scratch.m->hazards()[h].count > 0) {
-          r.reached = true, hit_from = id, hit = st, r.detail = scratch.m->hazards()[h].first_detail;
+        Arc st{id, c, int32_t(k)};
+        if (scratch.m->hazards().at(h).count > 0) {
+          r.reached = true, hit_from = id, hit = st, r.detail = scratch.m->hazards().at(h).first_detail;
           break;
         }
         if (ids.size() >= opt.max_states) full = true;
@@ -136,15 +147,20 @@ ReachResult reach(const CaseConfig& case_cfg, const ReachOptions& opt) {
 
   // Replay the path from the start, with the model's events.
   std::vector<Arc> path{hit};
-  for (uint32_t x = hit_from; x != 0; x = how[x].parent) path.push_back(how[x]);
+  for (uint32_t x = hit_from; x != 0; x = how.at(x).parent) path.push_back(how[x]);
   std::reverse(path.begin(), path.end());
   r.depth = path.size();
   auto s = start_of(cfg);
-  s->m->observe_text([&](const ModelEvent& e) { r.trace.push_back("cpu" + std::to_string(e.vcpu) + "  " + e.what); });
+  s->m->observe_text([&](const ModelEvent& e) { r.trace.push_back((e.vcpu < 0 ? std::string("   -") : "cpu" + std::to_string(e.vcpu)) + "  " + e.what); });
   s->m->start();
   settle(*s);
   for (const Arc& st : path) {
-    if (st.page >= 0) s->m->put_free_page_next(st.page, st.vcpu);
+    if (opt.pool_as_set) {
+      key.clear();
+      s->m->canonical_key(key, false, sym, &refd);
+      std::vector<Moves> ch = choices(*s->m, cfg.pages, alloc_vcpus, refd);  // kept: the loop reads into it
+      for (auto [page, v] : ch.at(size_t(st.variant))) s->m->put_free_page_next(page, v);
+    }
     fire(*s, st.clock);
   }
   return r;

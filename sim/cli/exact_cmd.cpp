@@ -143,8 +143,8 @@ class ExactCommand final : public Command {
                                  "still referred to, {} dead ends\n",
                                  c.name, reach_hazard_, how, r.max_pages_in_use, r.branched, r.dead_ends);
       } else {
-        std::cout << fmt::format("{}: {} not decided: --max-states ({}) reached after {}\n", c.name, reach_hazard_,
-                                 max_states_, how);
+        std::cout << fmt::format("{}: {} not decided: --max-states ({}) reached after {} (at most {} pages in use)\n",
+                                 c.name, reach_hazard_, max_states_, how, r.max_pages_in_use);
         rc = std::max(rc, 5);
       }
     }
