@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "exact.hpp"
+#include "machine.hpp"
 #include "scenario.hpp"
 
 using namespace racewin;
@@ -31,7 +32,7 @@ TEST_CASE("reach: bad_page_state is unreachable in the fixed kernels and reachab
     CHECK_MESSAGE(r.complete, fixed);
     CHECK_MESSAGE(!r.reached, fixed);
     CHECK(r.states > 1000);
-    MESSAGE(fixed << ": " << r.states << " states, " << r.transitions << " transitions");
+    MESSAGE(std::string(fixed) << ": " << r.states << " states, " << r.transitions << " transitions");
   }
   ReachResult bug = reach(small_case("s390x_zvm_v5.9-rc4"), {});
   REQUIRE(bug.reached);
@@ -44,7 +45,9 @@ TEST_CASE("reach: bad_page_state is unreachable in the fixed kernels and reachab
   ReachResult cut = reach(small_case("s390x_zvm_v5.9-fixed"), small);
   CHECK(!cut.complete);
   CHECK(!cut.reached);
-  CHECK_THROWS_AS(reach(small_case("s390x_zvm_v5.9-fixed"), {"no_such_hazard"}), ModelError);
+  ReachOptions other;
+  other.hazard = "no_such_hazard";
+  CHECK_THROWS_AS(reach(small_case("s390x_zvm_v5.9-fixed"), other), ModelError);
 }
 
 TEST_CASE("reach: the symmetry reduction leaves a chain's answers unchanged, with fewer states") {
