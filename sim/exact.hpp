@@ -53,9 +53,33 @@ struct Chain {
 struct ExactOptions {
   size_t max_states = 2'000'000;
   std::function<void(size_t states, size_t frontier)> progress;  // now and then while enumerating
+  // Key states up to a renaming of pages and with dead variables cleared (machine_canon.cpp): an
+  // exact lumping, fewer states, the same answers. Throws ModelError if a path forbids it.
+  bool symmetry = false;
 };
 
 Chain build_chain(const CaseConfig& cfg, const ExactOptions& opt);
+
+// Reachability (exact_reach.cpp): every state the exact driver's chain can reach, breadth first,
+// looking for one step that raises `hazard`. No rates are needed: under exponential clocks every
+// enabled clock may fire first, so this is the set of states any timing can reach (docs/rare-events.md).
+struct ReachOptions {
+  std::string hazard = "bad_page_state";
+  size_t max_states = 2'000'000;
+  bool pool_as_set = true;  // free pages as a set (PageSymmetry): more behaviours, fewer states
+  std::function<void(size_t states, size_t frontier, size_t transitions)> progress;
+};
+struct ReachResult {
+  bool reached = false;   // a step raised the hazard
+  bool complete = false;  // every reachable state was expanded (with !reached: unreachable)
+  size_t states = 0, transitions = 0, dead_ends = 0;
+  size_t branched = 0;        // states where a free page still referred to was also tried as the next allocated
+  int max_pages_in_use = 0;   // allocated or leaked, over the states seen
+  size_t depth = 0;                 // transitions from the start to the hit
+  std::string detail;               // the hazard's message, when reached
+  std::vector<std::string> trace;   // the model's events from the start to the hit, when reached
+};
+ReachResult reach(const CaseConfig& cfg, const ReachOptions& opt);
 
 struct ExactHazard {
   std::string name;

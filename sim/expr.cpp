@@ -242,6 +242,41 @@ Expr Expr::compile(const std::string& text, const ExprScope& scope, const Source
   return e;
 }
 
+namespace {
+
+void collect(const ExprNode& n, std::vector<int>& out) {
+  if (n.op == ExprNode::Op::Var) out.push_back(n.index);
+  for (const auto& a : n.args) collect(*a, out);
+}
+
+bool is_page(const ExprNode& n, const std::vector<bool>& pv) {
+  if (n.op == ExprNode::Op::Var) return size_t(n.index) < pv.size() && pv[size_t(n.index)];
+  return n.op == ExprNode::Op::Field && n.field == ExprNode::Field::Page;
+}
+
+// A page-valued operand is allowed under page_count()/page_mapcount()/PageLocked() and on both
+// sides of == and !=; anywhere else (order, arithmetic, a comparison with a number) it is not.
+bool symmetric(const ExprNode& n, const std::vector<bool>& pv) {
+  using O = ExprNode::Op;
+  bool pages_ok = n.op == O::PageCount || n.op == O::PageMapcount || n.op == O::PageLocked;
+  if ((n.op == O::Eq || n.op == O::Ne) && n.args.size() == 2) {
+    bool a = is_page(*n.args[0], pv), b = is_page(*n.args[1], pv);
+    if (a != b) return false;
+    pages_ok = a;
+  }
+  for (const auto& a : n.args) {
+    if (is_page(*a, pv) && !pages_ok) return false;
+    if (!symmetric(*a, pv)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Expr::vars_read(std::vector<int>& out) const { collect(*root_, out); }
+bool Expr::page_valued(const std::vector<bool>& pv) const { return is_page(*root_, pv); }
+bool Expr::page_symmetric(const std::vector<bool>& pv) const { return symmetric(*root_, pv); }
+
 Value Expr::eval(const ExprContext& ctx) const { return eval_node(*root_, ctx); }
 bool Expr::truthy(const ExprContext& ctx) const { return as_int(eval(ctx)) != 0; }
 

@@ -40,6 +40,13 @@ class Expr {
   Value eval(const ExprContext& ctx) const;
   bool truthy(const ExprContext& ctx) const;
   const std::string& text() const { return text_; }
+  // The variables it reads (for liveness).
+  void vars_read(std::vector<int>& out) const;
+  // Whether its value is a page id: a variable in `page_var`, or a PTE's `.page`.
+  bool page_valued(const std::vector<bool>& page_var) const;
+  // Whether it only compares page ids for equality or asks about their pages: then renaming pages
+  // leaves its value alone (the exact driver's symmetry reduction needs that).
+  bool page_symmetric(const std::vector<bool>& page_var) const;
 
  private:
   std::shared_ptr<const ExprNode> root_;

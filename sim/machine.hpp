@@ -177,6 +177,20 @@ struct MachineState {
   std::vector<Dist> phase_law_;
 };
 
+// The exact driver's symmetry reduction (machine_canon.cpp). Pages are interchangeable but for
+// what refers to them, so a state is keyed with its pages renumbered in order of first reference;
+// a variable dead at a thread's step (written before it is read again) is keyed as 0.
+struct PageSymmetry {
+  std::vector<std::vector<bool>> page_var;           // [thread][var]: holds a page id
+  std::vector<std::vector<std::vector<bool>>> live;  // [thread][pc][var]: read before written, from pc on
+  // Free pages as a set: the per-CPU lists and the buddy allocator are not keyed, only free pages
+  // something still refers to. An over-approximation (any free page may be the one allocated), for
+  // reachability only; needs debug_vm (a free page is then reset, Page{}).
+  bool pool_as_set = false;
+};
+// Throws ModelError naming a step whose expressions do more with page ids than compare them.
+PageSymmetry page_symmetry(const CaseConfig& cfg, bool pool_as_set);
+
 class Machine : private ExprContext, private MachineState {
  public:
   // kSample draws every duration; kMeans takes each distribution's mean, for the exact driver,
@@ -220,6 +234,14 @@ class Machine : private ExprContext, private MachineState {
   // counted thread's iteration count in it. Defined in machine_state.cpp, beside the list of what
   // it leaves out.
   void state_key(std::string& out, bool with_iterations) const;
+  // state_key() up to a renaming of pages and with dead variables cleared. `referenced_free` gets
+  // the free pages something still refers to (with pool_as_set, the allocator may hand out one).
+  void canonical_key(std::string& out, bool with_iterations, const PageSymmetry& sym,
+                     std::vector<int>* referenced_free = nullptr) const;
+  // Moves free page `p` to the back of vCPU v's per-CPU list: the next page it allocates.
+  void put_free_page_next(int p, int v);
+  // Pages allocated or leaked (not free).
+  int pages_in_use() const;
   // False for a timer that will do nothing when it fires (the StealEnd of a steal a yield ended).
   bool timer_live(const Timer& t) const;
 
