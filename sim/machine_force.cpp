@@ -33,7 +33,7 @@ bool Machine::forcible(size_t j) const {
 
 void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t max_arrivals) {
   const size_t P = arrival_processes();
-  if (factor.empty() || factor.size() % P) throw std::invalid_argument("set_force: one factor per arrival process and stage");
+  if (P ? factor.empty() || factor.size() % P : !factor.empty()) throw std::invalid_argument("set_force: one factor per arrival process and stage");
   if (sampling_ != Sampling::kSample) throw std::invalid_argument("set_force: forcing needs sampled durations");
   force_ = factor;
   for (size_t i = 0; i < factor.size(); ++i) {
@@ -48,7 +48,7 @@ void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t 
   force_max_arrivals_ = max_arrivals;
   forced_h_ = 0;
   force_spent_ = false;
-  refresh_force();
+  if (P) refresh_force();
 }
 
 // Back to the nominal law (a factor of 1 left the pending draws nominal already).

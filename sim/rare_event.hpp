@@ -37,7 +37,7 @@ struct ForceOptions {
   // each stage. Each process gets a share of a stage's forced arrivals proportional to its share
   // of the weighted hits, mixed with an equal share by `floor_share` so that no route gets a
   // vanishing proposal. Each forced pilot takes at most a twentieth of the iteration or time budget.
-  uint64_t stage_pilot = 500, share_pilot = 4000;
+  uint64_t stage_pilot = 300, share_pilot = 4000;
   double floor_share = 0.2;
   // Forcing ends in a branch after `max_arrivals` forced arrivals, or once 8 x `arrivals` were
   // expected (Machine::set_force): a window held open by a stall would otherwise be forced into a
