@@ -11,7 +11,7 @@ namespace racewin {
 constexpr double kForever = std::numeric_limits<double>::infinity();  // spinning: burns the vCPU
 
 struct Timer {
-  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive };
+  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap };  // ForceCap: forcing's cap (machine_force.cpp)
   Kind kind;
   int vcpu;
   int arg;  // irq source, ipi id, steal source

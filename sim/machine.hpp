@@ -127,12 +127,15 @@ struct MachineState {
     Rng ipi_exit_rng;
     // Per arrival process (steal sources, then interrupt sources): the live arrival timer's
     // generation (a redrawn arrival drops the old timer), when the current gap began, and whether
-    // it runs at the forced intensity, since cumulative hazard h0 (machine_force.cpp).
+    // it runs at the forced intensity, since cumulative hazard h0, at which factor and in which
+    // stage (forced arrivals before it: machine_force.cpp).
     struct Arrival {
       int gen = 0;
       Time gap_from = 0;
       bool forced = false;
       double h0 = 0;
+      double factor = 1;
+      int stage = 0;
       bool rephased = false;  // a tick whose phase a branch drew afresh (machine_tick_phase.cpp)
     };
     std::vector<Arrival> arrivals;
@@ -160,14 +163,16 @@ struct MachineState {
   uint64_t events_ = 0;
   uint64_t ipis_sent_ = 0;  // statistic: shootdown IPIs sent
   int open_windows_ = 0;  // over every thread
-  // Rare-event forcing: per arrival process, the factor on its intensity while the thread on its
-  // vCPU has a window open (0: not tracked; 1: tracked, not sped up); empty: off. The log of the
-  // likelihood ratio (nominal over forced law) of the run so far, and per process the cumulative
-  // hazard spent inside windows.
+  // Rare-event forcing: per stage (forced arrivals so far, the last stage for any more) and arrival
+  // process, the factor on its intensity while the thread on its vCPU has a window open (0: not
+  // tracked; 1: tracked, not sped up); empty: off. The log of the likelihood ratio (nominal over
+  // forced law) of the run so far, and per stage and process the cumulative hazard spent inside
+  // windows; the process of each forced arrival.
   std::vector<double> force_;
   double log_weight_ = 0;
   std::vector<double> exposure_;
   uint64_t forced_arrivals_ = 0;
+  std::vector<int> forced_by_;
   double force_cap_ = 0;     // forced arrivals expected (sum of factor x cumulative hazard) before forcing ends
   uint64_t force_max_arrivals_ = 0;  // forced arrivals before forcing ends (0: no limit)
   double forced_h_ = 0;      // of closed forced regions
@@ -247,17 +252,21 @@ class Machine : private ExprContext, private MachineState {
 
   // Rare-event forcing (machine_force.cpp): while the thread on a vCPU has a race window open and
   // the vCPU runs it, each steal and interrupt process with a density on that vCPU arrives at
-  // `factor[j]` times its hazard rate (0: left alone), j over steal sources then interrupt sources.
+  // `factor[s * P + j]` times its hazard rate (0: left alone), j over the P = arrival_processes()
+  // steal sources then interrupt sources, s the stage: forced arrivals so far, the last stage
+  // given for any more (a factor of 0 in stage 0 leaves that process alone in every stage).
   // The law of the run changes; log_weight() is the log likelihood ratio that corrects for it,
   // exact for renewal processes (the hazard is conditioned on the gap's age).
   // Forcing ends for good once `cap` forced arrivals were expected (factor x cumulative hazard,
-  // summed; 0: never), or after `max_arrivals` of them (0: no limit): a window held open for long
-  // would otherwise see many forced arrivals, each dividing the weight by its factor. Ending it
-  // depends on the past only, so the ratio stays exact.
+  // summed; 0: never; a timer ends it at the crossing), or after `max_arrivals` of them (0: no
+  // limit): a window held open for long would otherwise see many forced arrivals, each dividing
+  // the weight by its factor. Stages and ends depend on the past only, so the ratio stays exact.
   void set_force(const std::vector<double>& factor, double cap = 0, uint64_t max_arrivals = 0);
   void clear_force();
   double log_weight() const;
-  const std::vector<double>& exposure() const { return exposure_; }  // cumulative hazard in windows
+  // Per stage and process (as the factors): cumulative hazard in windows, open regions included.
+  std::vector<double> exposure() const;
+  const std::vector<int>& forced_by() const { return forced_by_; }  // per forced arrival: its process
   int open_windows() const { return open_windows_; }
   uint64_t forced_arrivals() const { return forced_arrivals_; }
   size_t arrival_processes() const { return cfg_.hypervisor.steal.size() + irq_sources_.size(); }
@@ -385,6 +394,8 @@ class Machine : private ExprContext, private MachineState {
   void align_ticks(int v, size_t s);
   void arrived(int v, size_t j);
   void refresh_force();
+  void close_region(Vcpu::Arrival& a, size_t j, double h);
+  void schedule_cap();
   bool want_force(int v, size_t j) const;
   void rearm(int v, size_t j, double factor, double h);
 };

@@ -290,6 +290,8 @@ void Machine::on_timer(const Timer& tm) {
       wake(t, 0);
       break;
     }
+    case Timer::ForceCap:  // refresh_force ends forcing if the cap is reached
+      break;
   }
   if (!force_.empty()) refresh_force();
 }

@@ -25,11 +25,17 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
     if (!r.forced) continue;
     const ForcedRun& f = *r.forced;
     std::string sped;
-    for (size_t j = 0; j < f.processes.size(); ++j)
-      if (f.factor[j] > 1) sped += fmt::format("{}{} x{}", sped.empty() ? "" : ", ", f.processes[j], g(f.factor[j]));
-    out << fmt::format("{}: {}; pilot {} iterations; {} branches ({} a window iteration), {} with forced arrivals; events {} main + {} in branches\n",
-                       r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.branches,
-                       std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events);
+    const size_t P = f.processes.size();
+    for (size_t j = 0; j < P; ++j) {
+      if (f.factor[j] <= 1 && (f.stages < 2 || f.factor[P + j] <= 1)) continue;
+      sped += fmt::format("{}{} x{}", sped.empty() ? "" : ", ", f.processes[j], g(f.factor[j]));
+      if (f.stages > 1 && f.exposure[P + j] > 0) sped += fmt::format(" then x{}", g(f.factor[P + j]));  // a tick's comes once
+    }
+    if (f.stages > 1) sped += " (after a forced arrival)";
+    out << fmt::format("{}: {}; pilots {} iterations, {} forced branches ({} hit); {} branches ({} a window iteration), {} with forced arrivals; "
+                       "events {} main + {} in branches + {} in pilot branches\n",
+                       r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
+                       f.branches, std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events, f.pilot_events);
     for (const auto& h : f.hazards) {
       if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;
       double rel = rel_half(h);
@@ -73,12 +79,23 @@ nlohmann::json forced_json(const ForcedRun& f) {
                       {"branches", f.branches},
                       {"branches_per_window_iteration", std::max<uint64_t>(f.branches_per_window, 1)},
                       {"branches_with_forced_arrivals", f.forced_arrival_branches},
+                      {"pilot_branches", f.pilot_branches},
+                      {"pilot_branch_events", f.pilot_events},
+                      {"pilot_hits", f.pilot_hits},
                       {"main_events", f.main_events},
                       {"branch_events", f.branch_events},
                       {"mean_weight_of_hit_branches", f.mean_weight_hit},
                       {"note", f.note}};
-  for (size_t p = 0; p < f.processes.size(); ++p)
-    j["processes"].push_back({{"process", f.processes[p]}, {"factor", f.factor[p]}, {"exposure_per_window_iteration", f.exposure[p]}});
+  // Per stage (forced arrivals so far): factor, exposure, and share of the pilot's weighted hits.
+  const size_t P = f.processes.size();
+  for (size_t p = 0; p < P; ++p) {
+    nlohmann::json s;
+    for (size_t k = 0; k < f.stages; ++k)
+      s.push_back({{"factor", f.factor[k * P + p]}, {"exposure", f.exposure[k * P + p]},
+                   {"hit_share", f.hit_share.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.hit_share[k * P + p])}});
+    j["processes"].push_back({{"process", f.processes[p]}, {"factor", f.factor[p]}, {"exposure_per_window_iteration", f.exposure[p]},
+                              {"stages", s}});
+  }
   for (const auto& h : f.hazards) {
     double rel = rel_half(h);
     j["hazards"].push_back({{"hazard", h.name},

@@ -11,73 +11,11 @@
 namespace racewin {
 
 namespace {
-constexpr size_t kMaxBatches = 64;
 constexpr uint64_t kMaxBranchEvents = uint64_t(1) << 28;  // a branch that long is a model error
 constexpr uint64_t kCalibrationIterations = 64;  // window iterations with one branch each, to time them
 constexpr uint64_t kMaxBranchesPerWindow = 64;
 constexpr double kBranchWorkShare = 0.25;  // of the main run's work, at most, spent on extra branches
 }  // namespace
-
-ForceOptions ForceOptions::parse(const std::string& method) {
-  ForceOptions o;
-  if (method == "force") return o;
-  const std::string pre = "force:";
-  if (method.rfind(pre, 0) == 0) {
-    size_t used = 0;
-    try {
-      o.arrivals = std::stod(method.substr(pre.size()), &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == method.size() - pre.size() && o.arrivals > 0 && std::isfinite(o.arrivals)) return o;
-  }
-  throw std::invalid_argument("--rare-event " + method +
-                              ": expected 'force' or 'force:X' with X > 0, the forced arrivals per iteration");
-}
-
-BatchMeans::BatchMeans(size_t hazards) : h_(hazards), sum_(hazards), sumsq_(hazards), cur_(hazards), nonzero_(hazards) {}
-
-void BatchMeans::add(const std::vector<double>& y) {
-  ++n_;
-  for (size_t h = 0; h < h_; ++h) {
-    sum_[h] += y[h], sumsq_[h] += y[h] * y[h], cur_[h] += y[h];
-    if (y[h] != 0) ++nonzero_[h];
-  }
-  if (++in_cur_ < size_) return;
-  for (size_t h = 0; h < h_; ++h) batches_.push_back(cur_[h] / double(size_)), cur_[h] = 0;
-  in_cur_ = 0;
-  if (batches_.size() < kMaxBatches * h_) return;
-  for (size_t b = 0; b < kMaxBatches / 2; ++b)  // full: pairs of batches become one, twice as long
-    for (size_t h = 0; h < h_; ++h) batches_[b * h_ + h] = (batches_[2 * b * h_ + h] + batches_[(2 * b + 1) * h_ + h]) / 2;
-  batches_.resize(kMaxBatches / 2 * h_);
-  size_ *= 2;
-}
-
-double BatchMeans::mean(size_t h) const {
-  size_t b = batches_.size() / std::max<size_t>(h_, 1);
-  if (b < 2) return n_ ? sum_[h] / double(n_) : 0;
-  double s = 0;
-  for (size_t i = 0; i < b; ++i) s += batches_[i * h_ + h];
-  return s / double(b);
-}
-
-double BatchMeans::variance(size_t h) const {
-  if (n_ < 2) return 0;
-  double m = sum_[h] / double(n_);
-  return std::max(0.0, (sumsq_[h] - double(n_) * m * m) / double(n_ - 1));
-}
-
-Interval BatchMeans::interval(size_t h) const {
-  size_t b = batches_.size() / std::max<size_t>(h_, 1);
-  double m = mean(h);
-  if (b < 2) return {0, std::numeric_limits<double>::infinity()};
-  double bm = 0, ss = 0;
-  for (size_t i = 0; i < b; ++i) bm += batches_[i * h_ + h];
-  bm /= double(b);
-  for (size_t i = 0; i < b; ++i) ss += std::pow(batches_[i * h_ + h] - bm, 2);
-  double half = t_quantile(double(b - 1)) * std::sqrt(ss / double(b - 1) / double(b));
-  return {std::max(0.0, m - half), m + half};
-}
 
 ForcingDriver::ForcingDriver(const CaseConfig& cfg, const ForceOptions& opt, std::vector<size_t> targets)
     : cfg_(cfg), opt_(opt), targets_(std::move(targets)) {
@@ -117,35 +55,119 @@ size_t ForcingDriver::tick_phase(Machine& m, std::vector<double>& e) {
 }
 
 void ForcingDriver::end_pilot(Machine& m) {
-  pilot_done_ = true;
   out_.pilot = m.iterations();
-  main_events_at_pilot_ = m.events();
   std::vector<double> e = m.exposure();
   m.clear_force();
+  const size_t P = e.size();
   size_t live = 0;
-  for (size_t j = 0; j < e.size(); ++j) {
-    e[j] = out_.window_iterations ? e[j] / double(out_.window_iterations) : 0;
-    if (e[j] > 0) ++live;
+  out_.stages = 1;
+  out_.exposure.assign(P, 0);
+  for (size_t j = 0; j < P; ++j) {
+    out_.exposure[j] = out_.window_iterations ? e[j] / double(out_.window_iterations) : 0;
+    if (out_.exposure[j] > 0) ++live;
   }
-  if (out_.window_iterations && live == 0) live = tick_phase(m, e);
-  out_.exposure = e;
-  out_.factor.assign(e.size(), 1);
-  if (out_.window_iterations == 0) {
+  if (out_.window_iterations && live == 0) live = tick_phase(m, out_.exposure);
+  out_.factor.assign(P, 1);
+  if (out_.window_iterations == 0)
     out_.note = "no window opened in the pilot's " + std::to_string(out_.pilot) + " iterations: crude Monte Carlo";
-    return;
-  }
-  if (live == 0) {
+  else if (live == 0)
     out_.note = "no steal or interrupt process with a density can arrive inside a window: crude Monte Carlo";
+  else {
+    out_.stages = 2;
+    out_.exposure.resize(2 * P, 0), out_.factor.resize(2 * P, 1);
+    set_factors({});
+    forcing_ = std::any_of(out_.factor.begin(), out_.factor.begin() + long(P), [](double f) { return f > 1; });
+    if (!forcing_) out_.note = "windows see arrivals often enough already: nothing sped up (crude Monte Carlo)";
+  }
+  if (!forcing_) {
+    out_.factor.resize(P), out_.exposure.resize(P), out_.stages = 1;
+    phase_ = Phase::Estimate, pilot_done_ = true, main_events_at_pilot_ = m.events();
     return;
   }
-  for (size_t j = 0; j < e.size(); ++j)
-    if (e[j] > 0) out_.factor[j] = std::max(1.0, opt_.arrivals / double(live) / e[j]);
-  forcing_ = std::any_of(out_.factor.begin(), out_.factor.end(), [](double f) { return f > 1; });
-  if (!forcing_) out_.note = "windows see arrivals often enough already: nothing sped up (crude Monte Carlo)";
+  // Stage 1's exposure is measured with stage 1 nominal (tracked at a factor of 1).
+  phase_ = Phase::Exposure;
+  for (size_t j = 0; j < P; ++j) out_.factor[P + j] = 1;
+  stage_exposure_.assign(2 * P, 0);
+  hit_weight_.assign(2 * P, 0);
+  start_phase(m);
 }
 
-// Runs one forced copy of `m` to the end of its iteration and adds its contribution / k to y_;
-// false if interrupted (then nothing is recorded for the iteration).
+// A forced pilot takes at most a twentieth of the iteration or time budget.
+void ForcingDriver::start_phase(const Machine& m) {
+  phase_branches_ = phase_arrivals_ = 0;
+  phase_end_iteration_ = cfg_.limits.iterations ? m.iterations() + std::max<uint64_t>(cfg_.limits.iterations / 20, 1) : UINT64_MAX;
+  phase_end_time_ = cfg_.limits.time_ns > 0 ? now_ + cfg_.limits.time_ns / 20 : kForever;
+}
+
+bool ForcingDriver::phase_over(const Machine& m) const {
+  if (m.iterations() >= phase_end_iteration_ || now_ >= phase_end_time_) return true;
+  if (phase_ == Phase::Exposure) return phase_arrivals_ >= opt_.stage_pilot || phase_branches_ >= 20 * opt_.stage_pilot;
+  return phase_ == Phase::Shares && phase_branches_ >= opt_.share_pilot;
+}
+
+// Stage s gives process j a share of its `arrivals` forced arrivals: factor = arrivals x share /
+// exposure. A stage whose exposure is unknown (no pilot branch reached it) keeps stage 0's factors.
+void ForcingDriver::set_factors(const std::vector<double>& share) {
+  const size_t P = out_.processes.size();
+  for (size_t s = 0; s < out_.stages; ++s) {
+    size_t live = 0;
+    for (size_t j = 0; j < P; ++j) live += out_.exposure[s * P + j] > 0;
+    for (size_t j = 0; j < P; ++j) {
+      double e = out_.exposure[s * P + j], sh = share.empty() ? 1.0 / double(live) : share[s * P + j];
+      out_.factor[s * P + j] = live == 0 ? out_.factor[j] : e > 0 ? std::max(1.0, opt_.arrivals * sh / e) : 1;
+    }
+  }
+}
+
+void ForcingDriver::next_phase(Machine& m) {
+  const size_t P = out_.processes.size();
+  auto live = [&](size_t s) {
+    size_t n = 0;
+    for (size_t j = 0; j < P; ++j) n += out_.exposure[s * P + j] > 0;
+    return n;
+  };
+  if (phase_ == Phase::Exposure) {
+    for (size_t j = 0; j < P; ++j) out_.exposure[P + j] = phase_arrivals_ ? stage_exposure_[P + j] / double(phase_arrivals_) : 0;
+    set_factors({});
+    phase_ = live(0) > 1 || live(1) > 1 ? Phase::Shares : Phase::Estimate;  // one process: its share is 1
+  } else {
+    std::vector<double> share(2 * P, 0);
+    out_.hit_share.assign(2 * P, 0);
+    for (size_t s = 0; s < 2; ++s) {
+      double total = 0;
+      for (size_t j = 0; j < P; ++j) total += hit_weight_[s * P + j];
+      for (size_t j = 0; j < P; ++j) {
+        if (out_.exposure[s * P + j] == 0) continue;
+        out_.hit_share[s * P + j] = total > 0 ? hit_weight_[s * P + j] / total : 0;
+        share[s * P + j] = total > 0 ? (1 - opt_.floor_share) * out_.hit_share[s * P + j] + opt_.floor_share / double(live(s))
+                                     : 1.0 / double(live(s));
+      }
+    }
+    set_factors(share);
+    phase_ = Phase::Estimate;
+  }
+  start_phase(m);
+  if (phase_ == Phase::Estimate) pilot_done_ = true, out_.pilot = m.iterations(), main_events_at_pilot_ = m.events();
+}
+
+// What a forced pilot's branch tells: stage 1's exposure, or which processes a hit came through.
+void ForcingDriver::pilot_branch(const Machine& b, bool hit) {
+  const size_t P = out_.processes.size();
+  ++phase_branches_;
+  if (phase_ == Phase::Exposure && b.forced_arrivals() > 0) {
+    ++phase_arrivals_;
+    std::vector<double> e = b.exposure();
+    for (size_t j = 0; j < P; ++j) stage_exposure_[P + j] += e[P + j];
+  }
+  if (phase_ == Phase::Shares && hit) {
+    ++out_.pilot_hits;
+    double w = std::exp(b.log_weight());
+    for (size_t s = 0; s < std::min<size_t>(2, b.forced_by().size()); ++s) hit_weight_[s * P + size_t(b.forced_by()[s])] += w;
+  }
+}
+
+// Runs one forced copy of `m` to the end of its iteration: a pilot's branch, or one whose
+// contribution / k goes to y_. False if interrupted (then nothing is recorded for the iteration).
 bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& control, double k) {
   if (!bm_) {
     beng_ = std::make_unique<NativeEngine>(eng);
@@ -158,8 +180,8 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
   Machine& b = *bm_;
   std::vector<double> factor = out_.factor;
   for (size_t j = 0; j < factor.size(); ++j)
-    if (out_.exposure[j] == 0) factor[j] = 0;  // cannot arrive in a window: not tracked
-  uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + 1));
+    if (out_.exposure[j % out_.processes.size()] == 0) factor[j] = 0;  // cannot arrive in a window: not tracked
+  uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + out_.pilot_branches + 1));
   b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
   if (out_.tick_phase) b.rephase_ticks(b.window_vcpu());
   b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals);
@@ -182,12 +204,20 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
     }
     if (ev > kMaxBranchEvents) throw ModelError("a forced branch ran " + std::to_string(ev) + " events without ending its iteration");
   }
-  ++out_.branches;
-  out_.branch_events += b.events() - ev0;
-  if (b.forced_arrivals()) ++out_.forced_arrival_branches;
   double w = std::exp(b.log_weight());
   if (first_hits_) first_hits_->end_branch(w, beng_->now());
   bool ended = b.iterations() != it0, any = false;
+  if (phase_ != Phase::Estimate) {
+    ++out_.pilot_branches;
+    out_.pilot_events += b.events() - ev0;
+    bool hit = false;
+    for (size_t h : targets_) hit = hit || (!m.iteration_hit(h) && (b.hazards()[h].iterations_hit > hits0[h] || (!ended && b.iteration_hit(h))));
+    pilot_branch(b, hit);
+    return true;
+  }
+  ++out_.branches;
+  out_.branch_events += b.events() - ev0;
+  if (b.forced_arrivals()) ++out_.forced_arrival_branches;
   for (size_t h = 0; h < nh; ++h) {
     bool hit = b.hazards()[h].iterations_hit > hits0[h] || (!ended && b.iteration_hit(h));
     if (m.iteration_hit(h)) y_[h] += 1 / k;  // hit before the branch point: no weight
@@ -202,18 +232,22 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
 // is used k times. k is 1 for the first kCalibrationIterations, then, from the costs so far, a
 // quarter of the main run's events per window iteration over a branch's events (at most 25% more
 // work; more pays only where the branch's own randomness, not the state at the window's opening,
-// makes the variance), at most kMaxBranchesPerWindow. It depends on event counts only.
+// makes the variance), at most kMaxBranchesPerWindow. It depends on event counts only. A pilot's
+// branch is one copy.
 void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
-  if (window_branched_ >= kCalibrationIterations) {  // kept up to date: windows can come in bursts
-    double main = double(m.events() - main_events_at_pilot_) / double(window_branched_);
-    double one = double(out_.branch_events) / double(std::max<uint64_t>(out_.branches, 1));
-    out_.branches_per_window = uint64_t(std::clamp(std::floor(kBranchWorkShare * main / std::max(one, 1.0)), 1.0, double(kMaxBranchesPerWindow)));
+  uint64_t k = 1;
+  if (phase_ == Phase::Estimate) {
+    if (window_branched_ >= kCalibrationIterations) {  // kept up to date: windows can come in bursts
+      double main = double(m.events() - main_events_at_pilot_) / double(window_branched_);
+      double one = double(out_.branch_events) / double(std::max<uint64_t>(out_.branches, 1));
+      out_.branches_per_window = uint64_t(std::clamp(std::floor(kBranchWorkShare * main / std::max(one, 1.0)), 1.0, double(kMaxBranchesPerWindow)));
+      k = out_.branches_per_window;
+    }
+    ++window_branched_;
+    y_.assign(m.hazards().size(), 0);
   }
-  const uint64_t k = out_.branches_per_window ? out_.branches_per_window : 1;
-  y_.assign(m.hazards().size(), 0);
   for (uint64_t r = 0; r < k; ++r)
     if (!one_branch(m, eng, control, double(k))) return;
-  ++window_branched_;
   branched_ = true;
 }
 
@@ -254,11 +288,13 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
     if (m.iterations() != iteration_) {
       end_iteration(m);
       window_seen = false;
-      if (!pilot_done_ && m.iterations() >= pilot_end) end_pilot(m);
+      now_ = eng.now();
+      if (phase_ == Phase::Nominal && m.iterations() >= pilot_end) end_pilot(m);
+      else if (phase_ != Phase::Nominal && phase_ != Phase::Estimate && phase_over(m)) next_phase(m);
     }
     if (m.open_windows() > 0) {
-      if (!pilot_done_ && !window_seen) window_seen = true, ++out_.window_iterations;
-      else if (pilot_done_ && forcing_ && !branched_) branch(m, eng, control);
+      if (phase_ == Phase::Nominal && !window_seen) window_seen = true, ++out_.window_iterations;
+      else if (phase_ != Phase::Nominal && forcing_ && !branched_) branch(m, eng, control);
     }
     if ((++n & 0xffff) == 0) {  // a checkpoint, as the native engine's
       out_.main_events = m.events();
@@ -273,7 +309,7 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
       break;
     }
   }
-  if (!pilot_done_) end_pilot(m);
+  if (phase_ == Phase::Nominal) end_pilot(m);
   out_.main_events = m.events();
 }
 

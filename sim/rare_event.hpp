@@ -25,11 +25,20 @@ struct CaseConfig;
 struct RunControl;
 
 struct ForceOptions {
-  // Forced arrivals expected per window-opening iteration, shared equally by the arrival processes
-  // that can fire inside windows. Near 0.5 the weights stay small (for an exponential window of
-  // mean w and forced rate r, the second moment is finite only for r w < 1).
+  // Forced arrivals expected per window-opening iteration in each stage (stage k: after k forced
+  // arrivals), shared by the arrival processes that can fire inside windows. Near 0.5 the weights
+  // stay small (for an exponential window of mean w and forced rate r, the second moment is
+  // finite only for r w < 1).
   double arrivals = 0.5;
   uint64_t pilot_iterations = 10000;  // nominal iterations that measure the windows' exposure
+  // Forced pilots, excluded from the estimate as the nominal one: branches forced in stage 0 only
+  // measure the exposure of stage 1, until `stage_pilot` of them saw a forced arrival; then
+  // `share_pilot` branches forced in both stages find which process carries the weighted hits in
+  // each stage. Each process gets a share of a stage's forced arrivals proportional to its share
+  // of the weighted hits, mixed with an equal share by `floor_share` so that no route gets a
+  // vanishing proposal. Each forced pilot takes at most a twentieth of the iteration or time budget.
+  uint64_t stage_pilot = 300, share_pilot = 4000;
+  double floor_share = 0.2;
   // Forcing ends in a branch after `max_arrivals` forced arrivals, or once 8 x `arrivals` were
   // expected (Machine::set_force): a window held open by a stall would otherwise be forced into a
   // pile of arrivals whose weights vanish. Two arrivals cover a hit that needs a second stall.
@@ -82,10 +91,15 @@ struct ForcedHazard {
 
 struct ForcedRun {
   std::vector<std::string> processes;  // "steal:NAME", "irq:NAME"
-  std::vector<double> factor;          // intensity factor in windows (1: not sped up)
-  std::vector<double> exposure;        // per window-opening pilot iteration: cumulative hazard in windows
+  // Per stage s (forced arrivals so far) and process j, at [s * processes + j]: the intensity
+  // factor in windows (1: not sped up), the cumulative hazard in windows per window-opening
+  // iteration (stage 0: nominal pilot) or per branch that reached the stage (stage 1: forced pilot),
+  // and the share of the share pilot's weighted hits whose forced arrival of that stage was j's.
+  size_t stages = 1;
+  std::vector<double> factor, exposure, hit_share;
   uint64_t pilot = 0, window_iterations = 0, branches = 0, forced_arrival_branches = 0;
   uint64_t branches_per_window = 0;  // forced copies of a window iteration, the last (0: still timing them)
+  uint64_t pilot_branches = 0, pilot_events = 0, pilot_hits = 0;  // of the forced pilots
   uint64_t main_events = 0, branch_events = 0;
   double mean_weight_hit = 0;  // of the branches that were hit
   std::vector<ForcedHazard> hazards;
@@ -114,8 +128,14 @@ class ForcingDriver {
   void set_first_hits(FirstHitRecorder* r) { first_hits_ = r; }
 
  private:
+  enum class Phase { Nominal, Exposure, Shares, Estimate };
   void end_pilot(Machine& m);
   size_t tick_phase(Machine& m, std::vector<double>& exposure);
+  void set_factors(const std::vector<double>& share);  // per stage and process; empty: equal
+  void next_phase(Machine& m);
+  void start_phase(const Machine& m);
+  bool phase_over(const Machine& m) const;
+  void pilot_branch(const Machine& b, bool hit);
   void branch(Machine& m, NativeEngine& eng, RunControl& control);
   bool one_branch(Machine& m, NativeEngine& eng, RunControl& control, double k);
   void end_iteration(const Machine& m);
@@ -125,8 +145,11 @@ class ForcingDriver {
   ForcedRun out_;
   BatchMeans stats_;
   bool pilot_done_ = false, forcing_ = false, branched_ = false;
-  uint64_t iteration_ = 0;
-  uint64_t window_branched_ = 0, main_events_at_pilot_ = 0;
+  Phase phase_ = Phase::Nominal;
+  uint64_t iteration_ = 0, phase_branches_ = 0, phase_arrivals_ = 0, phase_end_iteration_ = 0;
+  double now_ = 0, phase_end_time_ = 0;  // simulated time at the last iteration's end
+  std::vector<double> stage_exposure_, hit_weight_;  // forced pilots' sums, per stage and process
+  uint64_t window_branched_ = 0, main_events_at_pilot_ = 0;  // estimate-phase window iterations; main events then
   std::vector<uint64_t> hits_at_start_;  // main's iterations_hit per hazard at this iteration's start
   std::vector<double> y_;                // this iteration's contributions, if it branched
   std::vector<std::string> names_;
