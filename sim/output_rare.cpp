@@ -31,7 +31,7 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
       sped += fmt::format("{}{} x{}", sped.empty() ? "" : ", ", f.processes[j], g(f.factor[j]));
       if (f.stages > 1 && f.exposure[P + j] > 0) sped += fmt::format(" then x{}", g(f.factor[P + j]));  // a tick's comes once
     }
-    if (f.stages > 1) sped += " (after a forced arrival)";
+    if (sped.find(" then ") != std::string::npos) sped += " (after a forced arrival)";
     out << fmt::format("{}: {}; pilots {} iterations, {} forced branches ({} hit); {} branches ({} a window iteration), {} with forced arrivals; "
                        "events {} main + {} in branches + {} in pilot branches\n",
                        r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
