@@ -19,6 +19,28 @@ namespace {
 
 struct Interrupted {};
 
+// Runs `f` for case `c`; an exception becomes its message and exit code (-1: none was thrown).
+template <class F>
+int guarded(const CaseConfig& c, bool tty, F f) {
+  try {
+    f();
+    return -1;
+  } catch (const NotExponential& e) {
+    std::cerr << "racewin: " << e.what() << "\n";
+  } catch (const StateLimit& e) {
+    if (tty) std::cerr << "\n";
+    std::cerr << fmt::format("racewin: case {}: stopped after {} states: {}\n", c.name, e.states, e.what());
+  } catch (const DeadlockError& e) {
+    std::cerr << fmt::format("racewin: case {}: a reachable state deadlocks: {}\n", c.name, e.what());
+  } catch (const ModelError& e) {
+    std::cerr << fmt::format("racewin: case {}: {}\n", c.name, e.what());
+  } catch (const Interrupted&) {
+    std::cerr << "\nracewin: interrupted\n";
+    return 130;
+  }
+  return 1;
+}
+
 std::string num(double v) { return std::isinf(v) ? "inf" : std::isnan(v) ? "not solved" : fmt::format("{:.10g}", v); }
 
 class ExactCommand final : public Command {
@@ -58,7 +80,7 @@ class ExactCommand final : public Command {
         if (tty) std::cerr << fmt::format("\r{}: {} states, {} to expand     ", c.name, states, frontier) << std::flush;
       };
       auto t0 = std::chrono::steady_clock::now();
-      try {
+      int rc = guarded(c, tty, [&] {
         Chain chain = build_chain(c, opt);
         auto t1 = std::chrono::steady_clock::now();
         if (tty) std::cerr << fmt::format("\r{}: {} states; solving...          ", c.name, chain.states()) << std::flush;
@@ -68,23 +90,8 @@ class ExactCommand final : public Command {
         double build = std::chrono::duration<double>(t1 - t0).count(), solve = std::chrono::duration<double>(t2 - t1).count();
         print(c, r, build, solve);
         j["cases"].push_back(to_json(c, r));
-      } catch (const NotExponential& e) {
-        std::cerr << "racewin: " << e.what() << "\n";
-        return 1;
-      } catch (const StateLimit& e) {
-        if (tty) std::cerr << "\n";
-        std::cerr << fmt::format("racewin: case {}: stopped after {} states: {}\n", c.name, e.states, e.what());
-        return 1;
-      } catch (const DeadlockError& e) {
-        std::cerr << fmt::format("racewin: case {}: a reachable state deadlocks: {}\n", c.name, e.what());
-        return 1;
-      } catch (const ModelError& e) {
-        std::cerr << fmt::format("racewin: case {}: {}\n", c.name, e.what());
-        return 1;
-      } catch (const Interrupted&) {
-        std::cerr << "\nracewin: interrupted\n";
-        return 130;
-      }
+      });
+      if (rc >= 0) return rc;
     }
     if (!out_dir_.empty()) {
       namespace fs = std::filesystem;
@@ -112,21 +119,7 @@ class ExactCommand final : public Command {
       };
       auto t0 = std::chrono::steady_clock::now();
       ReachResult r;
-      try {
-        r = reach(c, opt);
-      } catch (const NotExponential& e) {
-        std::cerr << "racewin: " << e.what() << "\n";
-        return 1;
-      } catch (const DeadlockError& e) {
-        std::cerr << fmt::format("racewin: case {}: a reachable state deadlocks: {}\n", c.name, e.what());
-        return 1;
-      } catch (const ModelError& e) {
-        std::cerr << fmt::format("racewin: case {}: {}\n", c.name, e.what());
-        return 1;
-      } catch (const Interrupted&) {
-        std::cerr << "\nracewin: interrupted\n";
-        return 130;
-      }
+      if (int fail = guarded(c, tty, [&] { r = reach(c, opt); }); fail >= 0) return fail;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (tty) std::cerr << "\r" << std::string(90, ' ') << "\r";
       std::string how = fmt::format("{} states, {} transitions enumerated in {:.1f} s{}", r.states, r.transitions, secs,
