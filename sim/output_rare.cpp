@@ -85,6 +85,7 @@ nlohmann::json forced_json(const ForcedRun& f) {
                       {"main_events", f.main_events},
                       {"branch_events", f.branch_events},
                       {"mean_weight_of_hit_branches", f.mean_weight_hit},
+                      {"tick_phase_drawn_afresh", f.tick_phase},
                       {"note", f.note}};
   // Per stage (forced arrivals so far): factor, exposure, and share of the pilot's weighted hits.
   const size_t P = f.processes.size();
