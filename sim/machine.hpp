@@ -1,6 +1,7 @@
 #pragma once
 // The machine model: vCPUs, steal, interrupts, IPIs, locks and mm state, advanced by an engine.
 // It never looks at the names of variants, architectures or scenarios: hazards come from state.
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -207,6 +208,10 @@ class Machine : private ExprContext, private MachineState {
     return sampling_ == Sampling::kMeans ? cfg_.costs[size_t(index)].mean() : cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]);
   }
   void start_irq_source(int v, size_t s);
+  // A steal or interrupt source's vCPU list: empty means every vCPU.
+  static bool applies_to(const std::vector<int>& vcpus, int v) {
+    return vcpus.empty() || std::find(vcpus.begin(), vcpus.end(), v) != vcpus.end();
+  }
   // Forcing: arrival timers stamped with their generation; the forced regions kept up to date.
   Timer arrival_timer(int v, size_t j, Time gap_from) {
     Vcpu::Arrival& a = vcpus_[size_t(v)].arrivals[j];

@@ -109,7 +109,7 @@ bool Machine::want_force(int v, size_t j) const {
   if (force_spent_ || c.thread < 0 || threads_[size_t(c.thread)].open_windows == 0 || c.stolen || halted(c)) return false;
   size_t k = cfg_.hypervisor.steal.size();
   const std::vector<int>& only = j < k ? cfg_.hypervisor.steal[j].vcpus : irq_sources_[j - k].vcpus;
-  if (!only.empty() && std::find(only.begin(), only.end(), v) == only.end()) return false;  // not on this vCPU
+  if (!applies_to(only, v)) return false;  // not on this vCPU
   if (j < k) return c.steal_on[j] == 0;
   if (irq_sources_[j - k].aligned && !c.arrivals[j].rephased) return false;  // its phase is fixed
   return c.irq_on && c.handlers.empty() && !c.irq_pending[j - k];

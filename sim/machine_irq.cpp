@@ -10,9 +10,6 @@ namespace {
 // process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
 // a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
 constexpr double kBurnInCycles = 50;
-bool applies_to(const std::vector<int>& vcpus, int v) {  // an empty list: every vCPU
-  return vcpus.empty() || std::find(vcpus.begin(), vcpus.end(), v) != vcpus.end();
-}
 }  // namespace
 
 void Machine::start_steal_process(int v) {

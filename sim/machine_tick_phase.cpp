@@ -38,17 +38,11 @@ int Machine::window_vcpu() const {
   return -1;
 }
 
-namespace {
-bool runs_on(const std::vector<int>& vcpus, int v) {
-  return vcpus.empty() || std::find(vcpus.begin(), vcpus.end(), v) != vcpus.end();
-}
-}  // namespace
-
 void Machine::rephase_ticks(int v) {
   if (phase_law_.empty()) throw std::logic_error("rephase_ticks: enable_tick_phase() first");
   const size_t k = cfg_.hypervisor.steal.size();
   for (size_t s = 0; s < irq_sources_.size(); ++s) {
-    if (!tick_source(s) || !runs_on(irq_sources_[s].vcpus, v)) continue;
+    if (!tick_source(s) || !applies_to(irq_sources_[s].vcpus, v)) continue;
     const size_t j = k + s;
     for (Vcpu& c : vcpus_) ++c.arrivals[j].gen, c.arrivals[j].rephased = false;  // pending ticks forgotten
     Vcpu& c = vcpus_[size_t(v)];
@@ -66,7 +60,7 @@ void Machine::align_ticks(int v, size_t s) {
   const double period = irq_sources_[s].interarrival.mean();
   const double skew = cfg_.kernel.skew_tick ? period / 2 / double(vcpus_.size()) : 0;
   for (size_t u = 0; u < vcpus_.size(); ++u) {
-    if (int(u) == v || !runs_on(irq_sources_[s].vcpus, int(u))) continue;
+    if (int(u) == v || !applies_to(irq_sources_[s].vcpus, int(u))) continue;
     double off = std::fmod((double(u) - double(v)) * skew + period, period);
     ++vcpus_[u].arrivals[j].gen;
     eng_.schedule(eng_.now() + off, arrival_timer(int(u), j, eng_.now()));

@@ -11,40 +11,13 @@
 
 #include "exact.hpp"
 #include "run.hpp"
+#include "rare_helpers.hpp"
 #include "scenario.hpp"
 
 using namespace racewin;
+using namespace racewin::rare_testing;
 
 namespace {
-
-const std::string kDir = "configs/validation/";
-
-CaseConfig the_case(const std::string& file, const std::string& name, const std::vector<Override>& o = {}) {
-  Scenario s = load_scenario(kDir + file, o, {name});
-  REQUIRE(s.cases.size() == 1);
-  return s.cases.front();
-}
-
-double exact_p(const CaseConfig& c) { return solve_chain(build_chain(c, {}), 1).windows.at(0).p_hit; }
-
-size_t race(const CaseResult& r) {
-  for (size_t h = 0; h < r.hazards.size(); ++h)
-    if (r.hazards[h].name == "window:race") return h;
-  FAIL("no window:race");
-  return 0;
-}
-
-CaseResult run(CaseConfig c, uint64_t iterations, uint64_t seed, bool forced) {
-  c.limits.iterations = iterations;
-  c.limits.time_ns = 0;
-  c.seed = seed;
-  RunControl ctl;
-  StoppingRule rule;
-  ForceOptions opt;
-  CaseResult r = run_case(c, EngineKind::Native, ctl, {}, &rule, {}, forced ? &opt : nullptr);
-  REQUIRE(r.failure.empty());
-  return r;
-}
 
 bool covers(const Interval& ci, double x) { return ci.lo <= x && x <= ci.hi; }
 
@@ -91,15 +64,15 @@ TEST_CASE("batch means: the mean of the completed batches, at most 64 of them, a
 }
 
 TEST_CASE("forcing leaves the main run alone: its counts are the crude run's, event for event") {
-  CaseConfig c = the_case("stall_steal.yaml", "heavy");
-  CaseResult crude = run(c, 5000, 7, false), forced = run(c, 5000, 7, true);
+  CaseConfig c = validation_case("stall_steal.yaml", "heavy");
+  CaseResult crude = run_fixed(c, 5000, false, 7), forced = run_fixed(c, 5000, true, 7);
   size_t h = race(crude);
   CHECK(forced.events == crude.events);
   CHECK(forced.hazards[h].count == crude.hazards[h].count);
   CHECK(forced.hazards[h].iterations_hit == crude.hazards[h].iterations_hit);
   REQUIRE(forced.forced);
   CHECK(forced.forced->branches > 0);
-  CaseResult again = run(c, 5000, 7, true);
+  CaseResult again = run_fixed(c, 5000, true, 7);
   CHECK(again.hazards[h].p == forced.hazards[h].p);  // reproducible
 }
 
@@ -109,9 +82,9 @@ TEST_CASE("forced estimates contain racewin exact at 1e-6, 1e-9 and 1e-12, by st
   // coverage test below checks the rate.
   for (const char* file : {"stall_steal.yaml", "stall_irq.yaml"})
     for (const char* name : {"p1e-6", "p1e-9", "p1e-12"}) {
-      CaseConfig c = the_case(file, name);
+      CaseConfig c = validation_case(file, name);
       double exact = exact_p(c);
-      CaseResult r = run(c, 40000, 1, true);
+      CaseResult r = run_fixed(c, 40000, true, 1);
       const ForcedHazard& e = r.forced->hazards[race(r)];
       MESSAGE(std::string(file) << " " << std::string(name) << ": exact " << exact << ", forced " << e.p << " [" << e.ci.lo << ", " << e.ci.hi
                    << "], " << e.nonzero << " weighted hits, gain " << e.gain);
@@ -125,11 +98,11 @@ TEST_CASE("forced estimates contain racewin exact at 1e-6, 1e-9 and 1e-12, by st
 TEST_CASE("coverage: 100 forced estimations at 1e-6 cover racewin exact 90 to 99 times") {
   // Seeds 1..100, 3,000 iterations each (about 800 weighted hits). With true 95% coverage, 90..99
   // of 100 has probability 0.99; 400 seeds offline gave 95% (docs/rare-events.md).
-  CaseConfig c = the_case("stall_steal.yaml", "p1e-6");
+  CaseConfig c = validation_case("stall_steal.yaml", "p1e-6");
   double exact = exact_p(c);
   int covered = 0;
   for (uint64_t seed = 1; seed <= 100; ++seed) {
-    CaseResult r = run(c, 3000, seed, true);
+    CaseResult r = run_fixed(c, 3000, true, seed);
     covered += covers(r.forced->hazards[race(r)].ci, exact);
   }
   MESSAGE("covered " << covered << " of 100");
@@ -145,8 +118,8 @@ TEST_CASE("heavy steal: forced and crude estimates agree, with exponential and w
   for (const char* gap : {"", "{weibull: {shape: 2, scale: 60ns}}", "{weibull: {shape: 0.7, scale: 150ns}}"}) {
     std::vector<Override> o;
     if (*gap) o.push_back({"hypervisor.steal.0.interarrival", gap, "test"});
-    CaseConfig c = the_case("stall_steal.yaml", "heavy", o);
-    CaseResult crude = run(c, 20000, 3, false), forced = run(c, 20000, 3, true);
+    CaseConfig c = validation_case("stall_steal.yaml", "heavy", o);
+    CaseResult crude = run_fixed(c, 20000, false, 3), forced = run_fixed(c, 20000, true, 3);
     size_t h = race(crude);
     const HazardResult& a = crude.hazards[h];
     const ForcedHazard& b = forced.forced->hazards[h];
@@ -165,8 +138,8 @@ TEST_CASE("heavy steal: forced and crude estimates agree, with exponential and w
 }
 
 TEST_CASE("nothing to force: no steal or interrupt inside windows gives crude Monte Carlo, said so") {
-  CaseConfig c = the_case("poisson_window.yaml", "issue_example");
-  CaseResult r = run(c, 20000, 1, true);
+  CaseConfig c = validation_case("poisson_window.yaml", "issue_example");
+  CaseResult r = run_fixed(c, 20000, true, 1);
   REQUIRE(r.forced);
   CHECK(r.forced->branches == 0);
   CHECK(r.forced->note.find("crude Monte Carlo") != std::string::npos);

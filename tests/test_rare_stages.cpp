@@ -13,25 +13,16 @@
 #include "machine.hpp"
 #include "native_engine.hpp"
 #include "run.hpp"
+#include "rare_helpers.hpp"
 #include "scenario.hpp"
 
 using namespace racewin;
+using namespace racewin::rare_testing;
 
 namespace {
 
 CaseConfig twice(const std::string& name, const std::vector<Override>& o = {}) {
-  Scenario s = load_scenario("configs/validation/stall_twice.yaml", o, {name});
-  REQUIRE(s.cases.size() == 1);
-  return s.cases.front();
-}
-
-double exact_p(const CaseConfig& c) { return solve_chain(build_chain(c, {}), 1).windows.at(0).p_hit; }
-
-size_t race(const CaseResult& r) {
-  for (size_t h = 0; h < r.hazards.size(); ++h)
-    if (r.hazards[h].name == "window:race") return h;
-  FAIL("no window:race");
-  return 0;
+  return validation_case("stall_twice.yaml", name, o);
 }
 
 }  // namespace
@@ -60,13 +51,7 @@ TEST_CASE("forcing by stage: the estimate contains racewin exact on stall_twice 
   for (const char* name : {"p1e-6", "p1e-9", "p1e-12"}) {
     CaseConfig c = twice(name);
     double exact = exact_p(c);
-    c.limits.iterations = 40000;
-    c.limits.time_ns = 0;
-    RunControl ctl;
-    StoppingRule rule;
-    ForceOptions opt;
-    CaseResult r = run_case(c, EngineKind::Native, ctl, {}, &rule, {}, &opt);
-    REQUIRE(r.failure.empty());
+    CaseResult r = run_fixed(c, 40000, true);
     REQUIRE(r.forced);
     const ForcedHazard& e = r.forced->hazards[race(r)];
     MESSAGE("stall_twice " << std::string(name) << ": exact " << exact << ", forced " << e.p << " [" << e.ci.lo << ", " << e.ci.hi << "], "

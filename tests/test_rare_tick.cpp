@@ -12,18 +12,16 @@
 #include "machine.hpp"
 #include "native_engine.hpp"
 #include "run.hpp"
+#include "rare_helpers.hpp"
 #include "scenario.hpp"
 #include "stats.hpp"
 
 using namespace racewin;
+using namespace racewin::rare_testing;
 
 namespace {
 
-CaseConfig tick_case(const std::string& name) {
-  Scenario s = load_scenario("configs/validation/stall_tick.yaml", {}, {name});
-  REQUIRE(s.cases.size() == 1);
-  return s.cases.front();
-}
+CaseConfig tick_case(const std::string& name) { return validation_case("stall_tick.yaml", name); }
 
 double mean_of(const CaseConfig& c, const std::string& cost) {
   for (size_t i = 0; i < c.cost_names.size(); ++i)
@@ -44,23 +42,7 @@ double closed_form(const CaseConfig& c) {
   return double(std::pow(nu / (nu + mu), 6.0L) + s / period);
 }
 
-const HazardResult& race(const CaseResult& r) {
-  for (const auto& h : r.hazards)
-    if (h.name == "window:race") return h;
-  FAIL("no window:race");
-  return r.hazards.front();
-}
-
-CaseResult run(CaseConfig c, uint64_t iterations, bool forced) {
-  c.limits.iterations = iterations;
-  c.limits.time_ns = 0;
-  RunControl ctl;
-  StoppingRule rule;
-  ForceOptions opt;
-  CaseResult r = run_case(c, EngineKind::Native, ctl, {}, &rule, {}, forced ? &opt : nullptr);
-  REQUIRE(r.failure.empty());
-  return r;
-}
+const HazardResult& race_of(const CaseResult& r) { return r.hazards[race(r)]; }
 
 }  // namespace
 
@@ -70,9 +52,9 @@ TEST_CASE("tick forcing: the estimate's interval contains the closed form at 1e-
   for (const char* name : {"p1e-6", "p1e-9", "p1e-12"}) {
     CaseConfig c = tick_case(name);
     double p = closed_form(c);
-    CaseResult r = run(c, 40000, true);
+    CaseResult r = run_fixed(c, 40000, true);
     REQUIRE(r.forced);
-    const HazardResult& h = race(r);
+    const HazardResult& h = race_of(r);
     MESSAGE(std::string(name) << ": closed form " << p << ", forced " << h.p << " [" << h.p_ci.lo << ", " << h.p_ci.hi << "]");
     CHECK(r.forced->tick_phase);
     CHECK(r.forced->note.empty());
@@ -92,8 +74,8 @@ TEST_CASE("tick forcing agrees with crude Monte Carlo where crude sees hits (hea
   // here, is inside either) and overlap.
   CaseConfig c = tick_case("heavy");
   double p = closed_form(c);
-  CaseResult crude = run(c, 4000000, false), forced = run(c, 100000, true);
-  const HazardResult &a = race(crude), &b = race(forced);
+  CaseResult crude = run_fixed(c, 4000000, false), forced = run_fixed(c, 100000, true);
+  const HazardResult &a = race_of(crude), &b = race_of(forced);
   Interval wide = binomial_interval(a.iterations_hit, crude.iterations, 0.999);
   MESSAGE("heavy: closed form " << p << ", crude " << a.p << " [" << wide.lo << ", " << wide.hi << "] (99.9%, "
                                 << a.iterations_hit << " hits), forced " << b.p << " [" << b.p_ci.lo << ", " << b.p_ci.hi << "]");
