@@ -17,8 +17,8 @@
 #include <string>
 #include <thread>
 
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 

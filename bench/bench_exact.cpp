@@ -14,8 +14,8 @@
 #include <fstream>
 #include <string>
 
-#include "exact.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "exact/exact.hpp"
 
 using namespace racewin;
 namespace fs = std::filesystem;

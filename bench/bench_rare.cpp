@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "exact.hpp"
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "exact/exact.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <string>
 
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 namespace fs = std::filesystem;

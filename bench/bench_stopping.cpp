@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "output.hpp"
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "output/output.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 

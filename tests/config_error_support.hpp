@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
 
 namespace racewin::test {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "machine.hpp"
-#include "native_engine.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "engines/native_engine.hpp"
+#include "model/machine.hpp"
 
 namespace racewin::test {
 

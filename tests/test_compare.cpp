@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "compare.hpp"
-#include "run.hpp"
+#include "run/compare.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
 
 using namespace racewin;

@@ -1,8 +1,8 @@
 // The native and SimGrid engines drive the same model: on deterministic inputs they produce the
 // same sequence of model events (time, vCPU, event); on the shipped scenario, the same estimates.
-#include "simgrid_engine.hpp"
+#include "engines/simgrid_engine.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
-#include "run.hpp"
 
 using namespace racewin;
 using namespace racewin::test;

@@ -1,8 +1,8 @@
 // The exact driver: closed forms to 1e-9, refusals, the state limit, and agreement with simulation.
 #include <doctest/doctest.h>
 
-#include "exact.hpp"
-#include "run.hpp"
+#include "exact/exact.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
 
 using namespace racewin;

@@ -5,8 +5,8 @@
 
 #include <future>
 
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 

@@ -1,7 +1,7 @@
 // A multi-page MADV_DONTNEED: PTE arrays, the mmu_gather batch limit and the forced flush of
 // zap_pte_range (models/mm/madvise_dontneed_range.yaml, configs/madvise_range.yaml).
 #include "config_error_support.hpp"
-#include "run.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 using namespace racewin::test;

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "profile_marks.hpp"
-#include "scenario.hpp"
-#include "sweep.hpp"
+#include "config/profile_marks.hpp"
+#include "config/scenario.hpp"
+#include "sweep/sweep.hpp"
 
 using namespace racewin;
 

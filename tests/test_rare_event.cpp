@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "exact.hpp"
-#include "run.hpp"
+#include "config/scenario.hpp"
+#include "exact/exact.hpp"
 #include "rare_helpers.hpp"
-#include "scenario.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 using namespace racewin::rare_testing;

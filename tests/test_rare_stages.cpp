@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "exact.hpp"
-#include "machine.hpp"
-#include "native_engine.hpp"
-#include "run.hpp"
+#include "config/scenario.hpp"
+#include "engines/native_engine.hpp"
+#include "exact/exact.hpp"
+#include "model/machine.hpp"
 #include "rare_helpers.hpp"
-#include "scenario.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 using namespace racewin::rare_testing;

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "machine.hpp"
-#include "native_engine.hpp"
-#include "run.hpp"
+#include "base/stats.hpp"
+#include "config/scenario.hpp"
+#include "engines/native_engine.hpp"
+#include "model/machine.hpp"
 #include "rare_helpers.hpp"
-#include "scenario.hpp"
-#include "stats.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 using namespace racewin::rare_testing;

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "exact.hpp"
-#include "run.hpp"
-#include "scenario.hpp"
-#include "stats.hpp"
+#include "base/stats.hpp"
+#include "config/scenario.hpp"
+#include "exact/exact.hpp"
+#include "run/run.hpp"
 #include "validation_helpers.hpp"
 
 using namespace racewin;

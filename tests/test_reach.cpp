@@ -2,9 +2,9 @@
 // symmetry reduction (pages up to renaming, dead variables cleared) leaves a chain's answers alone.
 #include <doctest/doctest.h>
 
-#include "exact.hpp"
-#include "machine.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "exact/exact.hpp"
+#include "model/machine.hpp"
 
 using namespace racewin;
 

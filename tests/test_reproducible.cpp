@@ -1,9 +1,9 @@
 // A run is a pure function of its configuration and seed, on either engine.
 #include <doctest/doctest.h>
 
-#include "output.hpp"
-#include "run.hpp"
-#include "scenario.hpp"
+#include "config/scenario.hpp"
+#include "output/output.hpp"
+#include "run/run.hpp"
 
 using namespace racewin;
 

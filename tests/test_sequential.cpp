@@ -5,8 +5,8 @@
 
 #include <sstream>
 
-#include "output.hpp"
-#include "run.hpp"
+#include "output/output.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
 
 using namespace racewin;

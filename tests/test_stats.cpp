@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "stats.hpp"
+#include "base/stats.hpp"
 
 using namespace racewin;
 

@@ -9,10 +9,10 @@
 #include <set>
 #include <string>
 
-#include "rare_event.hpp"
-#include "sweep.hpp"
-#include "sweep_run.hpp"
-#include "units.hpp"
+#include "base/units.hpp"
+#include "rare/rare_event.hpp"
+#include "sweep/sweep.hpp"
+#include "sweep/sweep_run.hpp"
 
 using namespace racewin;
 

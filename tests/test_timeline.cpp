@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "run.hpp"
+#include "run/run.hpp"
 #include "support.hpp"
-#include "timeline.hpp"
+#include "timeline/timeline.hpp"
 
 using namespace racewin;
 using nlohmann::json;

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "scenario.hpp"
+#include "config/scenario.hpp"
 
 namespace testing {
 

@@ -22,5 +22,6 @@ std::unique_ptr<Command> make_exact_command();
 std::unique_ptr<Command> make_sweep_command();
 std::unique_ptr<Command> make_merge_command();
 std::unique_ptr<Command> make_params_command();
+std::unique_ptr<Command> make_report_command();
 
 }  // namespace racewin::cli

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "cli/data_dir.hpp"
+
 namespace racewin::cli {
 
 std::atomic<bool> g_stop{false};
@@ -16,7 +18,7 @@ void install_stop_handler() {
 }
 
 void ScenarioOptions::add(CLI::App* app, bool with_cases) {
-  app->add_option("config", config, "scenario YAML file")->required()->check(CLI::ExistingFile);
+  app->add_option("config", config, "scenario YAML file (a shipped one by name: dirtyc0w_child.yaml)")->required()->transform(shipped_file());
   app->add_option("--set", sets, "override a configuration key, e.g. --set arch.costs.unlock_page=40ns");
   if (with_cases) app->add_option("--case", cases, "only this case (repeatable)");
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "scenario.hpp"
+#include "config/scenario.hpp"
 
 namespace racewin::cli {
 

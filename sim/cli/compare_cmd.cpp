@@ -10,11 +10,12 @@
 #include <mutex>
 #include <thread>
 
+#include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "compare.hpp"
-#include "machine.hpp"
-#include "version.hpp"
+#include "cli/data_dir.hpp"
+#include "model/machine.hpp"
+#include "run/compare.hpp"
 
 namespace racewin::cli {
 namespace {
@@ -67,9 +68,9 @@ class CompareCommand final : public Command {
  public:
   CLI::App* add(CLI::App& app) override {
     auto* c = app.add_subcommand("compare", "compare hazards before and after a change, on common random numbers");
-    c->add_option("before", before_, "scenario YAML: the before side")->required()->check(CLI::ExistingFile);
+    c->add_option("before", before_, "scenario YAML: the before side")->required()->transform(shipped_file());
     c->add_option("after", after_, "scenario YAML: the after side (default: BEFORE with the --set-after overrides)")
-        ->check(CLI::ExistingFile);
+        ->transform(shipped_file());
     c->add_option("--set", sets_, "override a configuration key on both sides");
     c->add_option("--set-after", sets_after_, "override a configuration key on the after side only");
     c->add_option("--case", cases_, "only this case (repeatable); cases are paired by name");

@@ -7,12 +7,12 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "exact.hpp"
-#include "machine.hpp"
-#include "output.hpp"
-#include "version.hpp"
+#include "exact/exact.hpp"
+#include "model/machine.hpp"
+#include "output/output.hpp"
 
 namespace racewin::cli {
 namespace {

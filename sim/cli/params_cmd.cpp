@@ -6,7 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "profile_marks.hpp"
+#include "config/profile_marks.hpp"
 
 namespace racewin::cli {
 namespace {

@@ -15,13 +15,13 @@
 #include <optional>
 #include <thread>
 
+#include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/timeline_opts.hpp"
-#include "exact.hpp"
-#include "output.hpp"
-#include "run.hpp"
-#include "version.hpp"
+#include "exact/exact.hpp"
+#include "output/output.hpp"
+#include "run/run.hpp"
 
 namespace racewin::cli {
 namespace {

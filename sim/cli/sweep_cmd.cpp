@@ -16,8 +16,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "output.hpp"
-#include "sweep_run.hpp"
+#include "cli/data_dir.hpp"
+#include "output/output.hpp"
+#include "sweep/sweep_run.hpp"
 
 namespace racewin::cli {
 namespace {
@@ -66,7 +67,7 @@ class SweepCommand final : public Command {
  public:
   CLI::App* add(CLI::App& app) override {
     auto* c = app.add_subcommand("sweep", "run every point of a sweep file (configs/sweeps/) into a directory, resumably");
-    c->add_option("file", file_, "sweep YAML file")->required()->check(CLI::ExistingFile);
+    c->add_option("file", file_, "sweep YAML file (a shipped one by name: sweeps/x86_ipi.yaml)")->required()->transform(shipped_file());
     c->add_option("--out", out_, "output directory (sweep.json, points/, sweep.csv)")->required();
     c->add_option("--jobs", jobs_, "points run at once (default: the number of cores)")->check(CLI::Range(1u, 1024u));
     c->add_option("--shard", shard_, "run only shard K of N (K/N, 1-based): the points whose index is K-1 modulo N");

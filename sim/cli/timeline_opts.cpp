@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "output.hpp"
+#include "output/output.hpp"
 
 namespace racewin::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "run.hpp"
+#include "run/run.hpp"
 
 namespace racewin::cli {
 

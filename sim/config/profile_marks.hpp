@@ -1,0 +1,42 @@
+#pragma once
+// How a profile's figures are known. Every parameter of an arch or hypervisor profile carries, in
+// the comment on its key's own line, a mark as in REFERENCES.md: [C] primary figure (a source, a
+// config default), [S] secondary, [I] derived, [E] estimate, [V] validation only; combined ones
+// such as [S/E] name each. The mark is declared once, beside the value; what reads it (the
+// default set of a sensitivity sweep, `racewin params`, the test that every parameter has one)
+// reads it from there.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+
+namespace racewin {
+
+struct ProfileParam {
+  std::string key;    // dotted, from the profile's root: costs.unlock_page, steal.0.interarrival
+  std::string value;  // as written (a flow map in YAML flow style)
+  std::string marks;  // the mark letters on the key's line, e.g. "C", "SE"; empty: unmarked
+  SourceLoc loc;
+  bool estimate() const { return marks.find('E') != std::string::npos; }
+};
+
+// The parameters of a profile file, in file order. A key whose line carries a mark is one
+// parameter, whatever its value; a key without one whose value is a block map or list is looked
+// into; any other key is a parameter without a mark. The identity keys (arch, hypervisor, doc;
+// a steal or interrupt source's name, its kind of process and its vCPUs) are not parameters.
+std::vector<ProfileParam> profile_params(const std::string& file);
+
+struct CaseConfig;
+// The parameters of a case's arch and hypervisor profiles, keyed as overrides name them
+// (arch.costs.unlock_page, hypervisor.steal.0.interarrival); none for a profile given inline.
+std::vector<ProfileParam> case_params(const CaseConfig& c);
+
+// True for an arch.costs.X key that the case's hypervisor profile replaces (its costs are on top).
+bool replaced_by_hypervisor(const nlohmann::json& resolved, const std::string& key);
+
+// The mark letters in a comment (the text after '#'), "" if none.
+std::string marks_in_comment(const std::string& comment);
+
+}  // namespace racewin

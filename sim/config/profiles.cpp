@@ -1,0 +1,172 @@
+#include "config/profiles.hpp"
+
+#include <optional>
+
+namespace racewin {
+namespace {
+
+std::vector<IrqSource> parse_irqs(const CNode& list) {
+  std::vector<IrqSource> out;
+  for (const auto& n : list.items()) {
+    n.allow_keys({"name", "vcpus", "interarrival", "handler", "softirq", "priority", "first", "aligned", "source"});
+    IrqSource src;
+    src.name = n.at("name").str();
+    src.interarrival = Dist::parse(n.at("interarrival"));
+    src.handler = Dist::parse(n.at("handler"));
+    if (auto sq = n.get("softirq")) src.softirq = Dist::parse(*sq);
+    if (auto pr = n.get("priority")) src.priority = int(pr->integer(0, 255));
+    if (auto f = n.get("first")) src.first = f->duration();
+    if (auto al = n.get("aligned")) src.aligned = al->boolean();
+    if (auto vs = n.get("vcpus")) {
+      if (!vs->is_seq()) vs->fail("vcpus is a list of vCPU numbers, e.g. [0]");
+      for (const auto& v : vs->items()) src.vcpus.push_back(int(v.integer(0, 1023)));
+    }
+    out.push_back(src);
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+      if (out[i].name == out.back().name) n.at("name").fail("interrupt source '" + out.back().name + "' is declared twice");
+    if (out.back().interarrival.mean() <= 0) n.at("interarrival").fail("the interarrival time must be positive");
+  }
+  return out;
+}
+
+std::map<std::string, Dist> parse_costs(const CNode& map) {
+  std::map<std::string, Dist> out;
+  for (auto& [k, v] : map.entries()) out.emplace(k, Dist::parse(v));
+  return out;
+}
+
+// model: none | renewal (interarrival, duration) | trace (vcpus: {0: [[start, duration], ...]})
+std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
+  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "source"});
+  StealProcess p;
+  p.name = s.has("name") ? s.at("name").str() : std::string("steal");
+  if (in_list && !s.has("name")) s.fail("each steal process in a list needs a name");
+  std::string m = s.at("model").str();
+  if (m == "none") return std::nullopt;
+  if (m == "renewal") {
+    p.kind = StealProcess::Kind::Renewal;
+    p.interarrival = Dist::parse(s.at("interarrival"));
+    p.duration = Dist::parse(s.at("duration"));
+    if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
+    if (auto vs = s.get("vcpus")) {
+      if (!vs->is_seq()) vs->fail("a renewal steal source's vcpus is a list of vCPU numbers, e.g. [1]");
+      for (const auto& v : vs->items()) p.vcpus.push_back(int(v.integer(0, 1023)));
+    }
+    return p;
+  }
+  if (m != "trace") s.at("model").fail("expected none, renewal or trace, got '" + m + "'");
+  p.kind = StealProcess::Kind::Trace;
+  for (auto& [k, list] : s.at("vcpus").entries()) {
+    CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());
+    size_t v = size_t(key.integer(0, 1023));
+    if (p.trace.size() <= v) p.trace.resize(v + 1);
+    double end = 0;
+    for (auto& iv : list.items()) {
+      auto pair = iv.items();
+      if (pair.size() != 2) iv.fail("expected [start, duration]");
+      StealInterval si{pair[0].duration(), pair[1].duration()};
+      if (si.start < end) iv.fail("steal intervals must be sorted and must not overlap");
+      end = si.start + si.duration;
+      p.trace[v].push_back(si);
+    }
+  }
+  return p;
+}
+
+// spinlock: {dedicated: {model: ...}, shared: {model: ...}}; absent: FIFO for both.
+LockModel parse_lock(const CNode& n) {
+  n.allow_keys({"model", "lock_steals", "spin_retry", "spin_threshold"});
+  LockModel m;
+  std::string k = n.at("model").str();
+  if (k == "fifo") m.kind = LockModel::Kind::Fifo;
+  else if (k == "queued") m.kind = LockModel::Kind::Queued;
+  else if (k == "classic") m.kind = LockModel::Kind::Classic;
+  else if (k == "tas") m.kind = LockModel::Kind::Tas;
+  else if (k == "pv_qspinlock") m.kind = LockModel::Kind::PvQspinlock;
+  else n.at("model").fail("expected fifo, queued, classic, tas or pv_qspinlock, got '" + k + "'");
+  if (auto s = n.get("lock_steals")) {
+    if (m.kind != LockModel::Kind::Queued) s->fail("lock_steals applies to model: queued only");
+    m.lock_steals = int(s->integer(0, 1 << 20));
+  }
+  if (auto r = n.get("spin_retry")) {
+    if (m.kind == LockModel::Kind::Fifo) r->fail("spin_retry does not apply to model: fifo");
+    m.spin_retry = r->duration();
+  }
+  if (auto t = n.get("spin_threshold")) {
+    if (m.kind != LockModel::Kind::PvQspinlock) t->fail("spin_threshold applies to model: pv_qspinlock only");
+    m.spin_threshold = t->duration();
+  } else if (m.kind == LockModel::Kind::PvQspinlock) {
+    n.fail("model: pv_qspinlock needs spin_threshold (how long the head spins before it halts)");
+  }
+  return m;
+}
+
+}  // namespace
+
+ArchProfile parse_arch(const CNode& root) {
+  root.allow_keys({"arch", "doc", "tlb", "ipi", "lru_pagevec_size", "spinlock", "interrupts", "costs"});
+  ArchProfile a;
+  a.name = root.at("arch").str();
+  CNode tlb = root.at("tlb");
+  tlb.allow_keys({"flush", "free"});
+  std::string f = tlb.at("flush").str();
+  if (f == "ipi_shootdown") a.tlb_flush = ArchProfile::TlbFlush::IpiShootdown;
+  else if (f == "broadcast") a.tlb_flush = ArchProfile::TlbFlush::Broadcast;
+  else tlb.at("flush").fail("expected ipi_shootdown or broadcast, got '" + f + "'");
+  std::string fr = tlb.at("free").str();
+  if (fr == "batched") a.page_free = ArchProfile::PageFree::Batched;
+  else if (fr == "direct") a.page_free = ArchProfile::PageFree::Direct;
+  else tlb.at("free").fail("expected batched or direct, got '" + fr + "'");
+  CNode ipi = root.at("ipi");
+  ipi.allow_keys({"latency", "handler", "ack_latency", "priority"});
+  if (auto pr = ipi.get("priority")) a.ipi_priority = int(pr->integer(0, 255));
+  a.ipi_latency = Dist::parse(ipi.at("latency"));
+  a.ipi_handler = Dist::parse(ipi.at("handler"));
+  a.ipi_ack_latency = Dist::parse(ipi.at("ack_latency"));
+  if (auto p = root.get("lru_pagevec_size")) a.lru_pagevec_size = int(p->integer(1, 1024));
+  if (auto sl = root.get("spinlock")) {
+    sl->allow_keys({"dedicated", "shared"});
+    a.lock_dedicated = parse_lock(sl->at("dedicated"));
+    a.lock_shared = parse_lock(sl->at("shared"));
+  }
+  if (auto irqs = root.get("interrupts")) a.interrupts = parse_irqs(*irqs);
+  a.costs = parse_costs(root.at("costs"));
+  return a;
+}
+
+HypervisorProfile parse_hypervisor(const CNode& root) {
+  root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts",
+                   "interrupt_exits", "costs"});
+  HypervisorProfile h;
+  h.name = root.at("hypervisor").str();
+  if (auto c = root.get("cpus")) {
+    std::string v = c->str();
+    if (v != "dedicated" && v != "shared") c->fail("expected dedicated or shared, got '" + v + "'");
+    h.shared_cpus = v == "shared";
+  }
+  if (auto f = root.get("pv_tlb_flush")) h.pv_tlb_flush = f->boolean();
+  if (auto y = root.get("spin_yield")) {
+    std::string v = y->str();
+    if (v == "always") h.spin_yield = HypervisorProfile::Yield::Always;
+    else if (v != "if_preempted") y->fail("expected always or if_preempted, got '" + v + "'");
+  }
+  if (auto s = root.get("steal")) {
+    if (s->is_seq()) {
+      for (const auto& p : s->items())
+        if (auto sp = parse_steal(p, true)) h.steal.push_back(*sp);
+    } else if (auto sp = parse_steal(*s, false)) {
+      h.steal.push_back(*sp);
+    }
+  }
+  if (auto ipi = root.get("ipi")) {
+    ipi->allow_keys({"extra_latency", "target_exit"});
+    if (auto e = ipi->get("extra_latency")) h.ipi_extra_latency = Dist::parse(*e);
+    if (auto e = ipi->get("target_exit")) h.ipi_target_exit = Dist::parse(*e);
+  }
+  if (auto irqs = root.get("interrupts")) h.interrupts = parse_irqs(*irqs);
+  if (auto x = root.get("interrupt_exits")) h.irq_extra = parse_costs(*x);
+  if (auto c = root.get("costs")) h.costs = parse_costs(*c);
+  return h;
+}
+
+}  // namespace racewin

@@ -1,0 +1,97 @@
+#pragma once
+// Architecture and hypervisor profiles (models/arch, models/hypervisor).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/dist.hpp"
+
+namespace racewin {
+
+struct IrqSource {
+  std::string name;
+  Dist interarrival;  // renewal process per vCPU; held pending while IRQs are off
+  Dist handler;       // the hardirq part: IRQs off
+  Dist softirq = Dist::fixed(0);  // the softirq tail at irq_exit: IRQs on, so interrupts nest in it
+  int priority = 0;   // pending interrupts are taken highest first (x86: the vector)
+  double first = -1;  // first arrival; < 0: a random phase (stationary)
+  bool aligned = false;  // the same phase on every vCPU (the periodic tick; see kernel.skew_tick)
+  std::vector<int> vcpus;  // the vCPUs it interrupts; empty: all
+};
+
+struct StealInterval {
+  double start, duration;
+};
+
+// How a contended spinlock behaves; the architecture declares one for dedicated and one for shared
+// (hypervisor-dispatched) CPUs, and the hypervisor profile says which kind its vCPUs are.
+struct LockModel {
+  enum class Kind {
+    Fifo,     // queued, strict hand-over to the head waiter (x86 qspinlock on bare metal)
+    Queued,   // s390 arch_spin_lock_queued: hand-over to the head, new lockers may steal a free lock
+    Classic,  // s390 arch_spin_lock_classic: unqueued compare-and-swap; any spinner may win
+    Tas,      // x86 virt_spin_lock (a KVM guest without PV_UNHALT): test-and-set, any spinner may win
+    PvQspinlock,  // x86 pv-qspinlock: the head spins, then halts until the unlocker kicks it
+  };
+  Kind kind = Kind::Fifo;
+  int lock_steals = 0;    // Queued: free-lock steals past queued waiters before the head must win
+  // Queued, Classic: ns of spinning between two directed-yield decisions (spin_retry loops).
+  // Tas, PvQspinlock: the host's pause-loop-exiting window, after which it yields to a preempted
+  // vCPU of the guest (kvm_vcpu_on_spin). 0: never.
+  double spin_retry = 0;
+  double spin_threshold = 0;  // PvQspinlock: ns of spinning (SPIN_THRESHOLD loops) before halting
+  // Set by make_exponential (racewin exact/run --exponential): each spin_retry loop lasts an
+  // exponential time of that mean, and a pv-qspinlock head spins an exponential time of mean
+  // spin_threshold, then halts (its pause-loop exits are left out).
+  bool exponential = false;
+  bool unqueued() const { return kind == Kind::Classic || kind == Kind::Tas; }
+  bool s390() const { return kind == Kind::Queued || kind == Kind::Classic; }
+};
+
+struct ArchProfile {
+  enum class TlbFlush { IpiShootdown, Broadcast };
+  enum class PageFree { Batched, Direct };
+  std::string name;
+  TlbFlush tlb_flush = TlbFlush::IpiShootdown;
+  PageFree page_free = PageFree::Batched;
+  Dist ipi_latency, ipi_handler, ipi_ack_latency;
+  int ipi_priority = 0;
+  int lru_pagevec_size = 15;
+  LockModel lock_dedicated, lock_shared;
+  std::vector<IrqSource> interrupts;
+  std::map<std::string, Dist> costs;
+};
+
+// One source of steal on every vCPU (or on those listed); a vCPU is stolen while any of its
+// sources steals it.
+struct StealProcess {
+  enum class Kind { Renewal, Trace };
+  std::string name;
+  Kind kind = Kind::Renewal;
+  std::vector<int> vcpus;  // renewal: the vCPUs it applies to; empty: all
+  Dist interarrival;  // renewal: running time between two steals
+  Dist duration;
+  std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
+};
+
+struct HypervisorProfile {
+  enum class Yield { IfPreempted, Always };
+  std::string name;
+  std::vector<StealProcess> steal;
+  bool shared_cpus = false;   // vCPUs are dispatched by a hypervisor (not CIF_DEDICATED_CPU)
+  bool pv_tlb_flush = false;  // KVM kvm_flush_tlb_others: preempted vCPUs flush at their next entry
+  // s390 spinlocks after spin_retry: yield to the holder always (!MACHINE_IS_LPAR, i.e. z/VM), or
+  // only if arch_vcpu_is_preempted() says it is not running (LPAR).
+  Yield spin_yield = Yield::IfPreempted;
+  Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
+  Dist ipi_target_exit = Dist::fixed(0);    // target vCPU time to have it injected (no posted interrupts)
+  std::map<std::string, Dist> irq_extra;    // per arch interrupt source: exits added to its hardirq part
+  std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
+  std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)
+};
+
+ArchProfile parse_arch(const CNode& root);
+HypervisorProfile parse_hypervisor(const CNode& root);
+
+}  // namespace racewin

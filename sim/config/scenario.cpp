@@ -1,0 +1,248 @@
+#include "config/scenario.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace racewin {
+namespace {
+
+// Costs the model charges by itself: a lock's cache line reaching the next owner, a sleeper
+// woken, and the work of a free between the last put_page and check_free_page.
+const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wakeup", "free_pages_prepare", "pte_read"};
+// ... those of the s390 lock protocols: SIGP SENSE RUNNING and DIAG 9C; and of the x86 guest
+// locks under KVM: a pause-loop exit with its directed yield, and the kick of a halted waiter.
+const std::vector<std::string> kS390LockCosts = {"arch_vcpu_is_preempted", "smp_yield_cpu"};
+const std::vector<std::string> kPvLockCosts = {"ple_exit", "pv_kick"};
+
+struct Pending {
+  std::string key;
+  YAML::Node value;
+  SourceLoc origin;
+};
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
+CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets) {
+  CNode ref = root.at(key);
+  if (ref.is_scalar() && !std::filesystem::is_regular_file(ref.resolve_path(ref.str())))
+    ref.fail("no such file: " + ref.resolve_path(ref.str()));
+  CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
+  for (const auto& s : sets)
+    if (starts_with(s.key, key + ".")) doc.set_dotted(s.key.substr(key.size() + 1), s.value, s.origin);
+  return doc;
+}
+
+CaseConfig build_case(const std::string& file, const std::string& case_name, const CNode* case_node,
+                      const std::vector<Override>& overrides) {
+  CNode root = CNode::load_file(file);
+  std::vector<Pending> sets;
+  if (case_node)
+    for (auto& [k, v] : case_node->entries()) sets.push_back({k, v.raw(), v.loc()});
+  for (const auto& o : overrides) {
+    SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
+    YAML::Node v;
+    try {
+      v = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(where, "value '" + o.value + "' is not valid YAML: " + e.msg);
+    }
+    sets.push_back({o.key, v, where});
+  }
+  for (const auto& s : sets)
+    if (!starts_with(s.key, "arch.") && !starts_with(s.key, "hypervisor.")) root.set_dotted(s.key, s.value, s.origin);
+
+  root.allow_keys({"scenario", "doc", "run", "machine", "kernel", "arch", "hypervisor", "threads", "cases"});
+  CaseConfig c;
+  c.scenario = root.at("scenario").str();
+  c.name = case_name;
+  if (auto d = root.get("doc")) c.doc = d->str();
+
+  CNode run = root.at("run");
+  run.allow_keys({"time", "iterations", "seed", "count", "replications"});
+  if (auto r = run.get("replications")) c.replications = int(r->integer(1, 1 << 20));
+  if (auto t = run.get("time")) c.limits.time_ns = t->duration();
+  if (auto i = run.get("iterations")) c.limits.iterations = uint64_t(i->integer(0, 1L << 62));
+  if (auto s = run.get("seed")) c.seed = uint64_t(s->integer(0, 1L << 62));
+  if (c.limits.time_ns <= 0 && c.limits.iterations == 0)
+    run.fail("give run.time or run.iterations (a run must end)");
+
+  CNode m = root.at("machine");
+  m.allow_keys({"vcpus", "pages", "spinlocks", "ptes"});
+  c.vcpus = int(m.at("vcpus").integer(1, 1024));
+  if (auto p = m.get("pages")) c.pages = int(p->integer(1, 1 << 24));
+  if (auto l = m.get("spinlocks")) for (auto& n : l->items()) c.names.spinlocks.push_back(n.str());
+  if (auto p = m.get("ptes"))
+    for (auto& n : p->items()) {
+      if (!n.is_map()) {
+        c.names.ptes.push_back(n.str());
+        continue;
+      }
+      n.allow_keys({"name", "count"});  // {name: range, count: 16}: range[0] .. range[15]
+      MachineNames::PteArray a{n.at("name").str(), int(c.names.ptes.size()), int(n.at("count").integer(1, 1 << 16))};
+      if (a.name.empty() || a.name.find_first_of("[] ") != std::string::npos) n.at("name").fail("a PTE array's name is a plain word, e.g. range");
+      for (int i = 0; i < a.count; ++i) c.names.ptes.push_back(a.name + "[" + std::to_string(i) + "]");
+      c.names.pte_arrays.push_back(a);
+    }
+  for (size_t i = 0; i < c.names.ptes.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (c.names.ptes[i] == c.names.ptes[j]) m.at("ptes").fail("pte '" + c.names.ptes[i] + "' is declared twice");
+
+  if (auto k = root.get("kernel")) {
+    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness", "mmu_gather_batch"});
+    if (auto g = k->get("mmu_gather_batch")) c.kernel.mmu_gather_batch = int(g->integer(1, 1 << 20));
+    if (auto u = k->get("page_lock_unfairness")) c.kernel.page_lock_unfairness = int(u->integer(-1, 1 << 20));
+    if (auto t = k->get("skew_tick")) c.kernel.skew_tick = t->boolean();
+    if (auto d = k->get("debug_vm")) c.kernel.debug_vm = d->boolean();
+    if (auto h = k->get("pcp_high")) c.kernel.pcp_high = int(h->integer(1, 1 << 20));
+    if (auto b = k->get("pcp_batch")) c.kernel.pcp_batch = int(b->integer(1, 1 << 20));
+    if (c.kernel.pcp_batch > c.kernel.pcp_high) k->fail("pcp_batch must not exceed pcp_high");
+  }
+
+  CNode arch_doc = load_profile(root, "arch", sets);
+  CNode hyp_doc = load_profile(root, "hypervisor", sets);
+  c.arch = parse_arch(arch_doc);
+  c.hypervisor = parse_hypervisor(hyp_doc);
+  if (root.at("arch").is_scalar()) c.arch_file = arch_doc.file();
+  if (root.at("hypervisor").is_scalar()) c.hypervisor_file = hyp_doc.file();
+  c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;
+  for (const auto& [name, _] : c.hypervisor.irq_extra) {
+    bool known = false;
+    for (const auto& src : c.arch.interrupts) known |= src.name == name;
+    if (!known) hyp_doc.at("interrupt_exits").at(name).fail("arch '" + c.arch.name + "' has no interrupt source '" + name + "'");
+  }
+
+  nlohmann::json paths = nlohmann::json::object();
+  for (auto& [name, t] : root.at("threads").entries()) {
+    t.allow_keys({"vcpu", "path"});
+    ThreadSpec ts;
+    ts.name = name;
+    ts.vcpu = int(t.at("vcpu").integer(0, c.vcpus - 1));
+    for (const auto& o : c.threads)
+      if (o.vcpu == ts.vcpu) t.at("vcpu").fail("vCPU " + std::to_string(ts.vcpu) + " already runs thread '" + o.name + "'");
+    // One path file, or a list run one after the other in each iteration.
+    CNode p = t.at("path");
+    std::vector<CNode> parts = p.is_scalar() ? std::vector<CNode>{p} : p.items();
+    if (parts.empty()) p.fail("a thread's path is a path file or a list of them");
+    std::vector<std::string> files;
+    for (const auto& part : parts) {
+      files.push_back(part.resolve_path(part.str()));
+      if (!std::filesystem::is_regular_file(files.back())) part.fail("no such path file: " + files.back());
+    }
+    ts.path = load_paths(files, c.names);
+    nlohmann::json yaml = nlohmann::json::array();
+    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f).raw()));
+    if (files.size() == 1) paths[name] = {{"file", files[0]}, {"path", ts.path.name}, {"yaml", yaml[0]}};
+    else paths[name] = {{"file", files}, {"path", ts.path.name}, {"yaml", yaml}};
+    c.threads.push_back(std::move(ts));
+  }
+  if (c.threads.empty()) root.at("threads").fail("a scenario needs at least one thread");
+  c.count_thread = 0;
+  if (auto cnt = run.get("count")) {
+    auto it = std::find_if(c.threads.begin(), c.threads.end(), [&](const ThreadSpec& t) { return t.name == cnt->str(); });
+    if (it == c.threads.end()) cnt->fail("no thread named '" + cnt->str() + "'");
+    c.count_thread = int(it - c.threads.begin());
+  }
+
+  // The cost table: the arch's, with the hypervisor's on top; steps point into it.
+  std::map<std::string, Dist> costs = c.arch.costs;
+  for (auto& [k, v] : c.hypervisor.costs) costs.insert_or_assign(k, v);
+  for (auto& [k, v] : costs) c.cost_names.push_back(k), c.costs.push_back(v);
+  for (const auto& k : kModelCosts)
+    if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
+  if (c.lock.kind != LockModel::Kind::Fifo)
+    for (const auto& k : c.lock.s390() ? kS390LockCosts : kPvLockCosts)
+      if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the " + (c.hypervisor.shared_cpus ? "shared" : "dedicated") + " spinlock model charges it)");
+  for (auto& t : c.threads)
+    for (auto& s : t.path.steps) {
+      if (s.cost_inline) {
+        c.cost_names.push_back(s.text + "@" + s.loc.str());
+        c.costs.push_back(*s.cost_inline);
+        s.cost_index = int(c.costs.size()) - 1;
+      } else if (!s.cost_name.empty()) {
+        auto it = std::find(c.cost_names.begin(), c.cost_names.end(), s.cost_name);
+        if (it == c.cost_names.end())
+          throw ConfigError(s.loc, "step '" + s.text + "' needs cost '" + s.cost_name + "', which arch '" + c.arch.name +
+                                       "' (" + arch_doc.file() + ") and hypervisor '" + c.hypervisor.name +
+                                       "' do not define; add it under costs: or give the step a cost:");
+        s.cost_index = int(it - c.cost_names.begin());
+      }
+    }
+
+  c.resolved = {{"scenario", yaml_to_json(root.raw())},
+                {"case", case_name},
+                {"arch", yaml_to_json(arch_doc.raw())},
+                {"hypervisor", yaml_to_json(hyp_doc.raw())},
+                {"paths", paths}};
+  c.resolved["scenario"].erase("cases");
+  return c;
+}
+
+}  // namespace
+
+nlohmann::json yaml_to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json j = nlohmann::json::object();
+      for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
+      return j;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : n) j.push_back(yaml_to_json(e));
+      return j;
+    }
+    case YAML::NodeType::Scalar: return n.Scalar();
+    default: return nullptr;
+  }
+}
+
+const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key) {
+  std::vector<std::string> parts;
+  for (size_t at = 0, dot; at <= key.size(); at = dot + 1) {
+    dot = std::min(key.find('.', at), key.size());
+    parts.push_back(key.substr(at, dot - at));
+  }
+  const nlohmann::json* j = &resolved.at("scenario");
+  size_t first = 0;
+  if (parts[0] == "arch" || parts[0] == "hypervisor") j = &resolved.at(parts[0]), first = 1;
+  for (size_t i = first; i < parts.size(); ++i) {
+    if (j->is_object() && j->contains(parts[i])) j = &(*j)[parts[i]];
+    else if (j->is_array() && !parts[i].empty() && std::all_of(parts[i].begin(), parts[i].end(), ::isdigit) && std::stoul(parts[i]) < j->size())
+      j = &(*j)[std::stoul(parts[i])];
+    else return nullptr;
+  }
+  return j;
+}
+
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
+                       const std::vector<std::string>& only_cases) {
+  CNode root = CNode::load_file(file);
+  Scenario sc;
+  sc.file = file;
+  sc.name = root.at("scenario").str();
+  if (auto d = root.get("doc")) sc.doc = d->str();
+  auto cases = root.get("cases");
+  std::vector<std::string> known;
+  if (!cases) {
+    sc.cases.push_back(build_case(file, sc.name, nullptr, overrides));
+  } else {
+    for (auto& [name, node] : cases->entries()) {
+      known.push_back(name);
+      if (!only_cases.empty() && std::find(only_cases.begin(), only_cases.end(), name) == only_cases.end()) continue;
+      if (!node.is_map() && !node.raw().IsNull()) node.fail("a case is a map of overrides such as {arch: ../models/arch/x86_64.yaml}");
+      CNode n = node.is_map() ? node : CNode(YAML::Node(YAML::NodeType::Map), std::make_shared<const std::string>(file), name);
+      sc.cases.push_back(build_case(file, name, &n, overrides));
+    }
+  }
+  for (const auto& want : only_cases)
+    if (std::find(known.begin(), known.end(), want) == known.end() && !(known.empty() && want == sc.name)) {
+      std::string msg = "no case '" + want + "'";
+      std::string near = nearest_word(want, known);
+      if (!near.empty()) msg += " (did you mean '" + near + "'?)";
+      throw ConfigError({file, 0, 0}, msg);
+    }
+  return sc;
+}
+
+}  // namespace racewin

@@ -1,0 +1,95 @@
+#pragma once
+// A scenario file combines models into cases; each case is one machine to simulate.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/path.hpp"
+#include "config/profiles.hpp"
+
+namespace racewin {
+
+struct ThreadSpec {
+  std::string name;
+  int vcpu = 0;
+  Path path;
+};
+
+struct RunLimits {
+  double time_ns = 0;       // simulated time; 0 = unlimited
+  uint64_t iterations = 0;  // loop iterations of the counted thread; 0 = unlimited
+};
+
+// The guest kernel's configuration where it changes what the paths do (`kernel:` of a scenario).
+struct KernelConfig {
+  // CONFIG_DEBUG_VM (or debug_pagealloc=on): free_pages_prepare() runs check_free_page() when the
+  // page is freed. Without it the flags are cleared unchecked at free time and the check runs
+  // when the pcp list returns the page to the buddy allocator (mm/page_alloc.c, v5.9).
+  bool debug_vm = false;
+  // Per-CPU free lists: zone_batchsize() and pageset_set_high_and_batch() for a zone of 512 MiB
+  // or more give batch 31 and high 6 * batch = 186 (mm/page_alloc.c, v5.9) [I].
+  int pcp_high = 186;
+  int pcp_batch = 31;
+  // skew_tick=1 on the kernel command line: CPU n's tick is offset by n/ncpus of half a period.
+  // The default, 0, puts every CPU's tick on the same edge (kernel/time/tick-sched.c, v5.9).
+  bool skew_tick = false;
+  // lock_page(): how many times a woken waiter must try to take PG_locked itself before
+  // unlock_page() hands it over: sysctl_page_lock_unfairness, 5 in v5.9 (mm/filemap.c:1170-1201);
+  // -1: never handed over, woken waiters always retry, as before v5.9.
+  int page_lock_unfairness = 5;
+  // Pages an mmu_gather holds before __tlb_remove_page() reports it full (tlb.full): the
+  // MMU_GATHER_BUNDLE of 8 on the stack, then MAX_GATHER_BATCH_COUNT = 19 batch pages of
+  // MAX_GATHER_BATCH = 510 entries taken with GFP_NOWAIT: 8 + 19 x 510 = 9698 with 4 KiB pages
+  // (include/asm-generic/tlb.h, mm/mmu_gather.c, v5.9) [C]; 8 when no batch page can be had.
+  int mmu_gather_batch = 9698;
+};
+
+struct CaseConfig {
+  std::string scenario;
+  std::string name;
+  std::string doc;
+  int vcpus = 2;
+  int pages = 64;
+  MachineNames names;
+  ArchProfile arch;
+  HypervisorProfile hypervisor;
+  std::string arch_file, hypervisor_file;  // the profiles' files (empty if inline)
+  KernelConfig kernel;
+  LockModel lock;  // the arch's lock model for the hypervisor's kind of CPU
+  std::vector<ThreadSpec> threads;
+  std::vector<std::string> cost_names;  // Step::cost_index points here
+  std::vector<Dist> costs;
+  int count_thread = 0;  // whose loop iterations are "iterations"
+  uint64_t seed = 1;
+  RunLimits limits;
+  int replications = 1;  // independent runs, each with 1/replications of the limits
+  nlohmann::json resolved;  // the full configuration as read, for the outputs
+};
+
+struct Override {
+  std::string key;    // dotted, e.g. hypervisor.steal.duration
+  std::string value;  // YAML text
+  std::string label = {};  // how errors name it; default "--set KEY"
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string doc;
+  std::vector<CaseConfig> cases;
+};
+
+// The value at a dotted key (map keys, list indexes) of a case's resolved configuration: arch.*
+// and hypervisor.* in their profiles, anything else in the scenario file's own keys; null if none.
+const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key);
+
+// Loads and validates every case; throws ConfigError naming file, line and key.
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
+                       const std::vector<std::string>& only_cases = {});
+
+nlohmann::json yaml_to_json(const YAML::Node& n);
+
+}  // namespace racewin

@@ -1,0 +1,93 @@
+// Which cases the exact driver takes (every duration exponential or zero), and --exponential.
+#include <fmt/format.h>
+
+#include "base/units.hpp"
+#include "exact/exact.hpp"
+
+namespace racewin {
+namespace {
+
+bool memoryless(const Dist& d) { return d.kind() == Dist::Kind::Exponential || d.is_zero(); }
+
+void need(const Dist& d, const std::string& what) {
+  if (!memoryless(d))
+    throw NotExponential(fmt::format("{} is {}: the exact driver needs exponential or zero durations "
+                                     "(--exponential replaces each by an exponential of the same mean)",
+                                     what, d.describe()));
+}
+
+// The model adds two draws here (e.g. the arch's IPI latency and the hypervisor's extra): a sum of
+// two exponentials is not exponential, so one of them must be zero.
+void need_sum(const Dist& a, const std::string& wa, const Dist& b, const std::string& wb) {
+  need(a, wa);
+  need(b, wb);
+  if (!a.is_zero() && !b.is_zero())
+    throw NotExponential(fmt::format("{} plus {}: a sum of two exponentials is not exponential; "
+                                     "the exact driver needs one of them zero",
+                                     wa, wb));
+}
+
+template <class F>
+void each_dist(CaseConfig& c, F&& f) {
+  for (auto& d : c.costs) f(d);
+  for (auto* d : {&c.arch.ipi_latency, &c.arch.ipi_handler, &c.arch.ipi_ack_latency, &c.hypervisor.ipi_extra_latency,
+                  &c.hypervisor.ipi_target_exit})
+    f(*d);
+  for (auto* list : {&c.arch.interrupts, &c.hypervisor.interrupts})
+    for (auto& s : *list) f(s.interarrival), f(s.handler), f(s.softirq);
+  for (auto& [name, d] : c.hypervisor.irq_extra) f(d);
+  for (auto& s : c.hypervisor.steal) f(s.interarrival), f(s.duration);
+}
+
+}  // namespace
+
+void check_exponential(const CaseConfig& c) {
+  const std::string where = "case " + c.name + ": ";
+  for (const auto& t : c.threads)
+    for (const auto& s : t.path.steps)
+      if (s.cost_index >= 0)
+        need(c.costs[size_t(s.cost_index)],
+             fmt::format("{}cost '{}' of step '{}' [{}] of {}", where, s.cost_name, s.text, s.loc.str(), t.name));
+  for (const char* n : {"spin_lock_handoff", "lock_page_wakeup", "free_pages_prepare", "pte_read",
+                        "arch_vcpu_is_preempted", "smp_yield_cpu", "ple_exit", "pv_kick"})
+    for (size_t i = 0; i < c.cost_names.size(); ++i)
+      if (c.cost_names[i] == n) need(c.costs[i], fmt::format("{}cost '{}' (charged by the model)", where, n));
+  if (c.arch.tlb_flush == ArchProfile::TlbFlush::IpiShootdown) {
+    need_sum(c.arch.ipi_latency, where + "arch.ipi_latency", c.hypervisor.ipi_extra_latency,
+             "hypervisor.ipi.extra_latency");
+    need_sum(c.arch.ipi_handler, where + "arch.ipi_handler", c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit");
+    need(c.arch.ipi_ack_latency, where + "arch.ipi_ack_latency");
+  }
+  std::vector<IrqSource> irqs = c.arch.interrupts;
+  irqs.insert(irqs.end(), c.hypervisor.interrupts.begin(), c.hypervisor.interrupts.end());
+  for (const auto& s : irqs) {
+    std::string w = where + "interrupt source '" + s.name + "'";
+    need(s.interarrival, w + " interarrival");
+    auto x = c.hypervisor.irq_extra.find(s.name);
+    if (x != c.hypervisor.irq_extra.end()) need_sum(s.handler, w + " handler", x->second, "its hypervisor exit");
+    else need(s.handler, w + " handler");
+    need(s.softirq, w + " softirq");
+  }
+  for (const auto& s : c.hypervisor.steal) {
+    std::string w = where + "steal source '" + s.name + "'";
+    if (s.kind == StealProcess::Kind::Trace) throw NotExponential(w + " is a trace: the exact driver needs a renewal process");
+    need(s.interarrival, w + " interarrival");
+    need(s.duration, w + " duration");
+  }
+  if (!c.lock.exponential && c.lock.kind != LockModel::Kind::Fifo) {
+    if (c.lock.spin_retry > 0)
+      throw NotExponential(fmt::format("{}the spinlock's spin_retry is a fixed spin loop ({}): the exact driver "
+                                       "needs exponential durations (--exponential)", where, format_duration(c.lock.spin_retry)));
+    if (c.lock.kind == LockModel::Kind::PvQspinlock && c.lock.spin_threshold > 0)
+      throw NotExponential(fmt::format("{}the pv-qspinlock spin_threshold is a fixed spin loop ({}) (--exponential)",
+                                       where, format_duration(c.lock.spin_threshold)));
+  }
+}
+
+void make_exponential(CaseConfig& c) {
+  each_dist(c, [](Dist& d) { d = d.mean() > 0 ? Dist::exponential(d.mean()) : Dist::fixed(0); });
+  c.lock.exponential = true;
+  c.resolved["exponential"] = true;  // the outputs say the durations are not the shipped ones
+}
+
+}  // namespace racewin

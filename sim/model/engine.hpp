@@ -1,0 +1,34 @@
+#pragma once
+// What the model asks of an engine. The model is passive: it reacts to work completions and
+// timers, and tells the engine which work each vCPU now runs and when timers are due.
+#include <cstdint>
+#include <limits>
+
+#include "base/units.hpp"
+
+namespace racewin {
+
+constexpr double kForever = std::numeric_limits<double>::infinity();  // spinning: burns the vCPU
+
+struct Timer {
+  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap };  // ForceCap: forcing's cap (machine_force.cpp)
+  Kind kind;
+  int vcpu;
+  int arg;  // irq source, ipi id, steal source
+  int gen = 0;  // StealEnd: which steal of that source it ends (a directed yield may end it early)
+};
+
+class EngineOps {
+ public:
+  virtual ~EngineOps() = default;
+  virtual Time now() const = 0;
+  // vCPU `vcpu` starts `amount` ns of work (kForever to spin); at most one work item per vCPU.
+  virtual void start_work(int vcpu, double amount) = 0;
+  // Stops the vCPU's work and returns what was left of it.
+  virtual double stop_work(int vcpu) = 0;
+  // A stolen vCPU makes no progress until it is given back.
+  virtual void set_stolen(int vcpu, bool stolen) = 0;
+  virtual void schedule(Time at, const Timer& timer) = 0;
+};
+
+}  // namespace racewin

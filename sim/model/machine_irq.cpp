@@ -1,0 +1,296 @@
+// Interrupts, IPIs and TLB shootdown, and hypervisor steal.
+#include <algorithm>
+
+#include "model/machine.hpp"
+
+namespace racewin {
+
+namespace {
+// Processes start in their stationary state, so that short replications are unbiased: a renewal
+// process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
+// a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
+constexpr double kBurnInCycles = 50;
+}  // namespace
+
+void Machine::start_steal_process(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
+    const StealProcess& p = cfg_.hypervisor.steal[k];
+    if (!applies_to(p.vcpus, v)) continue;
+    if (p.kind == StealProcess::Kind::Renewal && sampling_ == Sampling::kMeans) {
+      eng_.schedule(eng_.now() + p.interarrival.mean(), arrival_timer(v, k, eng_.now()));
+    } else if (p.kind == StealProcess::Kind::Renewal) {
+      Rng& gap = c.steal_gap_rngs[k];
+      Rng& len = c.steal_len_rngs[k];
+      double cycle = p.interarrival.mean() + p.duration.mean();
+      double t = -(kBurnInCycles + gap.uniform()) * cycle;
+      for (;;) {
+        double from = t;
+        t += draw(p.interarrival, gap);
+        if (t >= 0) {
+          eng_.schedule(eng_.now() + t, arrival_timer(v, k, eng_.now() + from));
+          break;
+        }
+        double d = draw(p.duration, len);
+        if (t + d > 0) {  // stolen at time 0
+          c.first_steal_len[k] = t + d;
+          eng_.schedule(eng_.now(), arrival_timer(v, k, eng_.now()));
+          break;
+        }
+        t += d;
+      }
+    } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
+      eng_.schedule(p.trace[size_t(v)][0].start, arrival_timer(v, k, eng_.now()));
+    }
+  }
+}
+
+void Machine::start_irq_source(int v, size_t s) {
+  const IrqSource& src = irq_sources_[s];
+  if (!applies_to(src.vcpus, v)) return;
+  Vcpu& c = vcpus_[size_t(v)];
+  double first, from = 0;
+  if (sampling_ == Sampling::kMeans) {
+    first = src.interarrival.mean();
+  } else if (src.first >= 0 || src.aligned) {
+    first = irq_phase_[s];
+    if (src.aligned && cfg_.kernel.skew_tick) first += double(v) * src.interarrival.mean() / 2 / double(vcpus_.size());
+  } else {
+    double mean = src.interarrival.mean();
+    double t = -(kBurnInCycles + c.irq_gap_rngs[s].uniform()) * mean;
+    while (t < 0) from = t, t += std::max(draw(src.interarrival, c.irq_gap_rngs[s]), 1.0);
+    first = t;
+  }
+  eng_.schedule(eng_.now() + first, arrival_timer(v, cfg_.hypervisor.steal.size() + s, eng_.now() + from));
+}
+
+// ---- interrupts, IPIs, steal ------------------------------------------------------------------
+
+// The vCPU idles in halt: its thread sleeps on the page lock, or waits halted for a kick.
+bool Machine::halted(const Vcpu& c) const {
+  if (c.thread < 0 || !c.handlers.empty()) return false;
+  const Thread& t = threads_[size_t(c.thread)];
+  return t.state == TState::Sleeping || (t.state == TState::Spinning && t.phase == SpinPhase::Halt);
+}
+
+int Machine::priority(const Interrupt& i) const {
+  return i.kind == HKind::Ipi ? cfg_.arch.ipi_priority : irq_sources_[size_t(i.arg)].priority;
+}
+
+// Takes the highest-priority pending interrupt (the first of equals) if the vCPU can: it runs, and
+// either its thread has IRQs on and no handler runs, or the innermost handler is in its softirq
+// tail. `after_handler`: a handler just ended, so nothing runs on the engine and whatever it
+// interrupted has its remaining work saved already.
+void Machine::try_deliver(int v, bool after_handler) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.stolen || c.pending.empty()) return;
+  bool nested = !c.handlers.empty();
+  if (nested ? !c.handlers.back().soft : !c.irq_on) return;
+  auto best = c.pending.begin();
+  for (auto it = c.pending.begin(); it != c.pending.end(); ++it)
+    if (priority(*it) > priority(*best)) best = it;
+  Interrupt p = *best;
+  c.pending.erase(best);
+  if (p.kind == HKind::Irq) c.irq_pending[size_t(p.arg)] = 0;
+  if (nested) {
+    if (!after_handler) c.handlers.back().remaining = eng_.stop_work(v);
+  } else if (c.thread >= 0) {  // preempt the thread; its remaining work is kept
+    Thread& t = threads_[size_t(c.thread)];
+    if (!after_handler && (t.state == TState::Working || t.state == TState::Spinning)) t.remaining = eng_.stop_work(v);
+    else if (!after_handler && t.state == TState::WaitingAcks) eng_.stop_work(v);
+    for (size_t w = 0; w < t.window_open_at.size(); ++w)
+      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 2;
+  }
+  c.handlers.push_back({p.kind, p.arg});  // its hardirq part runs with IRQs off
+  double len;
+  if (p.kind == HKind::Ipi) {
+    len = draw(cfg_.arch.ipi_handler, c.ipi_handler_rng) + draw(cfg_.hypervisor.ipi_target_exit, c.ipi_exit_rng);
+  } else {
+    len = draw(irq_sources_[size_t(p.arg)].handler, c.irq_handler_rngs[size_t(p.arg)]);
+    if (const Dist* x = irq_exit_[size_t(p.arg)]) len += draw(*x, c.irq_exit_rngs[size_t(p.arg)]);
+  }
+  if (tracing()) {
+    bool ipi = p.kind == HKind::Ipi;
+    emit(TraceEvent::Kind::HandlerBegin, v, -1, ipi ? -1 : p.arg, ipi ? ipis_[size_t(p.arg)].from_vcpu : -1, ipi ? p.arg : -1);
+  }
+  eng_.start_work(v, len);
+}
+
+void Machine::handler_done(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  Interrupt& h = c.handlers.back();
+  // irq_exit(): softirqs run with IRQs on, unless this interrupt nested in another (in_interrupt).
+  if (h.kind == HKind::Irq && !h.soft && c.handlers.size() == 1 && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
+    h.soft = true;
+    h.remaining = draw(irq_sources_[size_t(h.arg)].softirq, c.softirq_rngs[size_t(h.arg)]);
+    if (tracing()) emit(TraceEvent::Kind::Softirq, v, -1, h.arg);
+    if (!c.pending.empty()) try_deliver(v, true);
+    if (c.handlers.size() == 1) eng_.start_work(v, h.remaining);
+    return;
+  }
+  Interrupt done = h;
+  c.handlers.pop_back();
+  if (done.kind == HKind::Ipi) {  // flush_tlb_func done: ack the sender
+    Ipi ipi = ipis_[size_t(done.arg)];
+    free_ipis_.push_back(done.arg);
+    double lat = draw(cfg_.arch.ipi_ack_latency, c.ack_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
+  }
+  if (tracing()) emit(TraceEvent::Kind::HandlerEnd, v);
+  if (!c.pending.empty() && !c.stolen) {
+    size_t depth = c.handlers.size();
+    try_deliver(v, true);
+    if (c.handlers.size() > depth) return;  // another handler runs now
+  }
+  if (!c.handlers.empty()) return eng_.start_work(v, c.handlers.back().remaining);  // back to the softirq
+  resume_vcpu(v);
+}
+
+void Machine::resume_vcpu(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.thread < 0 || !c.handlers.empty()) return;
+  Thread& t = threads_[size_t(c.thread)];
+  switch (t.state) {
+    case TState::Working:
+      if (t.remaining > 0) eng_.start_work(v, t.remaining);
+      else work_completed(t);  // finished at the instant the handler came, or woken meanwhile
+      break;
+    case TState::Spinning:
+      if (fifo()) eng_.start_work(v, kForever);
+      else if (!spin_poll(t)) eng_.start_work(v, t.remaining);  // the phase it was in goes on
+      break;
+    case TState::WaitingAcks: eng_.start_work(v, kForever); break;
+    case TState::Sleeping: break;
+    case TState::Ready: run_thread(t); break;
+  }
+}
+
+bool Machine::flush_others(Thread& t) {
+  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  t.wait_acks = 0;
+  for (const auto& o : threads_) {
+    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
+    Vcpu& target = vcpus_[size_t(o.vcpu)];
+    if (cfg_.hypervisor.pv_tlb_flush && target.stolen) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
+      target.flush_deferred = true;
+      if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
+      continue;
+    }
+    int id;
+    if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
+    else id = int(ipis_.size()), ipis_.push_back({});
+    ipis_[size_t(id)] = {t.vcpu, t.id};
+    double lat = draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
+    if (tracing()) emit(TraceEvent::Kind::IpiSend, t.vcpu, t.id, -1, o.vcpu, id);
+    ++t.wait_acks;
+    ++ipis_sent_;
+  }
+  if (t.wait_acks == 0) return true;
+  if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
+  block(t, TState::WaitingAcks);
+  return false;
+}
+
+// One steal source lets go of vCPU `v`: its next steal is scheduled, and the vCPU runs again
+// when no other source holds it.
+void Machine::steal_end(int v, int k) {
+  Vcpu& c = vcpus_[size_t(v)];
+  const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
+  c.steal_on[size_t(k)] = 0;
+  if (p.kind == StealProcess::Kind::Renewal) {
+    eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), arrival_timer(v, size_t(k), eng_.now()));
+  } else {
+    const auto& trace = p.trace[size_t(v)];
+    size_t next = size_t(++c.trace_pos[size_t(k)]);
+    if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), arrival_timer(v, size_t(k), eng_.now()));
+  }
+  if (--c.steal_depth == 0) unsteal(v);
+}
+
+void Machine::unsteal(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  c.stolen = false;
+  c.stolen_total += eng_.now() - c.stolen_since;
+  eng_.set_stolen(v, false);
+  if (tracing()) emit(TraceEvent::Kind::StealEnd, v);
+  if (c.flush_deferred) {  // kvm_steal_time: the flush requested while preempted, at VM entry
+    c.flush_deferred = false;
+    if (tracing()) emit(TraceEvent::Kind::DeferredFlush, v);
+  }
+  try_deliver(v);
+  if (c.thread >= 0 && c.handlers.empty()) spin_poll(threads_[size_t(c.thread)]);
+}
+
+void Machine::on_timer(const Timer& tm) {
+  ++events_;
+  Vcpu& c = vcpus_[size_t(tm.vcpu)];
+  switch (tm.kind) {
+    case Timer::StealStart: {
+      if (!arrival_live(tm)) break;  // redrawn by forcing
+      arrived(tm.vcpu, size_t(tm.arg));
+      const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      if (p.kind == StealProcess::Kind::Renewal && halted(c) && c.first_steal_len[size_t(tm.arg)] < 0) {
+        // A halted vCPU is blocked in the host, not preempted: nothing to steal. The next chance
+        // comes one running time later.
+        eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
+        break;
+      }
+      double& first = c.first_steal_len[size_t(tm.arg)];
+      double len = p.kind == StealProcess::Kind::Trace ? p.trace[size_t(tm.vcpu)][size_t(c.trace_pos[size_t(tm.arg)])].duration
+                   : first >= 0                         ? first
+                                                        : draw(p.duration, c.steal_len_rngs[size_t(tm.arg)]);
+      first = -1;
+      int gen = ++c.steal_gen[size_t(tm.arg)];
+      c.steal_on[size_t(tm.arg)] = 1;
+      eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg, gen});
+      if (c.steal_depth++ > 0) break;  // already stolen by another source
+      c.stolen = true;
+      c.stolen_since = eng_.now();
+      eng_.set_stolen(tm.vcpu, true);
+      if (c.thread >= 0) {
+        Thread& t = threads_[size_t(c.thread)];
+        for (size_t w = 0; w < t.window_open_at.size(); ++w)
+          if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
+      }
+      if (tracing()) emit(TraceEvent::Kind::StealBegin, tm.vcpu);
+      break;
+    }
+    case Timer::StealEnd:
+      if (tm.gen == c.steal_gen[size_t(tm.arg)] && c.steal_on[size_t(tm.arg)]) steal_end(tm.vcpu, tm.arg);
+      break;  // else: a directed yield ended that steal already
+    case Timer::IrqArrive: {
+      if (!arrival_live(tm)) break;
+      size_t j = cfg_.hypervisor.steal.size() + size_t(tm.arg);
+      arrived(tm.vcpu, j);
+      if (c.arrivals[j].rephased) align_ticks(tm.vcpu, size_t(tm.arg));
+      const IrqSource& src = irq_sources_[size_t(tm.arg)];
+      Rng& r = c.irq_gap_rngs[size_t(tm.arg)];
+      eng_.schedule(eng_.now() + std::max(draw(src.interarrival, r), 1.0), arrival_timer(tm.vcpu, j, eng_.now()));
+      if (c.irq_pending[size_t(tm.arg)]) break;  // coalesced with the one already pending
+      if (src.aligned && halted(c)) break;        // NO_HZ_IDLE: no tick while the CPU idles
+      c.irq_pending[size_t(tm.arg)] = 1;
+      c.pending.push_back({HKind::Irq, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    }
+    case Timer::IpiArrive:
+      if (tracing()) emit(TraceEvent::Kind::IpiArrive, tm.vcpu, -1, -1, ipis_[size_t(tm.arg)].from_vcpu, tm.arg);
+      c.pending.push_back({HKind::Ipi, tm.arg});
+      try_deliver(tm.vcpu);
+      break;
+    case Timer::AckArrive: {
+      Thread& t = threads_[size_t(tm.arg)];
+      if (--t.wait_acks > 0) break;
+      if (tracing()) emit(TraceEvent::Kind::AllAcks, t.vcpu, t.id);
+      wake(t, 0);
+      break;
+    }
+    case Timer::ForceCap:  // refresh_force ends forcing if the cap is reached
+      break;
+  }
+  if (!force_.empty()) refresh_force();
+}
+
+}  // namespace racewin

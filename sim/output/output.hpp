@@ -1,0 +1,42 @@
+#pragma once
+// Results as a table for people and as CSV/JSON for other tools.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "base/json_number.hpp"
+#include "config/scenario.hpp"
+#include "run/run.hpp"
+
+namespace racewin {
+
+struct RunInfo {
+  std::string program_version;
+  std::string scenario_file;
+  std::string command_line;
+};
+
+// One line on a running case under a stopping rule: its least settled hazard's estimate and
+// interval, how many hazards meet the rule, and the wall time left (`left`, seconds).
+std::string stopping_progress(const std::string& case_name, const StoppingRule& rule, const StopCheck& c, double left);
+void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
+nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
+                            bool complete);
+// The rare-event section of the table, and of results.json (output_rare.cpp).
+void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
+nlohmann::json forced_json(const ForcedRun& f);
+// "A/B": P(hazard) of case A over case B with a 95% interval (log scale, independent runs).
+std::string ratio_line(const std::vector<CaseResult>& results, const std::string& spec, const std::string& hazard);
+std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
+// Writes `text` to `path` through a temporary file and a rename: a reader (or a resumed sweep)
+// sees the old file or the new one, never a part.
+void write_atomic(const std::filesystem::path& path, const std::string& text);
+// Writes results.json and hazards.csv (a pure function of configuration and seed) and
+// timing.json (wall-clock figures) into `dir` (created), atomically file by file.
+void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
+                   const std::vector<CaseResult>& results, bool complete);
+
+}  // namespace racewin
