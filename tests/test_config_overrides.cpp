@@ -22,7 +22,7 @@ TEST_CASE("every path model under models/mm loads on every arch") {
     }
 }
 
-// CNode::set_dotted (sim/config.cpp) records where an override's value came from, not its key.
+// CNode::set_dotted (sim/config/config.cpp) records where an override's value came from, not its key.
 TEST_CASE("a typo'd --set key names the --set") {
   TempDir d;
   std::string file = d.write("scenario.yaml", scenario_yaml(one_thread(d)));
@@ -52,7 +52,7 @@ TEST_CASE("a typo'd key in a case's overrides names the scenario file and its li
   check_message(rejection(file), at(file, line_of(text, "modle:")), {"unknown key 'modle'", "did you mean 'model'"});
 }
 
-// load_profile (sim/scenario.cpp) opens the file without saying which line of the scenario names it.
+// load_profile (sim/config/scenario.cpp) opens the file without saying which line of the scenario names it.
 TEST_CASE("a missing arch file names the scenario line that refers to it") {
   TempDir d;
   std::string text = replace_once(scenario_yaml(one_thread(d)), "x86_64.yaml", "x86_65.yaml");
@@ -60,7 +60,7 @@ TEST_CASE("a missing arch file names the scenario line that refers to it") {
   check_message(rejection(file), at(file, line_of(text, "arch: ")), {"x86_65.yaml"});
 }
 
-// CNode::allow_keys/entries (sim/config.cpp) call as<std::string>() on keys: a YAML exception escapes.
+// CNode::allow_keys/entries (sim/config/config.cpp) call as<std::string>() on keys: a YAML exception escapes.
 TEST_CASE("a key that is not a scalar is a ConfigError with its line") {
   TempDir d;
   std::string text = scenario_yaml(one_thread(d)) + "? [x, y]\n: 1\n";
@@ -68,7 +68,7 @@ TEST_CASE("a key that is not a scalar is a ConfigError with its line") {
   check_message(rejection(file), at(file, line_of(text, "? [x, y]")), {});
 }
 
-// The condition parser (sim/expr.cpp) converts numbers with std::stoll: std::out_of_range escapes.
+// The condition parser (sim/config/expr.cpp) converts numbers with std::stoll: std::out_of_range escapes.
 TEST_CASE("a number too large in a condition is a ConfigError with its line") {
   TempDir d;
   std::string step = "{goto: again, if: \"n == 99999999999999999999\"}";

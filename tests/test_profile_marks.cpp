@@ -1,4 +1,4 @@
-// How each profile figure is known: a mark on its key's line (sim/profile_marks.hpp), read for the
+// How each profile figure is known: a mark on its key's line (sim/config/profile_marks.hpp), read for the
 // default set of a sensitivity sweep and for `racewin params`.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Rare-event forcing (sim/rare_event.hpp, sim/machine_force.cpp) against racewin exact on the
+// Rare-event forcing (sim/rare/rare_event.hpp, sim/model/machine_force.cpp) against racewin exact on the
 // stall scenarios (configs/validation/stall_steal.yaml, stall_irq.yaml: a window hit only through a
 // steal or an interrupt handler inside it), against crude Monte Carlo where crude sees enough hits,
 // and the pieces: cumulative hazards, batch means, the main run left as the crude run.

@@ -1,4 +1,4 @@
-// Forcing by stage (sim/rare_event.cpp, sim/machine_force.cpp) on configs/validation/stall_twice.yaml,
+// Forcing by stage (sim/rare/rare_event.cpp, sim/model/machine_force.cpp) on configs/validation/stall_twice.yaml,
 // whose hit needs the owner stalled twice in one window, before and after an ack the hitter waits
 // for (as x86_64 KVM without PV TLB flush in dirtyc0w_child): racewin exact gives the value, the
 // forced estimate's interval must contain it. And the cap: forcing ends where the forced arrivals

@@ -1,4 +1,4 @@
-// Rare-event forcing of a periodic tick (sim/machine_tick_phase.cpp): configs/validation/stall_tick.yaml,
+// Rare-event forcing of a periodic tick (sim/model/machine_tick_phase.cpp): configs/validation/stall_tick.yaml,
 // a window hit only through a tick's handler inside it, against the closed form of its header
 // (the tick's phase uniform against the window's opening), and against crude Monte Carlo on the
 // heavy case, where the phase is what the run makes it; then the mechanism: a rephased tick

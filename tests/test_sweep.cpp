@@ -1,4 +1,4 @@
-// Sweep files (sim/sweep.hpp): axes expanded into points, and malformed files refused with file,
+// Sweep files (sim/sweep/sweep.hpp): axes expanded into points, and malformed files refused with file,
 // line and cause.
 #include <doctest/doctest.h>
 

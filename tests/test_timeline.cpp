@@ -1,4 +1,4 @@
-// Timelines (sim/timeline*.cpp, sim/first_hit.cpp): the trace-event file is valid JSON of the
+// Timelines (sim/timeline/timeline*.cpp, sim/timeline/first_hit.cpp): the trace-event file is valid JSON of the
 // documented format, spans nest per track, IPI flows have both ends, steal spans add up to the
 // model's stolen time; recording changes nothing; the first hit of the buggy dirtyc0w case shows
 // the writer stalled between spin_unlock(ptl) and unlock_page() while madvise frees the page.
@@ -18,7 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-// Fast steal (README): a hit within milliseconds of simulated time.
+// Fast steal (the README tour, docs/cli.md): a hit within milliseconds of simulated time.
 const std::vector<Override> kFastSteal = {
     {"hypervisor.steal", "{model: renewal, interarrival: {exponential: {mean: 30us}}, duration: {lognormal: {median: 5us, sigma: 0.3}}}"}};
 

@@ -1,5 +1,5 @@
 // racewin params: the parameters of each case's arch and hypervisor profiles, the value the case
-// uses, and how the figure is known (its mark: sim/profile_marks.hpp).
+// uses, and how the figure is known (its mark: sim/config/profile_marks.hpp).
 #include <fmt/format.h>
 
 #include <iostream>

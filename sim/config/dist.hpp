@@ -28,7 +28,7 @@ class Dist {
 
   // The cumulative hazard H(a) = -log P(X > a) and its inverse, for distributions with a density
   // (exponential, lognormal, uniform, weibull): what rare-event forcing needs to speed up an
-  // arrival process by a factor and weigh the result (sim/machine_force.cpp).
+  // arrival process by a factor and weigh the result (sim/model/machine_force.cpp).
   bool has_hazard() const;
   double cum_hazard(double a) const;
   double inv_cum_hazard(double h) const;  // the least a with H(a) >= h

@@ -1,4 +1,4 @@
-// Rare-event forcing: the pilots that set the factors (sim/rare_event.hpp, docs/rare-events.md).
+// Rare-event forcing: the pilots that set the factors (sim/rare/rare_event.hpp, docs/rare-events.md).
 // A nominal pilot measures each process's exposure inside windows (stage 0); forced pilots measure
 // stage 1's exposure and which processes carry the weighted hits; where no process with a density
 // reaches the windows, the periodic ticks are forced with their phase drawn afresh. None of the

@@ -33,7 +33,7 @@ nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
 }  // namespace
 
 // Every parameter the case's arch and hypervisor profiles mark as an estimate and whose value
-// holds a duration to scale (sim/profile_marks.hpp), in file order; not an arch cost the
+// holds a duration to scale (sim/config/profile_marks.hpp), in file order; not an arch cost the
 // hypervisor's replaces.
 std::vector<std::string> estimated_parameters(const CaseConfig& c) {
   std::vector<std::string> out;
