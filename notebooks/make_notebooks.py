@@ -1,5 +1,8 @@
 """Writes the notebooks (stored without outputs): /usr/bin/python3 notebooks/make_notebooks.py.
-Each runs top to bottom on outputs it makes itself by calling racewin ($RACEWIN or build/racewin)."""
+Each runs top to bottom on outputs it makes itself by calling racewin (racewin_analysis.runner:
+$RACEWIN, else build/racewin in the source tree, else racewin on PATH), from the repository (cwd
+notebooks/ or the root, using its analysis/ package) or installed (share/racewin/notebooks, with
+racewin_analysis importable and the models and configs from `racewin --data-dir`)."""
 import os
 
 import nbformat
@@ -9,15 +12,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 SETUP = '''%matplotlib inline
 import os, sys, tempfile
-REPO = os.path.abspath("..") if os.path.basename(os.getcwd()) == "notebooks" else os.getcwd()
-sys.path.insert(0, os.path.join(REPO, "analysis"))
+# From the source tree (cwd notebooks/ or the repository root) use its analysis/ package; installed
+# (opened from share/racewin/notebooks), racewin_analysis is already importable.
+for _d in (os.path.join(os.getcwd(), "analysis"), os.path.join(os.getcwd(), "..", "analysis")):
+    if os.path.isfile(os.path.join(_d, "racewin_analysis", "runner.py")):
+        sys.path.insert(0, os.path.abspath(_d))
+        break
 import matplotlib.pyplot as plt
 import pandas as pd
 from racewin_analysis import load as L, plots as P
-from racewin_analysis.runner import racewin, find_racewin
+from racewin_analysis.runner import racewin, find_racewin, data_dir, data_path
 OUT = tempfile.mkdtemp(prefix="racewin_nb_")
-SCENARIO = os.path.join(REPO, "configs", "dirtyc0w_child.yaml")
-print("racewin:", find_racewin(), "outputs in", OUT)'''
+SCENARIO = data_path("configs", "dirtyc0w_child.yaml")
+print("racewin:", find_racewin(), "| models and configs:", data_dir(), "| outputs in", OUT)'''
 
 ASSUMPTIONS = """**The model's assumptions.** racewin runs the kernel paths (madvise's `zap_pte_range`, the
 `/proc/self/mem` write through slow GUP into `do_wp_page`) as timed step programs on two simulated
@@ -142,7 +149,7 @@ page-table unlock and the misplaced `unlock_page`). Then the real fix, for contr
 To see hits in seconds, both sides run with very frequent short steal (every 30 us on average,
 5 us long): this exaggerates the rate, and compares the paths under the same exaggeration.""",
     SETUP,
-    '''src = os.path.join(REPO, "models", "mm", "proc_mem_write_v5.9-rc4.yaml")
+    '''src = data_path("models", "mm", "proc_mem_write_v5.9-rc4.yaml")
 text = open(src).read()
 anchor = "  - window_open: wp_reuse_page_locked_unreferenced\\n"
 assert text.count(anchor) == 1
@@ -161,7 +168,7 @@ wider[["hazard", "measure", "counted_before", "counted_after", "before", "after"
     """md:Before is the v5.9-rc4 path, after the edited one; the right panel is after/before with its
 95% interval (green: the difference is significant).""",
     'fig = P.plot_compare(wider, hazards=["bad_page_state"])',
-    '''fix = compare("../models/mm/proc_mem_write_v5.9.yaml", "fix")
+    '''fix = compare(data_path("models", "mm", "proc_mem_write_v5.9.yaml"), "fix")
 fig = P.plot_compare(fix, hazards=["bad_page_state"])
 row = fix[(fix.hazard == "bad_page_state") & (fix.measure == "p_iteration_hit")].iloc[0]
 assert row.counted_after == 0''',
@@ -185,7 +192,7 @@ primitives and have no interrupts or IPIs: they test the simulator's and the est
 arithmetic, not the kernel model's figures. A 95% interval misses the truth one time in twenty;
 the seeds here are fixed, so a miss would be a failure to look into, not noise.""",
     SETUP,
-    '''VAL = os.path.join(REPO, "configs", "validation")
+    '''VAL = data_path("configs", "validation")
 def both(name, *run_args, cases=()):
     sel = sum([["--case", c] for c in cases], [])
     sim, ex = os.path.join(OUT, name + "_sim"), os.path.join(OUT, name + "_exact")
@@ -222,6 +229,8 @@ sensitivity sweep are about.""",
 if __name__ == "__main__":
     for name, n in (("dirtyc0w_study", STUDY), ("steal_sensitivity", STEAL), ("whatif_path_variant", WHATIF),
                     ("validation_exact", VALIDATION)):
+        for i, c in enumerate(n.cells):
+            c.id = f"{name}-{i}"  # stable ids: regenerating changes only what changed
         nbformat.validate(n)
         nbformat.write(n, os.path.join(HERE, f"{name}.ipynb"))
         print("wrote", f"notebooks/{name}.ipynb")

@@ -7,7 +7,7 @@ written twice is written with the same bytes. When every point is done, `racewin
 DIR` runs nothing and writes the table, so the result is the one a local run gives.
 
     /usr/bin/python3 -m racewin_analysis.dask_sweep configs/sweeps/X.yaml --out out/X \
-        [--scheduler tcp://host:8786] [--racewin build/racewin]
+        [--scheduler tcp://host:8786] [--racewin PATH]
 
 Without --scheduler a LocalCluster of --workers single-threaded workers runs on this machine.
 """
@@ -31,10 +31,13 @@ def pending(racewin, sweep, out):
     return [int(line) for line in r.stdout.split()]
 
 
-def run(sweep, out, racewin="build/racewin", scheduler=None, workers=2, retries=3, progress=True):
+def run(sweep, out, racewin=None, scheduler=None, workers=2, retries=3, progress=True):
     """Runs every pending point on the cluster, then writes the table; returns the table's path."""
     from distributed import Client, LocalCluster, as_completed
 
+    if racewin is None:
+        from .runner import find_racewin
+        racewin = find_racewin()
     racewin, sweep, out = os.path.abspath(racewin), os.path.abspath(sweep), os.path.abspath(out)
     todo = pending(racewin, sweep, out)
     cluster = None
@@ -67,7 +70,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python3 -m racewin_analysis.dask_sweep", description=__doc__.split("\n")[0])
     ap.add_argument("sweep", help="sweep YAML file")
     ap.add_argument("--out", required=True, help="output directory, shared by the workers")
-    ap.add_argument("--racewin", default="build/racewin", help="the racewin binary (default: build/racewin)")
+    ap.add_argument("--racewin", help="the racewin binary (default: $RACEWIN, else build/racewin in the source tree, "
+                                      "else racewin on PATH)")
     ap.add_argument("--scheduler", help="a running dask scheduler's address (default: a LocalCluster)")
     ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     ap.add_argument("--retries", type=int, default=3, help="times a point is retried when its worker is lost")
@@ -75,6 +79,9 @@ def main(argv=None):
     a = ap.parse_args(argv)
     try:
         table = run(a.sweep, a.out, a.racewin, a.scheduler, a.workers, a.retries, progress=not a.quiet)
+    except FileNotFoundError as e:
+        print(f"racewin dask_sweep: {e}", file=sys.stderr)
+        return 1
     except subprocess.CalledProcessError as e:
         print(f"racewin dask_sweep: {' '.join(e.cmd)} failed (exit {e.returncode})", file=sys.stderr)
         return 1
