@@ -18,18 +18,25 @@ void install_stop_handler();
 struct ScenarioOptions {
   std::string config;
   std::vector<std::string> sets, cases;
+  bool force_override = false;
   void add(CLI::App* app, bool with_cases = true);
   // Loads the scenario with the --set overrides and any `extra` ones (from other options).
   // Throws ConfigError.
   Scenario load(std::vector<Override> extra = {}) const;
-  // The same, printing a ConfigError as "racewin: FILE:LINE:COL: ..." and returning nothing.
-  std::optional<Scenario> load_or_report(std::vector<Override> extra = {}) const;
+  // The same, printing a ConfigError as "racewin: FILE:LINE:COL: ..." and returning nothing;
+  // `rc` gets its exit code (exit_code()).
+  std::optional<Scenario> load_or_report(int& rc, std::vector<Override> extra = {}) const;
 };
 
 // --iterations N or --time T as overrides of run.iterations and run.time (the other one cleared).
 std::vector<Override> limit_overrides(uint64_t iterations, const std::string& time);
 
-std::vector<Override> parse_sets(const std::vector<std::string>& sets);
+// --set (or --set-after, as `option`) texts, [CASE:]KEY=VALUE; throws OverrideError.
+std::vector<Override> parse_sets(const std::vector<std::string>& sets, const std::string& option = "--set");
+// The exit code of a ConfigError: 2 for a refused command-line override, else 1.
+int exit_code(const ConfigError& e);
+// "--time: '3' has no unit; write 3s, ..." for a duration typed on the command line, "" if fine.
+std::string duration_option_problem(const std::string& option, const std::string& text);
 std::string command_line(int argc, char** argv);
 
 }  // namespace racewin::cli

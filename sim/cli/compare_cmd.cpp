@@ -72,7 +72,8 @@ class CompareCommand final : public Command {
     c->add_option("after", after_, "scenario YAML: the after side (default: BEFORE with the --set-after overrides)")
         ->transform(shipped_file());
     c->add_option("--set", sets_, "override a configuration key on both sides");
-    c->add_option("--set-after", sets_after_, "override a configuration key on the after side only");
+    c->add_option("--set-after", sets_after_, "override a configuration key on the after side only ([CASE:]KEY=VALUE, as --set)");
+    c->add_flag("--force-override", force_override_, "apply an unscoped --set or --set-after even where it replaces a case's own line or means nothing for a case");
     c->add_option("--case", cases_, "only this case (repeatable); cases are paired by name");
     c->add_option("--hazard", hazards_, "only this hazard (repeatable; default: bad_page_state and every window:*)");
     c->add_option("--batches", batches_, "paired batches per side (default 20)")->check(CLI::Range(2, 1 << 20));
@@ -90,20 +91,20 @@ class CompareCommand final : public Command {
   int exec(const std::string&) override {
     Scenario before, after;
     std::vector<std::string> known;  // every hazard some case can report
+    if (std::string why = duration_option_problem("--time", time_); !why.empty()) {
+      std::cerr << "racewin: " << why << "\n";
+      return 2;
+    }
     try {
-      for (const auto& s : sets_after_)
-        if (s.find('=') == std::string::npos || s.front() == '=')
-          throw ConfigError({"--set-after " + s, 0, 0}, "expected key=value, e.g. --set-after threads.writer.path=FILE");
-      std::vector<Override> both = parse_sets(sets_), only_after = parse_sets(sets_after_);
-      for (auto& o : only_after) o.label = "--set-after " + o.key;
+      std::vector<Override> both = parse_sets(sets_), only_after = parse_sets(sets_after_, "--set-after");
       if (cmd_->count("--seed")) both.push_back({"run.seed", std::to_string(seed_), "--seed"});
       for (auto& o : limit_overrides(iterations_, time_)) both.push_back(o);
-      before = load_scenario(before_, both, cases_);
+      before = load_scenario(before_, both, cases_, force_override_);
       both.insert(both.end(), only_after.begin(), only_after.end());
-      after = load_scenario(after_.empty() ? before_ : after_, both, cases_);
+      after = load_scenario(after_.empty() ? before_ : after_, both, cases_, force_override_);
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
+      return exit_code(e);
     }
     const std::string after_file = after_.empty() ? before_ : after_;
     // Pair the cases by name; both sides run the before side's seed and limits.
@@ -231,6 +232,7 @@ class CompareCommand final : public Command {
 
   void print(std::ostream& o, const std::string& scenario, const std::string& after_file, const std::vector<CaseOut>& out) const {
     o << fmt::format("{}: before {}, after {}", scenario, before_, after_file);
+    for (const auto& s : sets_) o << " --set " << s;
     for (const auto& s : sets_after_) o << " --set-after " << s;
     o << fmt::format("\n{} batches per side on common random numbers; 95% intervals; sig: the difference interval "
                      "excludes 0 (under 10 hits, and an exact sign-flip test agrees); CRN/indep: its width over that of independent runs\n", batches_);
@@ -288,7 +290,7 @@ class CompareCommand final : public Command {
   int batches_ = 20;
   uint64_t seed_ = 0, iterations_ = 0;
   unsigned jobs_ = std::max(1u, std::thread::hardware_concurrency());
-  bool quiet_ = false, no_independent_ = false;
+  bool quiet_ = false, no_independent_ = false, force_override_ = false;
 };
 
 }  // namespace

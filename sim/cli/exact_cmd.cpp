@@ -62,8 +62,9 @@ class ExactCommand final : public Command {
   }
 
   int exec(const std::string& command_line) override {
-    auto loaded = opts_.load_or_report();
-    if (!loaded) return 1;
+    int load_rc = 0;
+    auto loaded = opts_.load_or_report(load_rc);
+    if (!loaded) return load_rc;
     Scenario& sc = *loaded;
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet_;
@@ -125,7 +126,7 @@ class ExactCommand final : public Command {
       std::string how = fmt::format("{} states, {} transitions enumerated in {:.1f} s{}", r.states, r.transitions, secs,
                                     exponential_ ? ", every duration exponential" : "");
       if (r.reached) {
-        std::cout << fmt::format("{}: {} REACHABLE after {} ({} transitions from the start):\n  {}\n", c.name,
+        std::cout << fmt::format("{}: {} REACHABLE after {} ({} transitions from the start):\n  {}\n", c.label(),
                                  reach_hazard_, how, r.depth, r.detail);
         size_t from = r.trace.size() > 40 ? r.trace.size() - 40 : 0;
         if (from) std::cout << fmt::format("  ... {} earlier events\n", from);
@@ -134,10 +135,10 @@ class ExactCommand final : public Command {
       } else if (r.complete) {
         std::cout << fmt::format("{}: {} unreachable: {}; at most {} pages in use, {} states branched on a free page "
                                  "still referred to, {} dead ends\n",
-                                 c.name, reach_hazard_, how, r.max_pages_in_use, r.branched, r.dead_ends);
+                                 c.label(), reach_hazard_, how, r.max_pages_in_use, r.branched, r.dead_ends);
       } else {
         std::cout << fmt::format("{}: {} not decided: --max-states ({}) reached after {} (at most {} pages in use)\n",
-                                 c.name, reach_hazard_, max_states_, how, r.max_pages_in_use);
+                                 c.label(), reach_hazard_, max_states_, how, r.max_pages_in_use);
         rc = std::max(rc, 5);
       }
     }
@@ -150,7 +151,7 @@ class ExactCommand final : public Command {
   void print(const CaseConfig& c, const ExactResult& r, double build, double solve) const {
     std::cout << fmt::format("\n{} — exact: {} states, {} transitions (enumerated in {:.2f} s, solved in {:.2f} s by {}, "
                              "relative residual {:.1e}){}\n",
-                             c.name, r.states, r.transitions, build, solve, r.method, r.residual,
+                             c.label(), r.states, r.transitions, build, solve, r.method, r.residual,
                              exponential_ ? "; durations made exponential" : "");
     std::cout << fmt::format("  iterations of {}: {} /s\n", c.threads[size_t(c.count_thread)].name, num(r.iterations_per_s));
     std::cout << fmt::format("  {:<28} {:>18} {:>16} {:>20} {:>18} {:>18}\n", "hazard", "P(hit)/iteration", "events /s",
@@ -179,6 +180,8 @@ class ExactCommand final : public Command {
       cj["windows"].push_back({{"window", w.name}, {"p_window_hit", w.p_hit}, {"closed_per_s", w.closed_per_s}});
     cj["notes"] = r.notes;  // figures not computed (null above), and why
     cj["config"] = c.resolved;
+    for (const auto& o : c.overrides)  // the deviations from the file, as results.json lists them
+      if (!o.from_file) cj["overrides"].push_back({{"key", o.key}, {"value", o.value}, {"origin", o.origin}});
     return cj;
   }
 

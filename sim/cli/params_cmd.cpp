@@ -25,11 +25,12 @@ class ParamsCommand final : public Command {
     return c;
   }
   int exec(const std::string&) override {
-    auto loaded = opts_.load_or_report();
-    if (!loaded) return 1;
+    int rc = 0;
+    auto loaded = opts_.load_or_report(rc);
+    if (!loaded) return rc;
     try {
       for (const auto& c : loaded->cases) {
-        std::cout << fmt::format("{} (arch {}, hypervisor {})\n", c.name, c.arch.name, c.hypervisor.name);
+        std::cout << fmt::format("{} (arch {}, hypervisor {})\n", c.label(), c.arch.name, c.hypervisor.name);
         for (const auto& [prefix, file] : {std::pair{"arch", c.arch_file}, std::pair{"hypervisor", c.hypervisor_file}})
           if (file.empty()) std::cout << fmt::format("  {}: given inline in the scenario, no marks\n", prefix);
         for (const auto& p : case_params(c)) {
@@ -38,12 +39,16 @@ class ParamsCommand final : public Command {
           std::string value = shown(resolved_value(c.resolved, p.key));
           if (replaced_by_hypervisor(c.resolved, p.key))
             value = "(hypervisor." + p.key.substr(5) + " instead)";  // the hypervisor's cost table is on top
-          std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", p.key, marks, value, p.loc.str());
+          // An overridden value is the override's, not the profile line's: the last one applied.
+          std::string where = p.loc.str();
+          for (const auto& o : c.overrides)
+            if (overlaps(o.key, p.key)) where = o.from_file ? o.origin + " (the case's line)" : o.origin;
+          std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", p.key, marks, value, where);
         }
       }
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
+      return exit_code(e);
     }
     return 0;
   }

@@ -89,9 +89,10 @@ class RunCommand final : public Command {
   }
 
   int exec(const std::string& command_line) override {
+    if (std::string why = duration_option_problem("--time", time_); !why.empty()) return usage(why);
     if (!max_wall_.empty()) {
       auto w = parse_wall(max_wall_);
-      if (!w) return usage("--max-wall " + max_wall_ + ": expected a duration such as 90s, 10m or 1h");
+      if (!w) return usage("--max-wall " + max_wall_ + ": expected a duration such as 90s, 10m or 1h (a unit is needed)");
       rule_.max_wall_s = *w;
     }
     std::optional<ForceOptions> force;
@@ -122,7 +123,7 @@ class RunCommand final : public Command {
         for (auto& c : sc.cases) make_exponential(c);
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
-      return 1;
+      return exit_code(e);
     }
     const std::string& engine = engine_;
     const std::string& trace = trace_;
@@ -303,10 +304,9 @@ class RunCommand final : public Command {
     std::cerr << "racewin: " << message << "\n";
     return 2;
   }
-  // Wall-clock durations: "90s", "10m" or "10min", "1h"; a bare number is seconds.
+  // Wall-clock durations: "90s", "10m" or "10min", "1h"; a bare number is refused, as any duration.
   static std::optional<double> parse_wall(std::string text) {
     if (!text.empty() && text.back() == 'm' && text.size() > 1 && text[text.size() - 2] != 'm') text += "in";
-    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.back()))) text += "s";
     auto ns = parse_duration_ns(text);
     if (!ns || *ns <= 0) return std::nullopt;
     return *ns * 1e-9;

@@ -161,7 +161,7 @@ double CNode::number() const {
 double CNode::duration() const {
   std::string s = str();
   auto v = parse_duration_ns(s);
-  if (!v) fail("expected a duration such as 250ns, 1.5us, 4ms or 2s, got '" + s + "'");
+  if (!v) fail(duration_problem(s));
   if (*v < 0) fail("a duration cannot be negative, got '" + s + "'");
   return *v;
 }

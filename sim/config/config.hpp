@@ -40,7 +40,7 @@ class CNode {
 
   std::string str() const;
   double number() const;
-  double duration() const;              // "5ms" etc.; must be >= 0
+  double duration() const;              // "5ms" etc. (a unit is needed but for 0); must be >= 0
   long integer(long lo, long hi) const;
   bool boolean() const;
 

@@ -20,7 +20,8 @@ using NodeP = std::shared_ptr<const ExprNode>;
 
 class Parser {
  public:
-  Parser(const std::string& t, const ExprScope& s, const SourceLoc& l) : text_(t), scope_(s), loc_(l) {}
+  Parser(const std::string& t, const ExprScope& s, const SourceLoc& l, const std::string& what)
+      : text_(t), scope_(s), loc_(l), what_(what) {}
 
   NodeP parse() {
     NodeP n = parse_or();
@@ -32,7 +33,7 @@ class Parser {
  private:
   [[noreturn]] void fail(const std::string& m) const {
     SourceLoc l = loc_;
-    throw ConfigError(l, "in condition '" + text_ + "' at character " + std::to_string(pos_ + 1) + ": " + m);
+    throw ConfigError(l, "in " + what_ + " '" + text_ + "' at character " + std::to_string(pos_ + 1) + ": " + m);
   }
   void skip_ws() {
     while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
@@ -185,6 +186,7 @@ class Parser {
   const std::string& text_;
   const ExprScope& scope_;
   SourceLoc loc_;
+  std::string what_;  // "condition", or which step argument: errors say what was being read
   size_t pos_ = 0;
 };
 
@@ -235,10 +237,10 @@ Value eval_node(const ExprNode& n, const ExprContext& c) {
 
 }  // namespace
 
-Expr Expr::compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc) {
+Expr Expr::compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc, const std::string& what) {
   Expr e;
   e.text_ = text;
-  e.root_ = Parser(text, scope, loc).parse();
+  e.root_ = Parser(text, scope, loc, what).parse();
   return e;
 }
 

@@ -36,7 +36,9 @@ struct ExprNode;
 
 class Expr {
  public:
-  static Expr compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc);
+  // `what` names the text in errors: "condition", "step unlock_page's page argument".
+  static Expr compile(const std::string& text, const ExprScope& scope, const SourceLoc& loc,
+                      const std::string& what = "condition");
   Value eval(const ExprContext& ctx) const;
   bool truthy(const ExprContext& ctx) const;
   const std::string& text() const { return text_; }

@@ -224,7 +224,8 @@ void parse_into(const CNode& root, MachineNames& names, Path& path) {
       if (!arg) throw ConfigError(it.loc(), std::string("'") + spec->name + "' needs an argument");
       return *arg;
     };
-    auto compile = [&](const CNode& n) { return Expr::compile(n.str(), scope, n.loc()); };
+    auto compile = [&](const CNode& n, const std::string& what = "condition") { return Expr::compile(n.str(), scope, n.loc(), what); };
+    const std::string step_arg = std::string("step ") + spec->name + "'s ";
     auto pte_of = [&](const CNode& n) {
       const std::string text = n.str();
       const size_t br = text.find('[');
@@ -233,7 +234,7 @@ void parse_into(const CNode& root, MachineNames& names, Path& path) {
       if (br != std::string::npos) {  // range[i]: an element of a PTE array
         if (!array) n.fail("'" + name + "' is not a PTE array; declare it as {name: " + name + ", count: N} under machine.ptes");
         if (text.back() != ']') n.fail("a PTE array element is written NAME[EXPR], e.g. range[i]");
-        st.pte_index = Expr::compile(text.substr(br + 1, text.size() - br - 2), scope, n.loc());
+        st.pte_index = Expr::compile(text.substr(br + 1, text.size() - br - 2), scope, n.loc(), step_arg + "PTE index");
         st.pte_count = array->count;
         return array->base;
       }
@@ -269,7 +270,7 @@ void parse_into(const CNode& root, MachineNames& names, Path& path) {
         break;
       case Arg::Page:
         argtext = need_arg().str();
-        st.page = compile(need_arg());
+        st.page = compile(need_arg(), step_arg + "page argument");
         break;
       case Arg::Window:
         argtext = need_arg().str();
@@ -281,13 +282,13 @@ void parse_into(const CNode& root, MachineNames& names, Path& path) {
           auto e = a.entries();
           if (e.size() != 1) a.fail("set: takes one variable, e.g. {set: {foll_cow: 1}}");
           st.into = path.var_index(e[0].first);
-          st.value = compile(e[0].second);
+          st.value = compile(e[0].second, "the value of set: " + e[0].first);
           argtext = e[0].first + " = " + e[0].second.str();
           break;
         }
         a.allow_keys(spec->keys);
         if (a.has("pte")) st.obj = pte_of(a.at("pte")), argtext = a.at("pte").str();
-        if (a.has("page")) st.page = compile(a.at("page")), argtext += (argtext.empty() ? "" : ", ") + a.at("page").str();
+        if (a.has("page")) st.page = compile(a.at("page"), step_arg + "page argument"), argtext += (argtext.empty() ? "" : ", ") + a.at("page").str();
         if (a.has("into")) st.into = path.var_index(a.at("into").str());
         if (a.has("writable")) st.writable = const_bool(a.at("writable"));
         if (a.has("dirty")) st.dirty = const_bool(a.at("dirty"));

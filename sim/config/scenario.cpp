@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "config/scenario_checks.hpp"
+
 namespace racewin {
 namespace {
 
@@ -18,28 +20,52 @@ struct Pending {
   std::string key;
   YAML::Node value;
   SourceLoc origin;
+  int index = -1;           // in the command line's overrides; -1 for a case's own line
+  bool may_refuse = false;  // an unscoped command-line override, without --force-override
 };
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
 // A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
-CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets) {
+// A key inside a steal process (hypervisor.steal.0.interarrival) on a profile without one means
+// nothing: refused as an unscoped --set, else an error naming the case and the profile.
+CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets,
+                   const std::string& case_name, Gathered& g) {
   CNode ref = root.at(key);
   if (ref.is_scalar() && !std::filesystem::is_regular_file(ref.resolve_path(ref.str())))
     ref.fail("no such file: " + ref.resolve_path(ref.str()));
   CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
-  for (const auto& s : sets)
-    if (starts_with(s.key, key + ".")) doc.set_dotted(s.key.substr(key.size() + 1), s.value, s.origin);
+  for (const auto& s : sets) {
+    if (!starts_with(s.key, key + ".")) continue;
+    if (starts_with(s.key, "hypervisor.steal.") && !has_steal(doc.raw()["steal"])) {
+      std::string what = "hypervisor '" + (doc.has("hypervisor") ? doc.at("hypervisor").str() : std::string("?")) + "' (" +
+                         (ref.is_scalar() ? doc.file() : "inline at " + ref.loc().str()) + ") has no steal process";
+      if (s.may_refuse) {
+        g.refusals.push_back({s.index, true, case_name, what});
+        continue;
+      }
+      throw ConfigError(s.origin, "case " + case_name + ": " + what + " for '" + s.key +
+                                      "' to change; set the whole hypervisor.steal instead");
+    }
+    doc.set_dotted(s.key.substr(key.size() + 1), s.value, s.origin);
+  }
   return doc;
 }
 
 CaseConfig build_case(const std::string& file, const std::string& case_name, const CNode* case_node,
-                      const std::vector<Override>& overrides) {
+                      const std::vector<Override>& overrides, Gathered& g) {
   CNode root = CNode::load_file(file);
+  CaseConfig c;
   std::vector<Pending> sets;
-  if (case_node)
-    for (auto& [k, v] : case_node->entries()) sets.push_back({k, v.raw(), v.loc()});
-  for (const auto& o : overrides) {
+  std::vector<std::pair<std::string, CNode>> own;
+  if (case_node) own = case_node->entries();
+  for (auto& [k, v] : own) {
+    sets.push_back({k, v.raw(), v.loc()});
+    c.overrides.push_back({k, yaml_text(v.raw()), v.loc().str(), true});
+  }
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const Override& o = overrides[i];
+    if (!o.scope.empty() && !scope_matches(o.scope, case_name)) continue;
     SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
     YAML::Node v;
     try {
@@ -47,13 +73,25 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     } catch (const YAML::Exception& e) {
       throw ConfigError(where, "value '" + o.value + "' is not valid YAML: " + e.msg);
     }
-    sets.push_back({o.key, v, where});
+    bool may_refuse = o.scope.empty() && !o.origin.empty() && !g.force;
+    bool replaced = false;
+    for (auto& [k, node] : own)
+      if (may_refuse && overlaps(o.key, k)) g.refusals.push_back({int(i), false, case_name, node.loc().str()}), replaced = true;
+    if (replaced) continue;
+    sets.push_back({o.key, v, where, int(i), may_refuse});
+    if (!o.origin.empty()) c.overrides.push_back({o.key, o.value, o.origin, false});
+  }
+  for (const auto& s : sets) {
+    if (s.index >= 0 && overrides[size_t(s.index)].derived) continue;
+    std::string cost = cost_key(s.key);
+    if (!cost.empty()) g.cost_sets.push_back({cost, s.origin});
+    if ((s.key == "arch.costs" || s.key == "hypervisor.costs") && s.value.IsMap())
+      for (auto it = s.value.begin(); it != s.value.end(); ++it) g.cost_sets.push_back({it->first.Scalar(), s.origin});
   }
   for (const auto& s : sets)
     if (!starts_with(s.key, "arch.") && !starts_with(s.key, "hypervisor.")) root.set_dotted(s.key, s.value, s.origin);
 
   root.allow_keys({"scenario", "doc", "run", "machine", "kernel", "arch", "hypervisor", "threads", "cases"});
-  CaseConfig c;
   c.scenario = root.at("scenario").str();
   c.name = case_name;
   if (auto d = root.get("doc")) c.doc = d->str();
@@ -90,7 +128,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
 
   if (auto k = root.get("kernel")) {
     k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness", "mmu_gather_batch"});
-    if (auto g = k->get("mmu_gather_batch")) c.kernel.mmu_gather_batch = int(g->integer(1, 1 << 20));
+    if (auto mg = k->get("mmu_gather_batch")) c.kernel.mmu_gather_batch = int(mg->integer(1, 1 << 20));
     if (auto u = k->get("page_lock_unfairness")) c.kernel.page_lock_unfairness = int(u->integer(-1, 1 << 20));
     if (auto t = k->get("skew_tick")) c.kernel.skew_tick = t->boolean();
     if (auto d = k->get("debug_vm")) c.kernel.debug_vm = d->boolean();
@@ -99,10 +137,19 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     if (c.kernel.pcp_batch > c.kernel.pcp_high) k->fail("pcp_batch must not exceed pcp_high");
   }
 
-  CNode arch_doc = load_profile(root, "arch", sets);
-  CNode hyp_doc = load_profile(root, "hypervisor", sets);
+  CNode arch_doc = load_profile(root, "arch", sets, case_name, g);
+  CNode hyp_doc = load_profile(root, "hypervisor", sets, case_name, g);
   c.arch = parse_arch(arch_doc);
   c.hypervisor = parse_hypervisor(hyp_doc);
+  // pv_tlb_flush skips preempted targets of a shootdown IPI: nothing to skip without shootdown
+  // IPIs (s390x broadcasts) or without steal (bare metal: no vCPU is ever preempted).
+  for (const auto& s : sets)
+    if (s.may_refuse && s.key == "hypervisor.pv_tlb_flush") {
+      if (c.arch.tlb_flush != ArchProfile::TlbFlush::IpiShootdown)
+        g.refusals.push_back({s.index, true, case_name, "arch '" + c.arch.name + "' flushes TLBs by broadcast, with no IPI to skip"});
+      else if (c.hypervisor.steal.empty())
+        g.refusals.push_back({s.index, true, case_name, "hypervisor '" + c.hypervisor.name + "' has no steal: no vCPU is ever preempted"});
+    }
   if (root.at("arch").is_scalar()) c.arch_file = arch_doc.file();
   if (root.at("hypervisor").is_scalar()) c.hypervisor_file = hyp_doc.file();
   c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;
@@ -150,6 +197,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (auto& [k, v] : costs) c.cost_names.push_back(k), c.costs.push_back(v);
   for (const auto& k : kModelCosts)
     if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
+  for (const auto* l : {&kModelCosts, &kS390LockCosts, &kPvLockCosts}) g.charged.insert(l->begin(), l->end());
   if (c.lock.kind != LockModel::Kind::Fifo)
     for (const auto& k : c.lock.s390() ? kS390LockCosts : kPvLockCosts)
       if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the " + (c.hypervisor.shared_cpus ? "shared" : "dedicated") + " spinlock model charges it)");
@@ -166,6 +214,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
                                        "' (" + arch_doc.file() + ") and hypervisor '" + c.hypervisor.name +
                                        "' do not define; add it under costs: or give the step a cost:");
         s.cost_index = int(it - c.cost_names.begin());
+        g.charged.insert(s.cost_name);
       }
     }
 
@@ -216,7 +265,7 @@ const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::
 }
 
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
-                       const std::vector<std::string>& only_cases) {
+                       const std::vector<std::string>& only_cases, bool force_override) {
   CNode root = CNode::load_file(file);
   Scenario sc;
   sc.file = file;
@@ -224,17 +273,23 @@ Scenario load_scenario(const std::string& file, const std::vector<Override>& ove
   if (auto d = root.get("doc")) sc.doc = d->str();
   auto cases = root.get("cases");
   std::vector<std::string> known;
+  Gathered g;
+  g.force = force_override;
+  if (cases)
+    for (auto& [name, _] : cases->entries()) known.push_back(name);
+  check_scopes(overrides, known.empty() ? std::vector<std::string>{sc.name} : known);
   if (!cases) {
-    sc.cases.push_back(build_case(file, sc.name, nullptr, overrides));
+    sc.cases.push_back(build_case(file, sc.name, nullptr, overrides, g));
   } else {
     for (auto& [name, node] : cases->entries()) {
-      known.push_back(name);
       if (!only_cases.empty() && std::find(only_cases.begin(), only_cases.end(), name) == only_cases.end()) continue;
       if (!node.is_map() && !node.raw().IsNull()) node.fail("a case is a map of overrides such as {arch: ../models/arch/x86_64.yaml}");
       CNode n = node.is_map() ? node : CNode(YAML::Node(YAML::NodeType::Map), std::make_shared<const std::string>(file), name);
-      sc.cases.push_back(build_case(file, name, &n, overrides));
+      sc.cases.push_back(build_case(file, name, &n, overrides, g));
     }
   }
+  refuse(overrides, g.refusals);
+  check_cost_sets(g);
   for (const auto& want : only_cases)
     if (std::find(known.begin(), known.end(), want) == known.end() && !(known.empty() && want == sc.name)) {
       std::string msg = "no case '" + want + "'";

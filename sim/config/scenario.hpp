@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/overrides.hpp"
 #include "config/path.hpp"
 #include "config/profiles.hpp"
 
@@ -67,12 +68,9 @@ struct CaseConfig {
   RunLimits limits;
   int replications = 1;  // independent runs, each with 1/replications of the limits
   nlohmann::json resolved;  // the full configuration as read, for the outputs
-};
-
-struct Override {
-  std::string key;    // dotted, e.g. hypervisor.steal.duration
-  std::string value;  // YAML text
-  std::string label = {};  // how errors name it; default "--set KEY"
+  std::vector<AppliedOverride> overrides;  // the case's own lines, then the command line's
+  // The name with the deviations from the file, as tables show it (config/overrides.hpp).
+  std::string label() const { return case_label(name, overrides); }
 };
 
 struct Scenario {
@@ -86,9 +84,11 @@ struct Scenario {
 // and hypervisor.* in their profiles, anything else in the scenario file's own keys; null if none.
 const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key);
 
-// Loads and validates every case; throws ConfigError naming file, line and key.
+// Loads and validates every case; throws ConfigError naming file, line and key, and OverrideError
+// for a scope that matches no case, or (unless `force_override`) an unscoped command-line override
+// that replaces what a case sets itself or means nothing for a case.
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
-                       const std::vector<std::string>& only_cases = {});
+                       const std::vector<std::string>& only_cases = {}, bool force_override = false);
 
 nlohmann::json yaml_to_json(const YAML::Node& n);
 

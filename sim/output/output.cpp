@@ -83,7 +83,7 @@ void print_stopping(std::ostream& out, const Scenario& sc, const std::vector<Cas
   for (const auto& r : results) {
     if (!r.stopping) continue;
     const Stopping& s = *r.stopping;
-    std::string head = fmt::format("{:<28} {:<32} {:>12} {:>9}", r.case_name, s.reason, s.events, format_duration(s.sim_time_ns));
+    std::string head = fmt::format("{:<28} {:<32} {:>12} {:>9}", label_of(sc, r.case_name), s.reason, s.events, format_duration(s.sim_time_ns));
     if (s.hazards.empty()) out << head << "\n";
     for (size_t i = 0; i < s.hazards.size(); ++i) {
       const HazardCheck& h = s.hazards[i];
@@ -150,7 +150,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
         const HazardResult& h = r.hazards[i];
         if (h.name != hz) continue;
         bool none = h.count == 0, p_none = r.forced ? r.forced->hazards[i].nonzero == 0 : h.iterations_hit == 0;
-        out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", r.case_name, r.iterations,
+        out << fmt::format("{:<28} {:>12} {:>9} {:>7} {:>7}  {:<30} {:<26} {}\n", label_of(sc, r.case_name), r.iterations,
                            format_duration(r.sim_time_ns), h.count, h.iterations_hit,
                            estimate(h.p, h.p_ci, p_none), estimate(h.rate, h.rate_ci, none),
                            !p_none ? fmt::format("{} [{}, {}]", secs(h.mttf_s), secs(h.mttf_ci.lo), secs(h.mttf_ci.hi))
@@ -168,7 +168,7 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
       for (const auto& wr : r.windows) {
         const WindowStats& w = wr.stats;
         bool hittable = window_is_hit(sc, r.case_name, w.name);
-        out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", r.case_name, w.name,
+        out << fmt::format("{:<28} {:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>7}  {}\n", label_of(sc, r.case_name), w.name,
                            num(r.sim_time_ns > 0 ? double(w.opened) / (r.sim_time_ns * 1e-9) : 0),
                            format_duration(w.closed ? w.length_sum / double(w.closed) : 0), format_duration(w.length_max),
                            w.stretched_by_steal, w.stretched_by_irq, hittable ? std::to_string(w.hit) : "-",
@@ -178,9 +178,22 @@ void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseRe
   print_stopping(out, sc, results);
   print_forced(out, sc, results);
   for (const auto& r : results) {
-    if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", r.case_name, r.failure);
-    if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", r.case_name);
+    if (!r.failure.empty()) out << fmt::format("\n{}: the run stopped: {}\n", label_of(sc, r.case_name), r.failure);
+    if (r.interrupted) out << fmt::format("\n{}: interrupted; its figures cover the time simulated so far\n", label_of(sc, r.case_name));
   }
+  bool header = false;
+  for (const auto& c : sc.cases) {
+    std::string d = deviations_text(c.overrides);
+    if (d.empty()) continue;
+    if (!header) out << fmt::format("\noverrides (deviations from {}):\n", sc.file), header = true;
+    out << fmt::format("  {}: {}\n", c.name, d);
+  }
+}
+
+std::string label_of(const Scenario& sc, const std::string& case_name) {
+  for (const auto& c : sc.cases)
+    if (c.name == case_name) return c.label();
+  return case_name;
 }
 
 nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
@@ -247,47 +260,12 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
     if (r.stopping) c["stopping"] = stopping_json(*r.stopping);
     if (r.forced) c["rare_event"] = forced_json(*r.forced);
     if (cfg) c["config"] = cfg->resolved;
+    if (cfg)  // only with some: a run without overrides writes what it always wrote
+      for (const auto& o : cfg->overrides)
+        if (!o.from_file) c["overrides"].push_back({{"key", o.key}, {"value", o.value}, {"origin", o.origin}});
     j["cases"].push_back(c);
   }
   return j;
-}
-
-std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results) {
-  std::string s =
-      "scenario,case,engine,seed,hazard,events,iterations_hit,iterations,sim_time_s,p_iteration_hit,p_lo,p_hi,"
-      "events_per_s,events_per_s_lo,events_per_s_hi,time_per_hit_iteration_s,time_lo,time_hi,interrupted,failed,stopped_by\n";
-  for (const auto& r : results)
-    for (const auto& h : r.hazards)
-      s += fmt::format("{},{},{},{},{},{},{},{},{:.9g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{}\n",
-                       sc.name, r.case_name, engine_name(r.engine), r.seed, h.name, h.count, h.iterations_hit, r.iterations,
-                       r.sim_time_ns * 1e-9, h.p, h.p_ci.lo, h.p_ci.hi, h.rate, h.rate_ci.lo, h.rate_ci.hi, h.mttf_s,
-                       h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty(),
-                       r.stopping ? r.stopping->reason : "");
-  return s;
-}
-
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
-  {
-    std::ofstream o(tmp, std::ios::binary);
-    o << text;
-    o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
-                   const std::vector<CaseResult>& results, bool complete) {
-  auto put = [&](const std::string& name, const std::string& text) { write_atomic(std::filesystem::path(dir) / name, text); };
-  put("results.json", results_json(info, sc, results, complete).dump(2) + "\n");
-  put("hazards.csv", results_csv(sc, results));
-  // What varies between identical runs lives apart, so that the files above are byte-identical.
-  nlohmann::json t;
-  for (const auto& r : results) t[r.case_name] = {{"wall_seconds", r.wall_seconds}, {"events", r.events}};
-  put("timing.json", t.dump(2) + "\n");
 }
 
 }  // namespace racewin

@@ -22,6 +22,9 @@ struct RunInfo {
 // One line on a running case under a stopping rule: its least settled hazard's estimate and
 // interval, how many hazards meet the rule, and the wall time left (`left`, seconds).
 std::string stopping_progress(const std::string& case_name, const StoppingRule& rule, const StopCheck& c, double left);
+// How tables name a case: its name with its deviations from the scenario file (--set), if any.
+std::string label_of(const Scenario& sc, const std::string& case_name);
+// The tables, and under them each case's deviations from the file in full.
 void print_table(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
 nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::vector<CaseResult>& results,
                             bool complete);

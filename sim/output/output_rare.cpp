@@ -34,7 +34,7 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
     if (sped.find(" then ") != std::string::npos) sped += " (after a forced arrival)";
     out << fmt::format("{}: {}; pilots {} iterations, {} forced branches ({} hit); {} branches ({} a window iteration), {} with forced arrivals; "
                        "events {} main + {} in branches + {} in pilot branches\n",
-                       r.case_name, f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
+                       label_of(sc, r.case_name), f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
                        f.branches, std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events, f.pilot_events);
     for (const auto& h : f.hazards) {
       if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;

@@ -75,7 +75,7 @@ void sensitivity_points(const CNode& node, Sweep& sw) {
       SweepPoint p;
       p.index = sw.points.size();
       p.params = {{"parameter", s.parameters[i]}, {"factor", fmt::format("{:.6g}", f)}};
-      p.overrides = {{s.parameters[i], scaled(*v, f, true).dump(), origin[i].str() + " (sensitivity)"}};
+      p.overrides = {{s.parameters[i], scaled(*v, f, true).dump(), origin[i].str() + " (sensitivity)", "", "", true}};
       sw.points.push_back(std::move(p));
     }
   }

@@ -83,11 +83,125 @@ rw validate "$tmp/ok.yaml" --set run.time=fast
 expect_rejected "validate: --set run.time=fast" "^racewin: --set run.time.*'fast'"
 
 rw run -q "$tmp/ok.yaml" --time -5s
-expect_rejected "run: --time -5s" "run.time.*cannot be negative"
+expect_rejected "run: --time -5s" "^racewin: --time: '-5s' is negative"
 
 printf 'scenario: x\nrun:\n  time: 1ms\n   seed: 2\n' >"$tmp/syntax.yaml"
 rw validate "$tmp/syntax.yaml"
 expect_rejected "validate: YAML syntax error" "^racewin: $tmp/syntax.yaml:4:[0-9]+: YAML syntax"
+
+# --- issue 25: no silent wrong answer from the input -------------------------------------------
+# A table: each row a malformed input that was accepted or misreported before. row NAME EXIT REGEX
+# ARGS...: racewin ARGS exits EXIT, prints nothing on stdout and one line on stderr matching REGEX.
+row() {
+  local name=$1 want=$2 pattern=$3
+  shift 3
+  rw "$@"
+  if [ "$rc" -ne "$want" ]; then fail "$name" "expected exit $want"; return; fi
+  expect_rejected "$name" "$pattern"
+}
+study=configs/dirtyc0w_child.yaml
+v59=../models/mm/proc_mem_write_v5.9.yaml
+steal='{exponential: {mean: 20ms}}'
+printf 'path: p\nsteps:\n  - {work: hold, cost: 100}\n' >"$tmp/bare_cost.yaml"
+scenario "$tmp/bare_cost_sc.yaml" "w: {vcpu: 0, path: bare_cost.yaml}"
+printf 'path: p\nsteps:\n  - unlock_page: pgae\n' >"$tmp/page_typo.yaml"
+scenario "$tmp/page_typo_sc.yaml" "w: {vcpu: 0, path: page_typo.yaml}"
+lock_path "$tmp/ab.yaml" lock_a lock_b
+scenario "$tmp/case_cost.yaml" "w: {vcpu: 0, path: ab.yaml}"
+printf 'cases:\n  a: {}\n  b:\n    arch.costs.unlock_pag: 40ns\n' >>"$tmp/case_cost.yaml"
+printf 'sweep: s\nscenario: %s\nrun: {time: 500}\naxes:\n  - {name: n, key: kernel.pcp_batch, values: [1, 2]}\n' \
+  "$root/$study" >"$tmp/sweep_time.yaml"
+printf 'sweep: s\nscenario: %s\ncases: [x86_64_kvm_v5.9-rc4]\nrun: {time: 1ms}\naxes:\n  - {name: l, key: arch.ipi.latency, values: [100, 200]}\n' \
+  "$root/$study" >"$tmp/sweep_axis.yaml"
+
+row "run: --time without a unit" 2 "^racewin: --time: '3' has no unit; write 3s, 3ms, 3us or 3ns$" \
+  run -q "$tmp/ok.yaml" --time 3
+row "compare: --time without a unit" 2 "^racewin: --time: '3' has no unit" compare "$tmp/ok.yaml" --time 3
+row "run: --max-wall without a unit" 2 "^racewin: --max-wall 10: .*a unit is needed" run -q "$tmp/ok.yaml" --max-wall 10
+row "run: --time below the clock's resolution" 2 "^racewin: --time: '0.1ns' is below the clock's resolution of 1 ns" \
+  run -q "$tmp/ok.yaml" --time 0.1ns
+row "validate: --set run.time without a unit" 1 "^racewin: --set run.time: 'run.time': '100' has no unit" \
+  validate "$tmp/ok.yaml" --set run.time=100
+row "validate: a step cost without a unit" 1 "^racewin: $tmp/bare_cost.yaml:3:[0-9]+: .*'100' has no unit; write 100s" \
+  validate "$tmp/bare_cost_sc.yaml"
+row "validate: a distribution's mean without a unit" 1 "'20' has no unit" \
+  validate "$tmp/ok.yaml" --set 'hypervisor.steal={model: renewal, interarrival: {exponential: {mean: 20}}, duration: 5us}'
+row "sweep: run.time without a unit" 1 "^racewin: $tmp/sweep_time.yaml:3:[0-9]+: .*'500' has no unit" \
+  sweep "$tmp/sweep_time.yaml" --out "$tmp/sw1" -q
+row "sweep: an axis's durations without a unit" 1 "'100' has no unit" sweep "$tmp/sweep_axis.yaml" --out "$tmp/sw2" -q
+row "validate: a page argument's typo is the step's argument" 1 \
+  "^racewin: $tmp/page_typo.yaml:3:[0-9]+: in step unlock_page's page argument 'pgae'" validate "$tmp/page_typo_sc.yaml"
+row "validate: --set without KEY=VALUE" 2 "^racewin: --set foo: expected \[CASE:\]KEY=VALUE" validate "$study" --set foo
+row "validate: a scope that matches no case" 2 \
+  "^racewin: --set s390_\*:kernel.debug_vm: no case matches 's390_\*'.*the cases are: s390x_zvm_v5.9-rc4 .*s390x_zvm_v5.8$" \
+  validate "$study" --set 's390_*:kernel.debug_vm=false'
+row "run: an unscoped --set replacing cases' own lines" 2 \
+  "^racewin: --set threads.writer.path=$v59: replaces what case\(s\) s390x_zvm_v5.9-fixed \([^)]*dirtyc0w_child.yaml:[0-9]+:[0-9]+\) and s390x_zvm_v5.8 \(.*--force-override" \
+  run -q "$study" --time 1ms --set "threads.writer.path=$v59"
+row "compare: an unscoped --set-after replacing cases' own lines" 2 \
+  "^racewin: --set-after threads.writer.path=$v59: replaces what case\(s\) s390x_zvm_v5.9-fixed" \
+  compare "$study" --time 1ms --set-after "threads.writer.path=$v59"
+row "validate: pv_tlb_flush on s390x and bare metal" 2 \
+  "means nothing for case\(s\) s390x_zvm_v5.9-rc4 \(arch 's390x' flushes TLBs by broadcast.*x86_64_bare_v5.9-rc4 \(hypervisor 'bare_metal' has no steal" \
+  validate "$study" --set hypervisor.pv_tlb_flush=true
+row "validate: a steal key on a profile without steal" 2 \
+  "means nothing for case\(s\) s390x_bare_v5.9-rc4 \(hypervisor 'bare_metal' \([^)]*models/hypervisor/bare_metal.yaml\) has no steal process\)" \
+  validate "$study" --set "hypervisor.steal.0.interarrival=$steal"
+row "validate: a scoped steal key on a profile without steal" 1 \
+  "^racewin: --set s390x_bare_v5.9-rc4:hypervisor.steal.0.interarrival: case s390x_bare_v5.9-rc4: hypervisor 'bare_metal' \(.*bare_metal.yaml\) has no steal process" \
+  validate "$study" --set "s390x_bare_v5.9-rc4:hypervisor.steal.0.interarrival=$steal"
+row "validate: a cost nothing charges (--set)" 1 \
+  "^racewin: --set arch.costs.unlock_pag: cost 'unlock_pag' is charged by no step and no mechanism of any case \(did you mean 'unlock_page'\?\)" \
+  validate "$study" --set arch.costs.unlock_pag=40ns
+row "validate: a cost nothing charges (a case's line)" 1 \
+  "^racewin: $tmp/case_cost.yaml:[0-9]+:[0-9]+: cost 'unlock_pag' is charged by no step" validate "$tmp/case_cost.yaml"
+
+# The study's cases cannot be mislabelled: the scoped replacement runs, labelled in the table,
+# results.json and hazards.csv; validate and params say where each override came from.
+rw run -q "$study" --time 1ms --out "$tmp/scoped" --set "s390x_zvm_v5.9-rc4:threads.writer.path=$v59"
+if [ "$rc" -eq 0 ] && grep -q "^s390x_zvm_v5.9-rc4 \[writer=proc_mem_write_v5.9.yaml\] " "$out" &&
+   grep -q "^  s390x_zvm_v5.9-rc4: threads.writer.path=$v59 (--set)$" "$out" &&
+   python3 -c 'import json,sys; c={x["case"]: x for x in json.load(open(sys.argv[1]))["cases"]};
+assert c["s390x_zvm_v5.9-rc4"]["overrides"] == [{"key": "threads.writer.path", "value": sys.argv[2], "origin": "--set"}]
+assert "overrides" not in c["s390x_zvm_v5.8"]' "$tmp/scoped/results.json" "$v59" &&
+   head -1 "$tmp/scoped/hazards.csv" | grep -q ',stopped_by,overrides$' &&
+   grep -q "^dirtyc0w_child,s390x_zvm_v5.9-rc4,.*,\"threads.writer.path=$v59 (--set)\"$" "$tmp/scoped/hazards.csv"; then
+  pass "run: a scoped --set is labelled in the table, results.json and hazards.csv"
+else
+  fail "run: a scoped --set is labelled in the table, results.json and hazards.csv" "label missing"
+fi
+
+rw validate "$study" --case s390x_zvm_v5.8 --set 's390x_*:kernel.debug_vm=false'
+if [ "$rc" -eq 0 ] && grep -q "arch file .*models/arch/s390x.yaml" "$out" && grep -q "hypervisor file .*zvm_lpar.yaml" "$out" &&
+   grep -q "thread writer .*proc_mem_write_v5.8.yaml" "$out" &&
+   grep -q "override .*kernel.page_lock_unfairness=-1  (the case's line, .*dirtyc0w_child.yaml:[0-9]*:[0-9]*)" "$out" &&
+   grep -q "override .*kernel.debug_vm=false  (--set)" "$out" && [ "$(grep -c '^  s390x' "$out")" -eq 1 ]; then
+  pass "validate --case: files, and each override with its origin"
+else
+  fail "validate --case: files, and each override with its origin" "a file or an origin is missing"
+fi
+
+rw params "$study" --case x86_64_kvm_nopv_v5.9-rc4 --set x86_64_kvm_nopv_v5.9-rc4:arch.costs.unlock_page=40ns
+if [ "$rc" -eq 0 ] && grep -Eq "^  arch.costs.unlock_page .* 40ns .* --set$" "$out" &&
+   grep -Eq "^  hypervisor.pv_tlb_flush .*dirtyc0w_child.yaml:[0-9]+:[0-9]+ \(the case's line\)$" "$out"; then
+  pass "params: an overridden value is the override's"
+else
+  fail "params: an overridden value is the override's" "attributed to the profile's line"
+fi
+
+rw exact "$study" --case s390x_zvm_v5.9-rc4 --exponential --reachable bad_page_state --set 'hypervisor.steal=[]' \
+  --set 'arch.interrupts=[]' --set arch.lru_pagevec_size=2 --set machine.pages=16 --set "threads.writer.path=$v59"
+if [ "$rc" -eq 0 ] && grep -q "^s390x_zvm_v5.9-rc4 \[.*writer=proc_mem_write_v5.9.yaml\]: bad_page_state unreachable" "$out"; then
+  pass "exact: a case with a replaced writer is labelled"
+else
+  fail "exact: a case with a replaced writer is labelled" "no label"
+fi
+
+# The README tour's compare: --set and --set-after unscoped, on one case that sets neither.
+rw compare "$study" --case s390x_zvm_v5.9-rc4 --time 1ms --batches 2 -q \
+  --set 'hypervisor.steal={model: renewal, interarrival: {exponential: {mean: 30us}}, duration: {lognormal: {median: 5us, sigma: 0.3}}}' \
+  --set-after "threads.writer.path=$v59"
+if [ "$rc" -eq 0 ]; then pass "compare: the README tour's overrides load"; else fail "compare: the README tour's overrides load" "refused"; fi
 
 # --- deadlocks -----------------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ expect() {  # expect NAME CODE PATTERN ARGS...: exit CODE, and for 1 one stderr 
 }
 expect "a bad --set-after key exits 1 naming it" 1 "--set-after threads.owner.pth" \
   "$tmp/sc.yaml" --set-after threads.owner.pth=x.yaml --time 1ms -q
-expect "a --set-after without = exits 1" 1 "--set-after nonsense.*key=value" "$tmp/sc.yaml" --set-after nonsense -q
+expect "a --set-after without = exits 2 (a bad command line)" 2 "--set-after nonsense.*KEY=VALUE" "$tmp/sc.yaml" --set-after nonsense -q
 expect "a case on one side only exits 1 naming it" 1 "case 'c' is in .*sc.yaml but not in" \
   "$tmp/sc.yaml" "$tmp/other.yaml" --time 1ms -q
 expect "an unknown --hazard exits 1" 1 "--hazard nope" "$tmp/sc.yaml" --hazard nope -q
