@@ -1,11 +1,9 @@
 #include "output/output.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 namespace racewin {
 namespace {
@@ -264,19 +262,6 @@ std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& resul
                        h.mttf_ci.lo, h.mttf_ci.hi, r.interrupted, !r.failure.empty(),
                        r.stopping ? r.stopping->reason : "");
   return s;
-}
-
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
-  {
-    std::ofstream o(tmp, std::ios::binary);
-    o << text;
-    o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
