@@ -97,7 +97,14 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
     }
     j["cases"].push_back(cj);
   }
+  j["checksum"] = point_checksum(j);
   return j;
+}
+
+std::string point_checksum(const nlohmann::json& point) {
+  nlohmann::json j = point;
+  j.erase("checksum");
+  return fmt::format("{:016x}", fnv1a(j.dump()));
 }
 
 std::string sweep_csv(const std::vector<std::string>& param_names, const std::vector<nlohmann::json>& points) {
