@@ -33,11 +33,14 @@ bool write_all(int fd, const std::string& text) {
   return true;
 }
 
-void make_dirs(const fs::path& dir) {
+// `for_file`: the file about to be written there, which the message then names first.
+void make_dirs(const fs::path& dir, const fs::path* for_file = nullptr) {
   if (dir.empty()) return;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw OutputError(fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
+  if (ec)
+    throw OutputError(fmt::format("{}cannot create directory {}: {}", for_file ? "cannot write " + for_file->string() + ": " : "",
+                                  dir.string(), ec.message()));
 }
 
 // A special file (a terminal, a pipe, /dev/full) cannot be replaced by a rename, and must not be:
@@ -56,7 +59,7 @@ void write_in_place(const fs::path& path, const std::string& text) {
 void write_atomic(const fs::path& path, const std::string& text) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) return write_in_place(path, text);
-  make_dirs(path.parent_path());
+  make_dirs(path.parent_path(), &path);
   fs::path tmp = path;
   tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
