@@ -2,7 +2,9 @@
 // Each subcommand lives in sim/cli/; this file only wires them.
 #include <CLI/CLI.hpp>
 
+#include <exception>
 #include <iostream>
+#include <new>
 
 #include "base/version.hpp"
 #include "cli/commands.hpp"
@@ -41,7 +43,21 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // --help and --version are not errors; the rest are usage errors
   }
-  for (auto& [sub, cmd] : subs)
-    if (*sub) return cmd->exec(cli::command_line(argc, argv));
+  // The last resort: a command reports what it foresees itself; anything else escaping it is a
+  // defect or an exhausted machine, and still gets one line and exit 1, never an abort and a core.
+  try {
+    for (auto& [sub, cmd] : subs)
+      if (*sub) return cmd->exec(cli::command_line(argc, argv));
+  } catch (const std::bad_alloc&) {
+    std::cerr << "racewin: out of memory (std::bad_alloc); make the scenario smaller (machine.pages, "
+                 "machine.vcpus, path lengths, sweep points, --max-states) or give it more memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "racewin: internal error: " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "racewin: internal error: an unknown exception\n";
+    return 1;
+  }
   return 2;
 }

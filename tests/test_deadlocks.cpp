@@ -1,4 +1,6 @@
 // A path variant that deadlocks is a result of the run naming the threads, locks and steps.
+#include <algorithm>
+
 #include "config_error_support.hpp"
 
 using namespace racewin::test;
@@ -62,6 +64,34 @@ TEST_CASE("a thread taking a spinlock it holds is reported as a deadlock") {
   CHECK(contains(r.failure, "'lock_a'"));
   CHECK(contains(r.failure, at(path, line_of(text, "# again"))));
   CHECK(r.iterations == 0);
+}
+
+// A step of 1e-10 ns in a loop: every event advances the clock by almost nothing, and a 1 ms run
+// would take years. The costs are set after loading, past any check of the loader, so that what is
+// tested is the run-time detector alone (Machine::check_progress).
+TEST_CASE("a loop whose steps take almost no time is stopped as a livelock, naming the threads") {
+  using namespace racewin;
+  TempDir d;
+  CaseConfig c = make_case(d, fixed_arch("ipi_shootdown", "batched"), kBareMetal, {{"spinner", "  - work: short\n"}}, 1);
+  const auto idx = size_t(std::find(c.cost_names.begin(), c.cost_names.end(), "short") - c.cost_names.begin());
+  REQUIRE(idx < c.costs.size());
+  c.costs[idx] = Dist::fixed(1e-10);
+  racewin::RunControl control;
+  racewin::CaseResult r = racewin::run_case(c, racewin::EngineKind::Native, control);
+  INFO("failure: " << r.failure);
+  CHECK(contains(r.failure, "livelock at t="));
+  CHECK(contains(r.failure, "spinner (vCPU 0) at"));
+  CHECK(contains(r.failure, "iterations in that time"));
+  CHECK(r.events >= Machine::kLivelockEvents);
+  CHECK(r.events < 2 * Machine::kLivelockEvents);  // found in the first window of events
+  CHECK(r.sim_time_ns < Machine::kLivelockNs);
+
+  // 1e-4 ns a step is slow but moves: past a whole window (1.7 ns in 2^24 events) it goes on.
+  c.costs[idx] = Dist::fixed(1e-4);
+  c.limits.time_ns = 2;
+  racewin::CaseResult ok = racewin::run_case(c, racewin::EngineKind::Native, control);
+  CHECK(ok.failure.empty());
+  CHECK(ok.events > Machine::kLivelockEvents);
 }
 
 }  // TEST_SUITE

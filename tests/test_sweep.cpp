@@ -210,3 +210,17 @@ TEST_CASE("sweep.csv: the counted thread's pace and shootdown IPIs per iteration
   p["cases"] = {c};
   CHECK(racewin::sweep_csv({"b"}, {p}).find(",false,0,nan\n") != std::string::npos);
 }
+
+TEST_CASE("sweep: a grid larger than kMaxSweepPoints is refused before its points are made") {
+  // Two axes of a million points each (the per-axis maximum): 10^12 points, std::bad_alloc before
+  // the bound. Each axis alone is accepted.
+  const std::string axes = "  - {name: gap, key: " + kGap + ", template: '{exponential: {mean: $}}', log: {from: 1us, to: 1ms, points: 1000000}}\n"
+                           "  - {name: len, key: hypervisor.steal.0.duration, log: {from: 1us, to: 5us, points: 1000000}}\n";
+  std::string e = error_of(write_sweep("huge", axes));
+  CHECK(e.find("1000000 x 1000000") != std::string::npos);
+  CHECK(e.find("more than the 1000000 a sweep may have") != std::string::npos);
+  // Just past the bound: 1001 x 1000.
+  std::string just = error_of(write_sweep("just", "  - {name: a, key: " + kGap + ", linear: {from: 1us, to: 2us, points: 1001}}\n"
+                                                   "  - {name: b, key: hypervisor.steal.0.duration, linear: {from: 1us, to: 2us, points: 1000}}\n"));
+  CHECK(just.find("1001 x 1000") != std::string::npos);
+}

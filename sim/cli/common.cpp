@@ -5,6 +5,7 @@
 
 #include "base/units.hpp"
 #include "cli/data_dir.hpp"
+#include "output/write_file.hpp"
 
 namespace racewin::cli {
 
@@ -57,6 +58,17 @@ std::vector<Override> limit_overrides(uint64_t iterations, const std::string& ti
   if (iterations) return {{"run.iterations", std::to_string(iterations), "--iterations"}, {"run.time", "0", "--iterations"}};
   if (!time.empty()) return {{"run.time", time, "--time"}, {"run.iterations", "0", "--time"}};
   return {};
+}
+
+bool writable_out_dir(const std::string& dir) {
+  if (dir.empty()) return true;
+  try {
+    ensure_writable_dir(dir);
+    return true;
+  } catch (const OutputError& e) {
+    std::cerr << "racewin: --out: " << e.what() << "\n";
+    return false;
+  }
 }
 
 std::vector<Override> parse_sets(const std::vector<std::string>& sets, const std::string& option) {

@@ -31,6 +31,10 @@ struct ScenarioOptions {
 // --iterations N or --time T as overrides of run.iterations and run.time (the other one cleared).
 std::vector<Override> limit_overrides(uint64_t iterations, const std::string& time);
 
+// An --out directory (empty: none) created and writable before the work whose results go there;
+// false after one message if not.
+bool writable_out_dir(const std::string& dir);
+
 // --set (or --set-after, as `option`) texts, [CASE:]KEY=VALUE; throws OverrideError.
 std::vector<Override> parse_sets(const std::vector<std::string>& sets, const std::string& option = "--set");
 // The exit code of a ConfigError: 2 for a refused command-line override, else 1.

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "cli/common.hpp"
 #include "cli/data_dir.hpp"
 #include "model/machine.hpp"
+#include "output/write_file.hpp"
 #include "run/compare.hpp"
 
 namespace racewin::cli {
@@ -148,6 +148,7 @@ class CompareCommand final : public Command {
     for (int k = 0; k < B; ++k)  // pairs first, so that an interrupt leaves whole pairs behind
       for (size_t i = 0; i < pairs.size(); ++i)
         for (int s = 0; s < sides; ++s) tasks.push_back({i, s, k});
+    if (!writable_out_dir(out_dir_)) return 1;  // before the runs, not after them
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet_;
     std::mutex mu;
@@ -171,7 +172,7 @@ class CompareCommand final : public Command {
           done[t.c][size_t(t.side * B + t.k)] = !r.interrupted;
           out[t.c].reps[t.side][size_t(t.k)] = std::move(r);
           if (tty) std::cerr << fmt::format("\rcompare: {} of {} batch runs simulated   ", ++finished, tasks.size()) << std::flush;
-        } catch (const ModelError& e) {
+        } catch (const std::exception& e) {  // ModelError, or std::bad_alloc: a thread must not terminate()
           std::lock_guard<std::mutex> lk(mu);
           model_error = out[t.c].name + ": " + e.what();
         }
@@ -272,16 +273,8 @@ class CompareCommand final : public Command {
       }
       j["cases"].push_back(cj);
     }
-    namespace fs = std::filesystem;
-    fs::create_directories(out_dir_);
-    for (const auto& [name, text] : {std::pair{"compare.json", j.dump(2) + "\n"}, std::pair{"compare.csv", csv}}) {
-      fs::path tmp = fs::path(out_dir_) / (std::string(name) + ".tmp");
-      {
-        std::ofstream f(tmp);
-        if (!(f << text)) throw std::runtime_error("cannot write " + tmp.string());
-      }
-      fs::rename(tmp, fs::path(out_dir_) / name);
-    }
+    for (const auto& [name, text] : {std::pair{"compare.json", j.dump(2) + "\n"}, std::pair{"compare.csv", csv}})
+      write_atomic(std::filesystem::path(out_dir_) / name, text);
   }
 
   CLI::App* cmd_ = nullptr;

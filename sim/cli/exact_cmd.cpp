@@ -4,12 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
+#include <new>
 
 #include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/exact_limits.hpp"
 #include "exact/exact.hpp"
 #include "model/machine.hpp"
 #include "output/output.hpp"
@@ -19,9 +20,26 @@ namespace {
 
 struct Interrupted {};
 
+// How far the enumeration of a case got, for the messages when it stops.
+struct Progress {
+  size_t states = 0;
+  MemoryWatch memory;
+  void reached(size_t n) {
+    states = n;
+    memory.check(n);
+  }
+};
+
 // Runs `f` for case `c`; an exception becomes its message and exit code (-1: none was thrown).
+// A stop for want of states or memory says how much a state takes and what would make fewer.
 template <class F>
-int guarded(const CaseConfig& c, bool tty, F f) {
+int guarded(const CaseConfig& c, bool tty, bool reachable, const Progress& p, F f) {
+  auto advice = [&](size_t states, double per) {
+    std::string s = per > 0 ? fmt::format("racewin: about {} a state ({} states: {})", bytes(per), states, bytes(per * double(states))) : "";
+    std::string r = state_reductions(c, reachable);
+    if (!r.empty()) s += std::string(s.empty() ? "racewin: " : "; ") + r;
+    if (!s.empty()) std::cerr << s << "\n";
+  };
   try {
     f();
     return -1;
@@ -30,6 +48,15 @@ int guarded(const CaseConfig& c, bool tty, F f) {
   } catch (const StateLimit& e) {
     if (tty) std::cerr << "\n";
     std::cerr << fmt::format("racewin: case {}: stopped after {} states: {}\n", c.name, e.states, e.what());
+    advice(e.states, p.memory.bytes_per_state(e.states));
+  } catch (const MemoryLimit& e) {
+    if (tty) std::cerr << "\n";
+    std::cerr << fmt::format("racewin: case {}: stopped after {} states: {}\n", c.name, e.states, e.what());
+    advice(e.states, e.bytes_per_state);
+  } catch (const std::bad_alloc&) {
+    if (tty) std::cerr << "\n";
+    std::cerr << fmt::format("racewin: case {}: out of memory (std::bad_alloc) after {} states\n", c.name, p.states);
+    advice(p.states, p.memory.bytes_per_state(p.states));
   } catch (const DeadlockError& e) {
     std::cerr << fmt::format("racewin: case {}: a reachable state deadlocks: {}\n", c.name, e.what());
   } catch (const ModelError& e) {
@@ -72,17 +99,21 @@ class ExactCommand final : public Command {
                         {"scenario_file", opts_.config}, {"command_line", command_line}, {"k", k_}};
     j["cases"] = nlohmann::json::array();
     if (!reach_hazard_.empty()) return reach_all(sc, tty);
+    if (!writable_out_dir(out_dir_)) return 1;  // before the work, not after it
     for (auto& c : sc.cases) {
       if (exponential_) make_exponential(c);
       ExactOptions opt;
       opt.max_states = max_states_;
+      Progress p;
       opt.progress = [&](size_t states, size_t frontier) {
         if (g_stop) throw Interrupted{};
+        p.reached(states);
         if (tty) std::cerr << fmt::format("\r{}: {} states, {} to expand     ", c.name, states, frontier) << std::flush;
       };
       auto t0 = std::chrono::steady_clock::now();
-      int rc = guarded(c, tty, [&] {
+      int rc = guarded(c, tty, false, p, [&] {
         Chain chain = build_chain(c, opt);
+        const double per_state = p.memory.bytes_per_state(chain.states());
         auto t1 = std::chrono::steady_clock::now();
         if (tty) std::cerr << fmt::format("\r{}: {} states; solving...          ", c.name, chain.states()) << std::flush;
         ExactResult r = solve_chain(chain, k_);
@@ -90,16 +121,21 @@ class ExactCommand final : public Command {
         if (tty) std::cerr << "\r" << std::string(70, ' ') << "\r";
         double build = std::chrono::duration<double>(t1 - t0).count(), solve = std::chrono::duration<double>(t2 - t1).count();
         print(c, r, build, solve);
+        // Resident memory the enumeration added, what a larger case would need; below some
+        // thousands of states it measures the allocator's granularity, not the states.
+        if (per_state > 0 && chain.states() >= 4096)
+          std::cout << fmt::format("  memory: about {} a state while enumerating\n", bytes(per_state));
         j["cases"].push_back(to_json(c, r));
       });
       if (rc >= 0) return rc;
     }
     if (!out_dir_.empty()) {
-      namespace fs = std::filesystem;
-      fs::create_directories(out_dir_);
-      fs::path tmp = fs::path(out_dir_) / "exact.json.tmp";
-      std::ofstream(tmp) << j.dump(2) << "\n";
-      fs::rename(tmp, fs::path(out_dir_) / "exact.json");
+      try {
+        write_atomic(std::filesystem::path(out_dir_) / "exact.json", j.dump(2) + "\n");
+      } catch (const OutputError& e) {
+        std::cerr << "racewin: " << e.what() << "\n";
+        return 1;
+      }
       std::cout << fmt::format("\nwrote {}/exact.json\n", out_dir_);
     }
     return 0;
@@ -113,14 +149,16 @@ class ExactCommand final : public Command {
       ReachOptions opt;
       opt.hazard = reach_hazard_;
       opt.max_states = max_states_;
+      Progress p;
       opt.progress = [&](size_t states, size_t frontier, size_t trans) {
         if (g_stop) throw Interrupted{};
+        p.reached(states);
         if (tty) std::cerr << fmt::format("\r{}: {} states, {} transitions, {} to expand     ", c.name, states, trans, frontier)
                            << std::flush;
       };
       auto t0 = std::chrono::steady_clock::now();
       ReachResult r;
-      if (int fail = guarded(c, tty, [&] { r = reach(c, opt); }); fail >= 0) return fail;
+      if (int fail = guarded(c, tty, true, p, [&] { r = reach(c, opt); }); fail >= 0) return fail;
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (tty) std::cerr << "\r" << std::string(90, ' ') << "\r";
       std::string how = fmt::format("{} states, {} transitions enumerated in {:.1f} s{}", r.states, r.transitions, secs,
@@ -139,6 +177,7 @@ class ExactCommand final : public Command {
       } else {
         std::cout << fmt::format("{}: {} not decided: --max-states ({}) reached after {} (at most {} pages in use)\n",
                                  c.label(), reach_hazard_, max_states_, how, r.max_pages_in_use);
+        if (std::string cut = state_reductions(c, true); !cut.empty()) std::cerr << "racewin: " << cut << "\n";
         rc = std::max(rc, 5);
       }
     }

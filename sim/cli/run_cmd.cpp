@@ -152,6 +152,7 @@ class RunCommand final : public Command {
       if (slash == std::string::npos || !known(spec.substr(0, slash)) || !known(spec.substr(slash + 1)))
         return usage("--ratio " + spec + ": expected CASE_A/CASE_B, two cases of this run");
     }
+    if (!writable_out_dir(out_dir)) return 1;  // before the run: a long run's results are not lost to a bad --out
     install_stop_handler();
     bool tty = isatty(STDERR_FILENO) && !quiet;
     RunInfo info{kVersion, opts_.config, command_line};
@@ -242,6 +243,9 @@ class RunCommand final : public Command {
         } catch (const ModelError& e) {
           std::lock_guard<std::mutex> lk(mu);
           model_error = sc.cases[t.c].name + ": " + e.what();
+        } catch (const std::exception& e) {  // std::bad_alloc above all: a thread must not terminate()
+          std::lock_guard<std::mutex> lk(mu);
+          model_error = sc.cases[t.c].name + ": " + (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
         }
       }
     };

@@ -1,15 +1,14 @@
-// racewin sweep: run every point of a sweep file into a directory, resumably; racewin merge: join
-// the directories of shards into the one a single run gives.
+// racewin sweep: run every point of a sweep file into a directory, resumably (racewin merge, which
+// joins the directories of shards: merge_cmd.cpp).
 //
 // DIR/sweep.json names the sweep (fingerprint of the sweep and scenario files, points, parameter
 // names, shard); DIR/points/NNNNNN.json holds each finished point, written whole or not at all;
 // DIR/sweep.csv, the tidy table, is written once every point of the shard is done. Started again
-// on the same DIR, a sweep redoes only the points without a file.
+// on the same DIR, a sweep redoes only the points without a valid file (fingerprint and checksum).
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/data_dir.hpp"
+#include "cli/sweep_dir.hpp"
 #include "output/output.hpp"
 #include "sweep/sweep_run.hpp"
 
@@ -24,44 +24,6 @@ namespace racewin::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::optional<nlohmann::json> read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return std::nullopt;
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
-}
-
-// sweep.json: what the directory holds; a sensitivity's settings too, so that `merge` can rank.
-nlohmann::json header(const Sweep& sw, const std::string& fingerprint, const std::string& shard) {
-  nlohmann::json h = {{"sweep", sw.name}, {"fingerprint", fingerprint}, {"points", sw.points.size()},
-                      {"params", sw.param_names}, {"shard", shard}};
-  if (const auto& s = sw.sensitivity)
-    h["sensitivity"] = {{"case", sw.cases.at(0)}, {"hazard", s->hazard}, {"factor", s->factor}, {"parameters", s->parameters}};
-  return h;
-}
-
-// The table from the point files of `indexes` (all present, and all of the sweep's), and for a
-// sensitivity sweep the ranking, from sweep.json's settings.
-void write_table(const fs::path& dir, const nlohmann::json& head, const std::vector<size_t>& indexes) {
-  std::vector<nlohmann::json> pts;
-  for (size_t i : indexes) pts.push_back(*read_json(point_path(dir, i)));
-  write_atomic(dir / "sweep.csv", sweep_csv(head.at("params").get<std::vector<std::string>>(), pts));
-  if (!head.contains("sensitivity")) return;
-  const auto& hs = head.at("sensitivity");
-  Sweep sw;
-  sw.cases = {hs.at("case").get<std::string>()};
-  sw.sensitivity = Sensitivity{hs.at("hazard").get<std::string>(), hs.at("factor").get<double>(),
-                               hs.at("parameters").get<std::vector<std::string>>()};
-  std::string csv = sensitivity_csv(sw, pts);
-  write_atomic(dir / "sensitivity.csv", csv);
-  std::cout << fmt::format("{}: {} per iteration against each parameter divided and multiplied by {} "
-                           "(elasticity d ln P / d ln parameter, 95%):\n{}", sw.cases[0], sw.sensitivity->hazard,
-                           sw.sensitivity->factor, csv);
-}
 
 class SweepCommand final : public Command {
  public:
@@ -79,6 +41,16 @@ class SweepCommand final : public Command {
   }
 
   int exec(const std::string&) override {
+    try {
+      return run();
+    } catch (const OutputError& e) {  // a full disk, a read-only or missing --out
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 1;
+    }
+  }
+
+ private:
+  int run() {
     size_t k = 1, n = 1;
     if (!shard_.empty()) {
       unsigned a = 0, b = 0;
@@ -98,17 +70,24 @@ class SweepCommand final : public Command {
     const fs::path dir(out_);
     const std::string fp = sweep_fingerprint(sw), shard = fmt::format("{}/{}", k, n);
     nlohmann::json head = header(sw, fp, shard);
-    if (auto old = read_json(dir / "sweep.json"); old && *old != head) {
+    if (std::string e = foreign_entry(dir); !e.empty() && !force_) {
+      std::cerr << fmt::format("racewin: {} is not a sweep's directory (it holds {}): give another --out, or --force "
+                               "to write the sweep into it anyway\n", out_, e);
+      return 1;
+    }
+    if (auto old = read_object(dir / "sweep.json"); old && *old != head) {
       if (!force_) {
         std::cerr << fmt::format("racewin: {} holds sweep '{}' (fingerprint {}, {} points, shard {}), not this one ({}, {}, {}, {}): "
                                  "the sweep file or its scenario changed; give --force to delete its points and start over\n",
-                                 out_, old->value("sweep", "?"), old->value("fingerprint", "?"), old->value("points", 0),
-                                 old->value("shard", "?"), sw.name, fp, sw.points.size(), shard);
+                                 out_, field(*old, "sweep"), field(*old, "fingerprint"), field(*old, "points"),
+                                 field(*old, "shard"), sw.name, fp, sw.points.size(), shard);
         return 1;
       }
       fs::remove_all(dir / "points");
       fs::remove(dir / "sweep.csv");
+      fs::remove(dir / "sensitivity.csv");
     }
+    ensure_writable_dir(dir);
     write_atomic(dir / "sweep.json", head.dump(2) + "\n");
     if (fs::exists(dir / "points") && points_.empty() && !list_)  // a point killed while written leaves a .tmp
       for (const auto& f : fs::directory_iterator(dir / "points"))
@@ -119,8 +98,10 @@ class SweepCommand final : public Command {
       if (i >= sw.points.size()) return usage(fmt::format("--point {}: the sweep has points 0 to {}", i, sw.points.size() - 1));
     if (!points_.empty()) mine = points_;
     for (size_t i : mine) {
-      auto done = read_json(point_path(dir, i));
-      if (!done || done->value("fingerprint", "") != fp) todo.push_back(i);
+      PointFile f = read_point(dir, i, fp);
+      if (!f.problem.empty())
+        std::cerr << fmt::format("racewin: {}: {}; the point is run again\n", point_path(dir, i).string(), f.problem);
+      if (!f.doc) todo.push_back(i);
     }
     if (list_) {
       for (size_t i : todo) std::cout << i << "\n";
@@ -182,19 +163,28 @@ class SweepCommand final : public Command {
       return 130;
     }
     if (!points_.empty()) return 0;  // a scheduler's task: the table comes from the final plain run
+    std::vector<nlohmann::json> pts;
+    for (size_t i : mine) {
+      PointFile f = read_point(dir, i, fp);
+      if (!f.doc) {  // removed or changed while the sweep ran
+        std::cerr << fmt::format("racewin: {}: {}; run the sweep again\n", point_path(dir, i).string(),
+                                 f.problem.empty() ? "gone, or another sweep's" : f.problem);
+        return 1;
+      }
+      pts.push_back(std::move(*f.doc));
+    }
     if (n == 1) {
-      write_table(dir, head, mine);
+      write_table(dir, head, pts);
     } else {  // a shard's table; the ranking needs every point (racewin merge)
       nlohmann::json part = head;
       part.erase("sensitivity");
-      write_table(dir, part, mine);
+      write_table(dir, part, pts);
     }
     std::cout << fmt::format("{}: {} points ({} run now), shard {}; wrote {}\n", sw.name, mine.size(), todo.size(), shard,
                              (dir / "sweep.csv").string());
     return 0;
   }
 
- private:
   int usage(const std::string& msg) {
     std::cerr << "racewin: " << msg << "\n";
     return 2;
@@ -206,56 +196,8 @@ class SweepCommand final : public Command {
   bool force_ = false, quiet_ = false;
 };
 
-class MergeCommand final : public Command {
- public:
-  CLI::App* add(CLI::App& app) override {
-    auto* c = app.add_subcommand("merge", "join the output directories of a sweep's shards into one");
-    c->add_option("shards", shards_, "the shards' output directories")->required();
-    c->add_option("--out", out_, "the merged directory")->required();
-    return c;
-  }
-
-  int exec(const std::string&) override {
-    std::optional<nlohmann::json> first;
-    std::vector<int> seen;
-    for (const auto& s : shards_) {
-      auto h = read_json(fs::path(s) / "sweep.json");
-      if (!h) return fail(s + ": no sweep.json (not a sweep output directory)");
-      nlohmann::json same = *h;
-      same["shard"] = "";
-      if (!first) first = same, seen.assign(size_t((*h)["points"].get<size_t>()), 0);
-      if (same != *first) return fail(s + ": another sweep, or the same one changed (fingerprint " + h->value("fingerprint", "?") + ")");
-      for (size_t i = 0; i < seen.size(); ++i)
-        if (auto p = read_json(point_path(s, i))) {
-          if (p->value("fingerprint", "") != first->value("fingerprint", "")) continue;
-          if (seen[i]++) return fail(fmt::format("point {} is in two shards", i));
-          write_atomic(point_path(out_, i), p->dump(1) + "\n");
-        }
-    }
-    std::vector<size_t> all;
-    for (size_t i = 0; i < seen.size(); ++i) {
-      if (!seen[i]) return fail(fmt::format("point {} is in no shard: run the missing shard first", i));
-      all.push_back(i);
-    }
-    (*first)["shard"] = "1/1";
-    write_atomic(fs::path(out_) / "sweep.json", first->dump(2) + "\n");
-    write_table(out_, *first, all);
-    std::cout << fmt::format("merged {} points from {} shard(s) into {}\n", all.size(), shards_.size(), out_);
-    return 0;
-  }
-
- private:
-  int fail(const std::string& msg) {
-    std::cerr << "racewin merge: " << msg << "\n";
-    return 1;
-  }
-  std::vector<std::string> shards_;
-  std::string out_;
-};
-
 }  // namespace
 
 std::unique_ptr<Command> make_sweep_command() { return std::make_unique<SweepCommand>(); }
-std::unique_ptr<Command> make_merge_command() { return std::make_unique<MergeCommand>(); }
 
 }  // namespace racewin::cli

@@ -20,13 +20,8 @@ std::string file_name(const std::string& hazard) {  // "window:x" -> "window_x"
   return s;
 }
 
-void put(const std::string& path, const std::string& text) {
-  try {
-    write_atomic(std::filesystem::absolute(path), text);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot write " + path + ": " + e.what());
-  }
-}
+// OutputError names the file and the reason.
+void put(const std::string& path, const std::string& text) { write_atomic(std::filesystem::absolute(path), text); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "config/path.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -155,6 +157,11 @@ void parse_into(const CNode& root, MachineNames& names, Path& path) {
     }
   auto items = root.at("steps").items();
   if (items.empty()) root.at("steps").fail("a path needs at least one step");
+  // Each step takes about 2 KB by the time a case is built (a million: 2 GB to validate); the
+  // kernel paths modelled have tens.
+  if (path.steps.size() + items.size() > kMaxPathSteps)
+    root.at("steps").fail(fmt::format("a thread's path has {} steps, more than the {} a path may have",
+                                      path.steps.size() + items.size(), kMaxPathSteps));
 
   // First pass: variables written by `into:` and `set:`, and labels.
   std::map<std::string, int> labels;

@@ -11,6 +11,9 @@
 
 namespace racewin {
 
+// Steps of a thread's path at most, its files together: memory grows with them.
+constexpr size_t kMaxPathSteps = 100000;
+
 enum class Op {
   Work, LocalIrqDisable, LocalIrqEnable, PreemptDisable, PreemptEnable,
   SpinLock, SpinUnlock,

@@ -1,5 +1,7 @@
 #include "config/scenario.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -26,13 +28,24 @@ struct Pending {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
+// Whether `path`, named at `at`, is a file: a name the system refuses (over 255 bytes a component,
+// say) is a configuration error at `at`, not a std::filesystem exception.
+bool is_file(const CNode& at, const std::string& path) {
+  std::error_code ec;
+  bool yes = std::filesystem::is_regular_file(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    at.fail(fmt::format("cannot use file {}: {}", path.size() > 80 ? path.substr(0, 60) + "... (" + std::to_string(path.size()) + " bytes)" : path,
+                        ec.message()));
+  return yes;
+}
+
 // A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
 // A key inside a steal process (hypervisor.steal.0.interarrival) on a profile without one means
 // nothing: refused as an unscoped --set, else an error naming the case and the profile.
 CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets,
                    const std::string& case_name, Gathered& g) {
   CNode ref = root.at(key);
-  if (ref.is_scalar() && !std::filesystem::is_regular_file(ref.resolve_path(ref.str())))
+  if (ref.is_scalar() && !is_file(ref, ref.resolve_path(ref.str())))
     ref.fail("no such file: " + ref.resolve_path(ref.str()));
   CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
   for (const auto& s : sets) {
@@ -174,7 +187,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     std::vector<std::string> files;
     for (const auto& part : parts) {
       files.push_back(part.resolve_path(part.str()));
-      if (!std::filesystem::is_regular_file(files.back())) part.fail("no such path file: " + files.back());
+      if (!is_file(part, files.back())) part.fail("no such path file: " + files.back());
     }
     ts.path = load_paths(files, c.names);
     nlohmann::json yaml = nlohmann::json::array();

@@ -94,6 +94,7 @@ void NativeEngine::run(Machine& m, Time until, RunControl& control) {
   uint64_t n = 0;
   while (!m.finished() && step(m, until)) {
     if ((++n & 0xffff) == 0) {  // a checkpoint: off the hot path
+      m.check_progress();
       if (control.progress) control.progress(now_);
       if (control.should_stop && control.should_stop(m)) {
         control.stopped = true;

@@ -161,6 +161,7 @@ void SimGridEngine::drive(Machine& m, Time until, RunControl& control) {
       if ((++n & 0x3fff) == 0) {
         if (control.progress) control.progress(now());
         // The native engine's checkpoints: one step_due is one of its loop's events.
+        if ((n & (kCheckpointEvents - 1)) == 0) m.check_progress();
         if ((n & (kCheckpointEvents - 1)) == 0 && control.should_stop && control.should_stop(m)) {
           control.stopped = true;
           return;

@@ -65,6 +65,7 @@ Chain build_chain(const CaseConfig& case_cfg, const ExactOptions& opt) {
   };
   bool fresh;
   id_of(*start, fresh);
+  if (opt.progress) opt.progress(1, 1);  // the start state's size alone may not fit in memory
   Snap scratch(*start);  // each transition is tried on it; only new states are kept
   std::deque<std::unique_ptr<Snap>> queue;
   queue.push_back(std::move(start));

@@ -61,6 +61,12 @@ class Machine : private ExprContext, private MachineState {
   const Page& page(int i) const { return pages_[size_t(i)]; }
   const PteVal& pte_state(int i) const { return ptes_[size_t(i)]; }
   uint64_t events() const { return events_; }
+  // Livelock: the engines call this at their checkpoints (every kCheckpointEvents events). It throws
+  // LivelockError once kLivelockEvents model events have gone by with the clock advancing less than
+  // kLivelockNs: durations too small for the clock, a run that would never reach its --time.
+  static constexpr uint64_t kLivelockEvents = uint64_t(1) << 24;
+  static constexpr double kLivelockNs = 1.0;
+  void check_progress();
   uint64_t ipis_sent() const { return ipis_sent_; }  // TLB-shootdown IPIs, every sender
   double stolen_time(int vcpu) const;
 
@@ -232,6 +238,10 @@ class Machine : private ExprContext, private MachineState {
   void schedule_cap();
   bool want_force(int v, size_t j) const;
   void rearm(int v, size_t j, double factor, double h);
+  // check_progress's window: the events, time and each thread's iterations at its start.
+  uint64_t progress_events_ = 0;
+  Time progress_time_ = 0;
+  std::vector<uint64_t> progress_iterations_;
 };
 
 }  // namespace racewin

@@ -43,6 +43,11 @@ class DeadlockError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// A run whose clock no longer moves (events without simulated time): reported as a deadlock is.
+class LivelockError : public DeadlockError {
+ public:
+  using DeadlockError::DeadlockError;
+};
 // A path that misuses the model (unlocking a lock it does not hold, exhausting the page pool).
 class ModelError : public std::runtime_error {
  public:

@@ -1,11 +1,9 @@
 #include "output/output.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 namespace racewin {
 namespace {

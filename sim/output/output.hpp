@@ -9,6 +9,7 @@
 
 #include "base/json_number.hpp"
 #include "config/scenario.hpp"
+#include "output/write_file.hpp"
 #include "run/run.hpp"
 
 namespace racewin {
@@ -34,11 +35,8 @@ nlohmann::json forced_json(const ForcedRun& f);
 // "A/B": P(hazard) of case A over case B with a 95% interval (log scale, independent runs).
 std::string ratio_line(const std::vector<CaseResult>& results, const std::string& spec, const std::string& hazard);
 std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& results);
-// Writes `text` to `path` through a temporary file and a rename: a reader (or a resumed sweep)
-// sees the old file or the new one, never a part.
-void write_atomic(const std::filesystem::path& path, const std::string& text);
 // Writes results.json and hazards.csv (a pure function of configuration and seed) and
-// timing.json (wall-clock figures) into `dir` (created), atomically file by file.
+// timing.json (wall-clock figures) into `dir` (created), atomically file by file. Throws OutputError.
 void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,
                    const std::vector<CaseResult>& results, bool complete);
 

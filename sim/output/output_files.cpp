@@ -1,10 +1,8 @@
 // The result files: hazards.csv, and results.json and timing.json written atomically.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "output/output.hpp"
 
@@ -40,19 +38,6 @@ std::string results_csv(const Scenario& sc, const std::vector<CaseResult>& resul
       s += '\n';
     }
   return s;
-}
-
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::filesystem::path tmp = path;
-  tmp += fmt::format(".{}.tmp", getpid());  // writers of the same file (Dask retries) never share one
-  {
-    std::ofstream o(tmp, std::ios::binary);
-    o << text;
-    o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 void write_results(const std::string& dir, const RunInfo& info, const Scenario& sc,

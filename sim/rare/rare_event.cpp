@@ -162,6 +162,7 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
       else if (phase_ != Phase::Nominal && forcing_ && !branched_) branch(m, eng, control);
     }
     if ((++n & 0xffff) == 0) {  // a checkpoint, as the native engine's
+      m.check_progress();
       out_.main_events = m.events();
       if (control.progress) control.progress(eng.now());
       if (pilot_done_ && control.should_stop && control.should_stop(m)) {

@@ -53,7 +53,7 @@ void check_range(const CNode& r, const End& from, const End& to, long points, bo
 std::vector<std::string> range_values(const CNode& r, bool log) {
   r.allow_keys({"from", "to", "points"});
   End from = range_end(r.at("from")), to = range_end(r.at("to"));
-  long n = r.at("points").integer(1, 1000000);
+  long n = r.at("points").integer(1, long(kMaxSweepPoints));
   check_range(r, from, to, n, log);
   std::vector<std::string> out;
   for (long i = 0; i < n; ++i) {
@@ -100,7 +100,7 @@ Group sample_group(const CNode& s, uint64_t default_seed) {
   s.allow_keys({"method", "points", "seed", "axes"});
   std::string method = s.at("method").str();
   if (method != "random" && method != "latin_hypercube") s.at("method").fail("expected random or latin_hypercube");
-  long n = s.at("points").integer(1, 1000000);
+  long n = s.at("points").integer(1, long(kMaxSweepPoints));
   uint64_t seed = s.has("seed") ? uint64_t(s.at("seed").integer(0, (1L << 62))) : default_seed;
   Rng rng(seed, 0x5eed5a3u);
   Group g;
@@ -198,6 +198,17 @@ void expand_axes(const CNode& axes, Sweep& sw) {
         throw ConfigError(x.loc, "two axes are named '" + x.name + "'");
       sw.param_names.push_back(x.name);
     }
+  // Bounded before anything is allocated: each axis is, but not their product (10^12 points).
+  size_t total = 1;
+  std::string sizes;
+  for (const auto& g : groups) {
+    size_t n = g.front().values.size();
+    sizes += (sizes.empty() ? "" : " x ") + std::to_string(n);
+    total = total > kMaxSweepPoints / n ? kMaxSweepPoints + 1 : total * n;
+  }
+  if (total > kMaxSweepPoints)
+    axes.fail(fmt::format("the grid of {} points has more than the {} a sweep may have: fewer points an axis, "
+                          "or several sweeps", sizes, kMaxSweepPoints));
   // The product of the groups, the first varying slowest.
   std::vector<size_t> row(groups.size(), 0);
   for (bool more = true; more;) {

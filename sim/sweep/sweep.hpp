@@ -27,6 +27,10 @@
 
 namespace racewin {
 
+// Points of a sweep at most, an axis's and the grid's (the product of the axes): a million points
+// take about a gigabyte before any runs.
+constexpr size_t kMaxSweepPoints = 1000000;
+
 struct SweepParam {
   std::string name;
   std::string value;  // as the axis gives it, before the template: the table's column value

@@ -97,7 +97,14 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
     }
     j["cases"].push_back(cj);
   }
+  j["checksum"] = point_checksum(j);
   return j;
+}
+
+std::string point_checksum(const nlohmann::json& point) {
+  nlohmann::json j = point;
+  j.erase("checksum");
+  return fmt::format("{:016x}", fnv1a(j.dump()));
 }
 
 std::string sweep_csv(const std::vector<std::string>& param_names, const std::vector<nlohmann::json>& points) {
@@ -114,7 +121,8 @@ std::string sweep_csv(const std::vector<std::string>& param_names, const std::ve
         const std::string pace = fmt::format(",{:.6g},{}", secs > 0 ? double(iters) / secs : 0.0,
                                              iters ? fmt::format("{:.6g}", double(c.value("ipis", uint64_t(0))) / double(iters)) : "nan");
         out += std::to_string(p.at("point").get<size_t>());
-        for (const auto& n : param_names) out += "," + csv_field(p.at("params").at(n).get<std::string>());
+        for (const auto& n : param_names)  // two appends: "," + a temporary trips GCC 12's -Wrestrict here
+          out += ',', out += csv_field(p.at("params").at(n).get<std::string>());
         out += fmt::format(",{},{},{:.6g},{:.6g},{},{},{},{},{:.9g},{},{},{},{}\n", csv_field(c.at("case").get<std::string>()),
                            csv_field(h.at("hazard").get<std::string>()), h.at("p").get<double>(), h.at("p_lo").get<double>(),
                            h.at("p_hi").is_null() ? std::string("inf") : fmt::format("{:.6g}", h.at("p_hi").get<double>()),

@@ -20,7 +20,12 @@ std::string sweep_fingerprint(const Sweep& sw);
 // rule or --rare-event method as `run:` says) and returns its document: point, parameters,
 // overrides, seed, version, and per case its resolved configuration and per hazard the estimate.
 // Throws ModelError or ConfigError as run_case and load_scenario do; sets control.interrupted.
+// Its "checksum" is point_checksum's: a point file edited afterwards is found out and run again.
 nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl& control);
+
+// A digest of a point document's text without its "checksum" member (the same after a round trip
+// through its file: keys sorted, numbers printed to round-trip).
+std::string point_checksum(const nlohmann::json& point);
 
 // One row per point, case and hazard: point, the parameters, case, hazard, then the estimate and
 // its interval, the counts and how the run stopped. Points in index order.
