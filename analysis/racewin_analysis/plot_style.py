@@ -37,6 +37,43 @@ def pretty(name):
     return str(name).replace("_", " ")
 
 
+def rounded(values, digits=3):
+    """Numbers as labels with as few significant digits as tell them apart, `digits` at least:
+    [1, 2.71442, 7.38906] -> ['1', '2.71', '7.39']."""
+    values = [float(v) for v in values]
+    for d in range(digits, 16):
+        texts = [f"{v:.{d}g}" for v in values]
+        if len(set(texts)) == len(set(values)):
+            return texts
+    return [repr(v) for v in values]
+
+
+def duration_labels(seconds, digits=3):
+    """Durations in seconds as short labels, each in its own unit and rounded as `rounded` does:
+    [0.00271442, 5e-05] -> ['2.71ms', '50us']."""
+    seconds = [float(v) for v in seconds]
+    units = [duration_unit([v]) for v in seconds]
+    scaled = rounded([v / sc for v, (sc, _) in zip(seconds, units)], digits)
+    if len(set(zip(scaled, (u for _, u in units)))) < len(set(seconds)):  # rounding merged two: more digits
+        return duration_labels(seconds, digits + 1) if digits < 15 else [f"{v}s" for v in seconds]
+    return [f"{t}{u}" for t, (_, u) in zip(scaled, units)]
+
+
+def readable(col):
+    """A column name as a caption or header says it: 'steal_interarrival_s' -> 'steal interarrival',
+    'p_hi' -> 'P 95% high'."""
+    names = {"p": "P(hit) per iteration", "p_lo": "P 95% low", "p_hi": "P 95% high",
+             "events_per_s": "events [/s]", "time_per_hit_s": "time per hit iteration [s]",
+             "counted_before": "hits before", "counted_after": "hits after", "ratio": "after/before",
+             "ratio_lo": "after/before 95% low", "ratio_hi": "after/before 95% high", "significant": "significant",
+             "states": "states", "solver": "solver", "p_divided": "P divided", "p_multiplied": "P multiplied",
+             "elasticity_lo": "elasticity 95% low", "elasticity_hi": "elasticity 95% high"}
+    col = str(col)
+    if col in names:
+        return names[col]
+    return pretty(col[:-2] if col.endswith("_s") else col)
+
+
 def axis_values(df, col):
     """The values to plot for a swept column, with an axis label carrying the unit: a `<name>_s`
     column (seconds) is shown in ns/us/ms/s; other numeric columns as they are."""

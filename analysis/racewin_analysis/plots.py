@@ -11,8 +11,8 @@ and, from plots_more: plot_windows, plot_window_lengths, plot_compare, plot_sens
 import matplotlib.colors as mcolors
 import numpy as np
 
-from .plot_style import (ARCH_COLORS, arch_column, log_axis, unreliable, P_LABEL, T_LABEL, axis_values, case_color, draw_estimates, figure,
-                         legend, pretty, spans_decades)
+from .plot_style import (ARCH_COLORS, arch_column, log_axis, unreliable, P_LABEL, T_LABEL, axis_values, case_color, draw_estimates,
+                         duration_labels, figure, legend, pretty, rounded, spans_decades)
 from .plots_more import plot_compare, plot_sensitivity, plot_validation, plot_window_lengths, plot_windows  # noqa: F401
 
 
@@ -35,6 +35,7 @@ def plot_hazard_lines(df, x, series=None, panel="case", hazard="bad_page_state")
     panels = _panels(d, panel)
     fig, axes = figure(ncols=len(panels), width=5.2, height=4.2, sharey=True)
     levels = list(dict.fromkeys(d[series])) if series else [None]
+    labels = _level_labels(levels, series) if series else {}
     for ax, (key, g) in zip(axes[0], panels):
         for i, level in enumerate(levels):
             s = g if series is None else g[g[series] == level]
@@ -42,7 +43,7 @@ def plot_hazard_lines(df, x, series=None, panel="case", hazard="bad_page_state")
                 continue
             xv, xlabel = axis_values(s, x)
             order = np.argsort(xv.to_numpy())
-            label = None if series is None else _level_label(s, series, level)
+            label = None if series is None else labels[level]
             draw_estimates(ax, xv.to_numpy()[order], s.iloc[order], case_color(i), label=label)
         xall, xlabel = axis_values(g, x)
         if spans_decades(xall):
@@ -63,10 +64,14 @@ def _series_title(series):
     return pretty(series[:-2]) if series.endswith("_s") else pretty(series)
 
 
-def _level_label(s, series, level):
-    if series.endswith("_s") and series[:-2] in s:
-        return str(s[series[:-2]].iloc[0])
-    return str(level)
+def _level_labels(levels, series):
+    """Legend labels of a series' levels, rounded to what tells them apart: a duration column
+    (`<name>_s`, seconds) as '2.71ms', a number as '0.25', anything else as it is."""
+    if series.endswith("_s"):
+        return dict(zip(levels, duration_labels(levels)))
+    if all(isinstance(v, (int, float, np.number)) for v in levels):
+        return dict(zip(levels, rounded(levels)))
+    return {v: str(v) for v in levels}
 
 
 def plot_hazard_heatmap(df, x, y, panel="case", hazard="bad_page_state"):
@@ -114,7 +119,7 @@ def _tick_labels(g, col, values):
     """Tick labels for grid values, in the unit axis_values picks, and the axis label."""
     shown, label = axis_values(g, col)
     table = dict(zip(g[col], shown))
-    return [f"{table[v]:.4g}" for v in values], label
+    return rounded([table[v] for v in values]), label
 
 
 def plot_arch_side_by_side(df, hazard="bad_page_state", label="case", arch_order=("s390x", "x86_64")):
@@ -152,7 +157,7 @@ _REFS = [(60, "1 min"), (3600, "1 h"), (86400, "1 day"), (86400 * 365, "1 year")
 
 
 def plot_mttf(df, hazard="bad_page_state", label="case"):
-    """Mean simulated time per hit iteration (the long-run mean time between failures) per case,
+    """Simulated time per hit iteration (in the long run, the mean time between hits) per case,
     with its 95% interval, on a log axis with reference lines (1 min, 1 h, 1 day, 1 year). A case
     with no hit has only a lower bound: drawn as a right-pointing triangle ("at least")."""
     d = _select(df, hazard)
@@ -183,7 +188,7 @@ def plot_mttf(df, hazard="bad_page_state", label="case"):
             ax.text(t, ys.max() + 0.6, name, ha="center", va="bottom", fontsize="small", color="0.4")
     ax.set_ylim(-0.7, ys.max() + 1.1)
     ax.set_xlabel(T_LABEL)
-    ax.set_title(f"mean time to failure: {hazard}", fontsize="medium")
+    ax.set_title(f"time per hit iteration: {hazard}", fontsize="medium")
     for arch, c in ARCH_COLORS.items():
         if arch in set(d[ac]):
             ax.plot([], [], marker="o", color=c, linestyle="none", label=arch)

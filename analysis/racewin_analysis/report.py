@@ -7,15 +7,16 @@ import numpy as np
 
 from . import load as L
 from . import plots as P
+from .plot_style import duration_labels, readable
 
 
 def md_table(df, floatfmt="{:.3g}"):
-    """A DataFrame as a Markdown table (no extra packages)."""
+    """A DataFrame as a Markdown table (no extra packages), its columns named as people read them."""
     def cell(v):
         if isinstance(v, (float, np.floating)):
             return "-" if np.isnan(v) else floatfmt.format(v)
         return str(v).replace("|", "\\|")
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    lines = ["| " + " | ".join(readable(c) for c in df.columns) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
@@ -59,7 +60,7 @@ def _estimates_table(d, label_cols):
     t = d[label_cols].copy()
     t["method"] = d["method"]
     t["P(hit) per iteration [95%]"] = [_estimate_text(r) for _, r in d.iterrows()]
-    t["time per hit iteration (s) [95%]"] = [_time_text(r) for _, r in d.iterrows()]
+    t["time per hit iteration [s] [95%]"] = [_time_text(r) for _, r in d.iterrows()]
     if "stopped_by" in d:
         t["stopped by"] = d["stopped_by"]
     return md_table(t)
@@ -74,7 +75,7 @@ def report_run(directory, rep, hazard=None):
              "intervals; with no hit only an upper bound on P (a lower bound on the time).",
              _estimates_table(d, ["case", "arch", "hypervisor"]))
     rep.fig(P.plot_arch_side_by_side(df, hz), "hazard_by_arch.png", f"P({hz}) per iteration, s390x and x86_64")
-    rep.fig(P.plot_mttf(df, hz), "time_per_hit.png", f"simulated time per iteration hit by {hz}")
+    rep.fig(P.plot_mttf(df, hz), "time_per_hit.png", f"time per hit iteration ({hz}), simulated")
     w = L.load_windows(directory)
     if len(w):
         rep.fig(P.plot_windows(w), "windows.png", "race windows: mean and maximum length, rate, stretched share")
@@ -102,18 +103,21 @@ def report_sweep(directory, rep, hazard=None):
     rep.text(_estimates_table(d, ["point", "case"] + params))
     if numeric:
         rep.fig(P.plot_hazard_lines(df, numeric[0], series=numeric[1] if len(numeric) > 1 else None, hazard=hz),
-                "hazard_lines.png", f"P({hz}) against {numeric[0]}")
+                "hazard_lines.png", f"P({hz}) per iteration against the {readable(numeric[0])}")
         if len(numeric) > 1:
             rep.fig(P.plot_hazard_heatmap(df, numeric[0], numeric[1], hazard=hz), "hazard_heatmap.png",
-                    f"P({hz}) over {numeric[0]} and {numeric[1]}")
+                    f"P({hz}) per iteration over the {readable(numeric[0])} and the {readable(numeric[1])}")
     df = df.copy()
     short = lambda v: os.path.basename(str(v)).replace(".yaml", "")
     cases = df["case"].nunique() > 1
-    df["label"] = [" / ".join(([r["case"]] if cases else []) + [short(r[p]) for p in params]) for _, r in df.iterrows()]
+    # A duration axis as '2.71ms' (rounded to what tells its values apart), not as the sweep wrote it.
+    text = {p: dict(zip(df[f"{p}_s"], duration_labels(df[f"{p}_s"]))) if f"{p}_s" in df else None for p in params}
+    df["label"] = [" / ".join(([r["case"]] if cases else []) +
+                              [text[p][r[f"{p}_s"]] if text[p] else short(r[p]) for p in params]) for _, r in df.iterrows()]
     if not numeric:
         rep.fig(P.plot_arch_side_by_side(df, hz, label="label"), "hazard_by_arch.png", f"P({hz}) per point")
     rep.fig(P.plot_mttf(df[df["hazard"] == hz], hz, label="label"), "time_per_hit.png",
-            f"simulated time per iteration hit by {hz} (mean iteration time over P)")
+            f"time per hit iteration ({hz}), simulated: the mean iteration time over P")
 
 
 def report_compare(directory, rep, hazard=None):

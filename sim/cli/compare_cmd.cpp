@@ -7,14 +7,17 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/compare_forced.hpp"
 #include "cli/data_dir.hpp"
 #include "model/machine.hpp"
 #include "output/write_file.hpp"
+#include "output/output.hpp"
 #include "run/compare.hpp"
 
 namespace racewin::cli {
@@ -38,13 +41,6 @@ struct CaseOut {
   std::string failure;
 };
 
-std::string num(double v) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return v == 0 ? "0" : fmt::format("{:.3g}", v);
-}
-std::string est(double v, const Interval& i) { return fmt::format("{} [{}, {}]", num(v), num(i.lo), num(i.hi)); }
-
 double total(const std::vector<CaseResult>& reps, bool time) {
   double s = 0;
   for (const auto& r : reps) s += time ? r.sim_time_ns : double(r.iterations);
@@ -53,15 +49,6 @@ double total(const std::vector<CaseResult>& reps, bool time) {
 
 nlohmann::json side_json(const std::vector<CaseResult>& reps) {
   return {{"iterations", uint64_t(total(reps, false))}, {"sim_time_s", total(reps, true) * 1e-9}};
-}
-
-constexpr const char* kRow = "{:<{}} {:<9} {:<13} {:<30} {:<30} {:<24} {:<34} {:<4} {}\n";
-
-void print_row(std::ostream& o, size_t w, const std::string& hz, const char* measure, const Comparison& c) {
-  o << fmt::format(kRow, hz, w, measure, fmt::format("{:.0f}/{:.0f}", c.hits_before, c.hits_after), est(c.before, c.before_ci),
-                   est(c.after, c.after_ci), std::isnan(c.ratio) ? "-" : est(c.ratio, c.ratio_ci),
-                   est(c.difference, c.difference_ci), c.significant ? "yes" : "no", num(c.crn_width_over_independent));
-  if (!c.note.empty()) o << fmt::format("{:<{}} {:<9} {:<13} ({})\n", "", w, "", "", c.note);
 }
 
 class CompareCommand final : public Command {
@@ -84,11 +71,28 @@ class CompareCommand final : public Command {
     c->add_option("--out", out_dir_, "write compare.json and compare.csv to this directory");
     c->add_flag("--no-independent", no_independent_, "skip the after side on independent seeds (no width ratio)");
     c->add_flag("-q,--quiet", quiet_, "no progress display");
+    c->add_option("--rare-event", rare_event_,
+                  "force both sides (METHOD: force or force:X, as for racewin run): one forced run per side, the "
+                  "after side on a seed of its own, P(hit) per iteration compared as independent estimates");
+    c->add_option("--rel-error", rule_.rel_error, "with --rare-event: run each side until P's 95% half-width is within R of it");
+    c->add_option("--p-below", rule_.p_below, "with --rare-event: run each side until P's 95% upper bound is below X");
     cmd_ = c;
     return c;
   }
 
   int exec(const std::string&) override {
+    std::optional<ForceOptions> force;
+    if (!rare_event_.empty()) {
+      try {
+        force = ForceOptions::parse(rare_event_);
+      } catch (const std::invalid_argument& e) {
+        return usage(e.what());
+      }
+      if (cmd_->count("--batches")) return usage("--batches: with --rare-event each side is one forced run, not batches");
+      if (no_independent_) return usage("--no-independent: with --rare-event the sides are independent runs already");
+    } else if (rule_.has_rule()) {
+      return usage("--rel-error and --p-below stop forced runs: give --rare-event force (paired batches run to --time)");
+    }
     Scenario before, after;
     std::vector<std::string> known;  // every hazard some case can report
     if (std::string why = duration_option_problem("--time", time_); !why.empty()) {
@@ -118,18 +122,30 @@ class CompareCommand final : public Command {
     for (const auto& a : after.cases)
       if (std::none_of(before.cases.begin(), before.cases.end(), [&](const CaseConfig& b) { return b.name == a.name; }))
         return bad("case '" + a.name + "' is in " + after_file + " but not in " + before_);
-    std::vector<std::string> selected = {"bad_page_state"};
+    // By default bad_page_state and every window some step of either side can hit: a window no
+    // window_hit step names only measures lengths, and a P(hit) of it would say nothing.
+    std::vector<std::string> selected = {"bad_page_state"}, hittable;
     for (const auto& [b, a] : pairs)
       for (const auto* c : {&b, &a}) {
-        for (const auto& h : builtin_hazards()) known.push_back(h);
+        for (const auto& h : builtin_hazards()) known.push_back(h), hittable.push_back(h);
         for (const auto& w : c->names.windows) {
           known.push_back("window:" + w);
+          if (!hazard_can_be_hit(*c, "window:" + w)) continue;
+          hittable.push_back("window:" + w);
           if (std::find(selected.begin(), selected.end(), "window:" + w) == selected.end()) selected.push_back("window:" + w);
         }
       }
-    for (const auto& h : hazards_)
-      if (std::find(known.begin(), known.end(), h) == known.end()) return bad("--hazard " + h + ": no case has this hazard");
+    auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+    for (const auto& h : hazards_) {
+      if (!has(known, h)) return bad("--hazard " + h + ": no case has this hazard");
+      if (!has(hittable, h)) return bad("--hazard " + h + ": cannot be hit: no step of either side hits this window (no window_hit step)");
+    }
     if (!hazards_.empty()) selected = hazards_;
+    if (force) {
+      ForcedCompareRequest q{before.name, before_, after_file, out_dir_, sets_, sets_after_, pairs, selected,
+                             rare_event_, *force, rule_, jobs_, quiet_};
+      return run_forced_compare(q);
+    }
 
     // Every (case, side, batch) is an independent run: simulate them on `jobs` threads, each into
     // its own slot, so that the results do not depend on jobs.
@@ -230,6 +246,10 @@ class CompareCommand final : public Command {
     std::cerr << "racewin: " << msg << "\n";
     return 1;
   }
+  static int usage(const std::string& msg) {
+    std::cerr << "racewin: " << msg << "\n";
+    return 2;
+  }
 
   void print(std::ostream& o, const std::string& scenario, const std::string& after_file, const std::vector<CaseOut>& out) const {
     o << fmt::format("{}: before {}, after {}", scenario, before_, after_file);
@@ -246,9 +266,8 @@ class CompareCommand final : public Command {
       if (c.rows.empty()) continue;
       size_t w = 6;
       for (const auto& r : c.rows) w = std::max(w, r.name.size());
-      o << fmt::format(kRow, "hazard", w, "measure", "hits bef/aft", "before", "after",
-                       "after/before", "after - before", "sig", "CRN/indep");
-      for (const auto& r : c.rows) print_row(o, w, r.name, "P/iter", r.p), print_row(o, w, "", "events/s", r.rate);
+      print_compare_header(o, w);
+      for (const auto& r : c.rows) print_compare_row(o, w, r.name, r.p, Measure::PerIteration), print_compare_row(o, w, "", r.rate, Measure::PerSecond);
     }
   }
 
@@ -278,7 +297,8 @@ class CompareCommand final : public Command {
   }
 
   CLI::App* cmd_ = nullptr;
-  std::string before_, after_, time_, out_dir_;
+  std::string before_, after_, time_, out_dir_, rare_event_;
+  StoppingRule rule_;  // --rel-error, --p-below: with --rare-event only
   std::vector<std::string> sets_, sets_after_, cases_, hazards_;
   int batches_ = 20;
   uint64_t seed_ = 0, iterations_ = 0;

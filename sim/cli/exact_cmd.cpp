@@ -192,16 +192,20 @@ class ExactCommand final : public Command {
                              "relative residual {:.1e}){}\n",
                              c.label(), r.states, r.transitions, build, solve, r.method, r.residual,
                              exponential_ ? "; durations made exponential" : "");
-    std::cout << fmt::format("  iterations of {}: {} /s\n", c.threads[size_t(c.count_thread)].name, num(r.iterations_per_s));
-    std::cout << fmt::format("  {:<28} {:>18} {:>16} {:>20} {:>18} {:>18}\n", "hazard", "P(hit)/iteration", "events /s",
-                             "time per hit iter s", fmt::format("P(hit in first {})", r.k), "mean time to 1st s");
+    std::cout << fmt::format("  iterations of {} [/s]: {}\n", c.threads[size_t(c.count_thread)].name, num(r.iterations_per_s));
+    // Names as in racewin run's table; units in brackets ([/s]: per simulated second).
+    constexpr const char* row = "  {:<28} {:>21} {:>12} {:>26} {:>20} {:>26}\n";
+    std::cout << fmt::format(row, "hazard", "P(hit) per iteration", "events [/s]", "time per hit iteration [s]",
+                             fmt::format("P(hit in first {})", r.k), "mean time to first hit [s]");
     for (const auto& h : r.hazards)
-      if (shown(h))
-        std::cout << fmt::format("  {:<28} {:>18} {:>16} {:>20} {:>18} {:>18}\n", h.name, num(h.p_iteration),
-                                 num(h.events_per_s), num(h.time_per_hit_iteration_s), num(h.p_within_k),
-                                 num(h.mean_time_to_first_s));
+      if (shown(h) && hazard_can_be_hit(c, h.name))
+        std::cout << fmt::format(row, h.name, num(h.p_iteration), num(h.events_per_s), num(h.time_per_hit_iteration_s),
+                                 num(h.p_within_k), num(h.mean_time_to_first_s));
     for (const auto& w : r.windows)
-      std::cout << fmt::format("  window {:<21} P(window hit) {}  ({} closed /s)\n", w.name, num(w.p_hit), num(w.closed_per_s));
+      if (hazard_can_be_hit(c, "window:" + w.name))
+        std::cout << fmt::format("  window {:<21} P(window hit) {}  (closed [/s]: {})\n", w.name, num(w.p_hit), num(w.closed_per_s));
+      else
+        std::cout << fmt::format("  window {:<21} cannot be hit: no window_hit step  (closed [/s]: {})\n", w.name, num(w.closed_per_s));
     for (const auto& n : r.notes) std::cout << "  note: " << n << "\n";
   }
   nlohmann::json to_json(const CaseConfig& c, const ExactResult& r) const {

@@ -276,6 +276,8 @@ class RunCommand final : public Command {
     if (!ratios_.empty()) std::cout << "\n";
     for (const auto& spec : ratios_)
       for (const auto& h : rule_hazards(rule_, sc.cases.front())) std::cout << ratio_line(results, spec, h) << "\n";
+    // Last, so that it is not missed: a run too short to estimate says so, and what would do.
+    if (std::string line = short_run_line(sc, results); !line.empty()) std::cout << "\n" << line;
     if (!timeline_.write(sc, results, std::cout)) return 1;
     if (!out_dir.empty()) {
       try {

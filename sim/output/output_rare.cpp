@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "output/format.hpp"
 #include "output/output.hpp"
 
 namespace racewin {
@@ -36,8 +37,16 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
                        "events {} main + {} in branches + {} in pilot branches\n",
                        label_of(sc, r.case_name), f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
                        f.branches, std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events, f.pilot_events);
+    const CaseConfig* cfg = nullptr;
+    for (const auto& c : sc.cases)
+      if (c.name == r.case_name) cfg = &c;
     for (const auto& h : f.hazards) {
       if (h.nonzero == 0 && h.name.rfind("window:", 0) != 0 && h.name != "bad_page_state") continue;
+      if (cfg && !hazard_can_be_hit(*cfg, h.name)) {
+        out << fmt::format("  {:<34} {}\n", h.name, h.name.rfind("window:", 0) == 0 ? cell::kCannotBeHit
+                                                                                : "cannot be hit: no step touches a page or a PTE");
+        continue;
+      }
       double rel = rel_half(h);
       out << fmt::format("  {:<34} {:<34} {:>8} {:>8} weighted hits ({} effective){}   gain vs crude {}\n", h.name,
                          h.nonzero ? fmt::format("{} [{}, {}]", g(h.p), g(h.ci.lo), g(h.ci.hi)) : "< " + g(h.ci.hi),
@@ -62,14 +71,18 @@ std::string ratio_line(const std::vector<CaseResult>& results, const std::string
     return nullptr;
   };
   const HazardResult *x = find(a), *y = find(b);
+  auto unreliable = [&](const CaseResult* r, const HazardResult* h) {
+    return r && h && r->forced && r->forced->hazards[size_t(h - r->hazards.data())].unreliable();
+  };
   if (!x || !y) return fmt::format("{}: not both cases ran", spec);
   if (x->p <= 0 || y->p <= 0 || !std::isfinite(x->p_ci.hi) || !std::isfinite(y->p_ci.hi))
     return fmt::format("{}, {}: no ratio (an estimate is zero or unbounded)", spec, hazard);
   // Independent runs: log P has standard error (half-width / 1.96) / P each side.
   double sa = (x->p_ci.hi - x->p_ci.lo) / 2 / 1.959964 / x->p, sb = (y->p_ci.hi - y->p_ci.lo) / 2 / 1.959964 / y->p;
   double r = x->p / y->p, f = std::exp(1.959964 * std::hypot(sa, sb));
-  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, independent runs, delta method on log P)", spec, hazard, g(r),
-                     g(r / f), g(r * f));
+  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, independent runs, delta method on log P){}", spec, hazard, g(r),
+                     g(r / f), g(r * f),
+                     unreliable(a, x) || unreliable(b, y) ? "; UNRELIABLE: an estimate rests on few effective hits" : "");
 }
 
 nlohmann::json forced_json(const ForcedRun& f) {

@@ -62,6 +62,30 @@ std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig
   return h;
 }
 
+bool hazard_can_be_hit(const CaseConfig& cfg, const std::string& hazard) {
+  if (hazard.rfind("window:", 0) != 0) {
+    // A builtin hazard (a page freed locked, a refcount below zero, ...) needs a step that touches
+    // a page or a PTE: paths of work, locks and windows alone (the validation scenarios) cannot
+    // raise one. Any other step counts, so that this never calls a reachable hazard unreachable.
+    for (const auto& t : cfg.threads)
+      for (const auto& st : t.path.steps)
+        switch (st.op) {
+          case Op::Work: case Op::LocalIrqDisable: case Op::LocalIrqEnable: case Op::PreemptDisable:
+          case Op::PreemptEnable: case Op::SpinLock: case Op::SpinUnlock: case Op::WindowOpen:
+          case Op::WindowClose: case Op::WindowHit: case Op::Set: case Op::Goto: case Op::End: case Op::Nop:
+            break;
+          default:
+            return true;
+        }
+    return false;
+  }
+  const std::string window = hazard.substr(7);
+  for (const auto& t : cfg.threads)
+    for (const auto& st : t.path.steps)
+      if (st.op == Op::WindowHit && cfg.names.windows[size_t(st.obj)] == window) return true;
+  return false;
+}
+
 HazardCheck check_hazard(const StoppingRule& rule, const std::string& name, uint64_t hit, uint64_t iterations) {
   hit = std::min(hit, iterations);
   return check_estimate(rule, name, hit, iterations ? double(hit) / double(iterations) : 0, binomial_interval(hit, iterations));

@@ -63,6 +63,10 @@ struct StoppingRule {
 // Every hazard a case reports (builtins, then window:NAME), and those a rule looks at.
 std::vector<std::string> case_hazards(const CaseConfig& cfg);
 std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig& cfg);
+// False for window:NAME when no path of the case has a window_hit step for NAME: such a window only
+// measures lengths, nothing can hit it, and a P(hit) for it (0, or a bound) would mean nothing.
+// False for a builtin hazard when no step of the case touches a page or a PTE.
+bool hazard_can_be_hit(const CaseConfig& cfg, const std::string& hazard);
 
 // One hazard against the rule, from its counts over the counted thread's finished iterations.
 struct HazardCheck {

@@ -38,6 +38,15 @@ def test_hazard_lines(sweep_dir):
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == (~hits).sum()  # a band per series with estimates at both points
     assert ax.get_legend().get_title().get_text() == "steal median"
+    assert set(labelled(ax)) <= {"50us", "1ms", "no hit: 95% upper bound", "hollow: < 30 effective hits"}
+
+
+def test_labels_rounded_to_what_the_axis_needs():
+    from racewin_analysis.plot_style import duration_labels, readable, rounded
+    assert rounded([1, 2.71442, 7.38906]) == ["1", "2.71", "7.39"]
+    assert rounded([1.0001, 1.0002]) == ["1.0001", "1.0002"]  # more digits only where they are needed
+    assert duration_labels([0.00271442, 5e-05, 1e-3]) == ["2.71ms", "50us", "1ms"]
+    assert readable("steal_interarrival_s") == "steal interarrival" and readable("p_hi") == "P 95% high"
 
 
 def test_hazard_heatmap(sweep_dir):
@@ -69,6 +78,7 @@ def test_mttf(run_dir):
     fig = P.plot_mttf(df)
     (ax,) = fig.axes
     assert ax.get_xlabel() == "simulated time per hit iteration (s)" and ax.get_xscale() == "log"
+    assert ax.get_title() == "time per hit iteration: bad_page_state"  # the tables' name, not "mean time to failure"
     assert len(ax.get_yticklabels()) == df["case"].nunique()
     assert {"s390x", "x86_64", "no hit: 95% lower bound"} <= set(labelled(ax))
 
@@ -134,6 +144,9 @@ def test_report_cli(run_dir, sweep_dir, tmp_path):
         pngs = sorted(p.name for p in out.glob("*.png"))
         assert pngs and all(f"]({p})" in md for p in pngs)
         assert "P(hit) per iteration" in md
+        captions = [ln for ln in md.splitlines() if ln.startswith("*") or ln.startswith("| ")]
+        assert not any(re.search(r"\w_s\b|_lo\b|_hi\b|steal_interarrival", c) for c in captions), captions
+        assert "mean time to failure" not in md
     r = subprocess.run([sys.executable, "-m", "racewin_analysis", "report", str(tmp_path / "nothing")], env=env,
                        capture_output=True, text=True)
     assert r.returncode == 1
