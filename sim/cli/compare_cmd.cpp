@@ -16,8 +16,8 @@
 #include "cli/compare_forced.hpp"
 #include "cli/data_dir.hpp"
 #include "model/machine.hpp"
-#include "output/write_file.hpp"
 #include "output/output.hpp"
+#include "output/write_file.hpp"
 #include "run/compare.hpp"
 
 namespace racewin::cli {
