@@ -21,6 +21,7 @@ std::optional<double> parse_duration_ns(const std::string& text) {
   else if (unit == "min") scale = 60e9;
   else if (unit == "h") scale = 3600e9;
   else return std::nullopt;
+  if (!std::isfinite(v * scale)) return std::nullopt;  // 1e300h: not a duration racewin can count in ns
   return v * scale;
 }
 

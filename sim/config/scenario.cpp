@@ -25,7 +25,7 @@ bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p,
 // A profile given as a file path or inline; `prefix` overrides ("arch.") are applied to it.
 CNode load_profile(const CNode& root, const std::string& key, const std::vector<Pending>& sets) {
   CNode ref = root.at(key);
-  if (ref.is_scalar() && !std::filesystem::is_regular_file(ref.resolve_path(ref.str())))
+  if (ref.is_scalar() && !is_regular_file(ref.resolve_path(ref.str())))
     ref.fail("no such file: " + ref.resolve_path(ref.str()));
   CNode doc = ref.is_scalar() ? CNode::load_file(ref.resolve_path(ref.str())) : ref;
   for (const auto& s : sets)
@@ -42,11 +42,13 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (const auto& o : overrides) {
     SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
     YAML::Node v;
+    check_utf8(o.value, where.file);  // before yaml-cpp, which would quote the byte in its message
     try {
       v = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
       throw ConfigError(where, "value '" + o.value + "' is not valid YAML: " + e.msg);
     }
+    check_yaml(o.value, where.file);  // it goes into the resolved configuration too
     sets.push_back({o.key, v, where});
   }
   for (const auto& s : sets)
@@ -127,11 +129,11 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     std::vector<std::string> files;
     for (const auto& part : parts) {
       files.push_back(part.resolve_path(part.str()));
-      if (!std::filesystem::is_regular_file(files.back())) part.fail("no such path file: " + files.back());
+      if (!is_regular_file(files.back())) part.fail("no such path file: " + files.back());
     }
     ts.path = load_paths(files, c.names);
     nlohmann::json yaml = nlohmann::json::array();
-    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f).raw()));
+    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f)));
     if (files.size() == 1) paths[name] = {{"file", files[0]}, {"path", ts.path.name}, {"yaml", yaml[0]}};
     else paths[name] = {{"file", files}, {"path", ts.path.name}, {"yaml", yaml}};
     c.threads.push_back(std::move(ts));
@@ -169,10 +171,10 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       }
     }
 
-  c.resolved = {{"scenario", yaml_to_json(root.raw())},
+  c.resolved = {{"scenario", yaml_to_json(root)},
                 {"case", case_name},
-                {"arch", yaml_to_json(arch_doc.raw())},
-                {"hypervisor", yaml_to_json(hyp_doc.raw())},
+                {"arch", yaml_to_json(arch_doc)},
+                {"hypervisor", yaml_to_json(hyp_doc)},
                 {"paths", paths}};
   c.resolved["scenario"].erase("cases");
   return c;
@@ -180,21 +182,29 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
 
 }  // namespace
 
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json j = nlohmann::json::object();
-      for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
-      return j;
+nlohmann::json yaml_to_json(const CNode& doc) {
+  // Keys anywhere in the document, also under keys racewin does not read (a path file's source:),
+  // become JSON keys: a key that is not a plain name is refused where it is.
+  auto convert = [&doc](const YAML::Node& n, auto& self) -> nlohmann::json {
+    switch (n.Type()) {
+      case YAML::NodeType::Map: {
+        nlohmann::json j = nlohmann::json::object();
+        for (auto it = n.begin(); it != n.end(); ++it) {
+          if (!it->first.IsScalar()) CNode(it->first, std::make_shared<const std::string>(doc.file()), "").fail("a key must be a plain name");
+          j[it->first.Scalar()] = self(it->second, self);
+        }
+        return j;
+      }
+      case YAML::NodeType::Sequence: {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& e : n) j.push_back(self(e, self));
+        return j;
+      }
+      case YAML::NodeType::Scalar: return n.Scalar();
+      default: return nullptr;
     }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : n) j.push_back(yaml_to_json(e));
-      return j;
-    }
-    case YAML::NodeType::Scalar: return n.Scalar();
-    default: return nullptr;
-  }
+  };
+  return convert(doc.raw(), convert);
 }
 
 const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key) {
