@@ -143,7 +143,7 @@ sed -i 's/^doc: a race window/doc: a \x81 race window/' "$h/validation/paths/win
 for cmd in "validate" "run -q --iterations 1000 --out $tmp/f2_run" "exact --out $tmp/f2_exact"; do
   # shellcheck disable=SC2086  # the command's words
   row "byte 0x81 in a path file, $cmd (F2)" \
-    "^racewin: $h/validation/paths/window_owner.yaml:7:6: byte 0x81 is not valid UTF-8" \
+    "^racewin: $h/validation/paths/window_owner.yaml:7:8: byte 0x81 is not valid UTF-8" \
     $cmd "$h/validation/steal_window.yaml"
 done
 cp configs/validation/paths/window_owner.yaml "$h/validation/paths/"
