@@ -42,6 +42,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (const auto& o : overrides) {
     SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
     YAML::Node v;
+    check_utf8(o.key, where.file);    // the key too: it can add a key (arch.costs.NAME) to the outputs
     check_utf8(o.value, where.file);  // before yaml-cpp, which would quote the byte in its message
     try {
       v = YAML::Load(o.value);

@@ -156,6 +156,10 @@ cp configs/validation/paths/window_owner.yaml "$h/validation/paths/"
 row "byte 0xff in a --set value (F2)" "^racewin: --set doc:1:1: byte 0xFF is not valid UTF-8" \
   validate "$h/validation/stall_tick.yaml" --set "doc=$(printf '\xff')"
 
+# A key can add a key to the outputs (a cost's name): checked too.
+row "byte 0xff in a --set key (F2)" ":1:13: byte 0xFF is not valid UTF-8" \
+  validate "$h/validation/steal_window.yaml" --set "arch.costs.$(printf 'x\xff')=1ns"
+
 put "$h/validation/steal_window.yaml" arch "$(printf 'x%.0s' {1..300})"
 row "a file name of 300 bytes (F10)" "^racewin: $h/validation/steal_window.yaml:[0-9]+:[0-9]+: 'arch': no such file" \
   validate "$h/validation/steal_window.yaml"
