@@ -29,7 +29,9 @@ namespace fs = std::filesystem;
 // shipped files. racewin resolves them lexically, so the symlinks are never followed back.
 // configs/models is a symlink too, so that a scenario of configs/ works from configs/validation/.
 inline const fs::path& mirror() {
-  static const fs::path root = [] {
+  // Never destroyed: the atexit handler below runs after the destructors of statics made later,
+  // and this one is finished after the handler is registered.
+  static const fs::path& root = *new fs::path([] {
     fs::path src = RACEWIN_SOURCE_DIR;
     fs::path m = fs::temp_directory_path() / ("racewin-fuzz-" + std::to_string(getpid()));
     fs::remove_all(m);
@@ -42,7 +44,7 @@ inline const fs::path& mirror() {
     fs::create_directory_symlink(src / "models", m / "configs" / "models");
     std::atexit([] { std::error_code ec; fs::remove_all(mirror(), ec); });
     return m;
-  }();
+  }());
   return root;
 }
 
