@@ -161,3 +161,95 @@ TEST_CASE("the profile and kernel keys of the review fixes reject what they cann
 }
 
 }  // TEST_SUITE
+
+namespace {
+
+// The message of the ConfigError that parsing `text` as a YAML file throws ("" if none).
+std::string parse_rejection(const std::string& text) {
+  try {
+    racewin::CNode::parse(text, "h.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Nested aliases: 9^depth leaves from a few hundred bytes.
+std::string alias_bomb(int depth) {
+  std::string s = "&l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]";
+  for (int k = 1; k < depth; ++k) {
+    std::string a = "*l" + std::to_string(k - 1);
+    s += ", &l" + std::to_string(k) + " [" + a;
+    for (int i = 1; i < 9; ++i) s += "," + a;
+    s += "]";
+  }
+  return "[" + s + "]";
+}
+
+}  // namespace
+
+TEST_CASE("hostile YAML: bytes that are not UTF-8 are refused at their line and column") {
+  // The outputs are JSON, whose writer refuses them: before, validate passed and run failed at the end.
+  for (const std::string bad : {"\x80", "\xC0\x80", "\xC1\xBF", "\xE0\x9F\xBF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                                "\xF5\x80\x80\x80", "\xFF", "\xE2\x82"}) {
+    CAPTURE(bad.size());
+    std::string msg = parse_rejection("a: 1\nb: x" + bad + "\n");
+    CHECK_MESSAGE(contains(msg, "h.yaml:2:5: byte 0x"), msg);
+    CHECK_MESSAGE(contains(msg, "not valid UTF-8"), msg);
+  }
+  for (const std::string good : {"\xC3\xA9", "\xE2\x82\xAC", "\xED\x9F\xBF", "\xF0\x9D\x84\x9E", "\xF4\x8F\xBF\xBF"})
+    CHECK(parse_rejection("a: 1\nb: x" + good + "\n") == "");
+  CHECK(contains(parse_rejection("# \xFF in a comment\na: 1\n"), "h.yaml:1:3: byte 0xFF"));
+}
+
+TEST_CASE("hostile YAML: an escape of a lone surrogate is refused (by yaml-cpp)") {
+  std::string msg = parse_rejection("a: 1\nb: \"x \\ud800\"\n");
+  CHECK_MESSAGE(contains(msg, "h.yaml:2:"), msg);
+  CHECK_MESSAGE(contains(msg, "invalid unicode"), msg);
+}
+
+TEST_CASE("hostile YAML: aliases that expand beyond the limit are refused, at the alias") {
+  std::string msg = parse_rejection("a: 1\nsource: " + alias_bomb(9) + "\n");  // 387 M leaves
+  CHECK_MESSAGE(contains(msg, "h.yaml:2:"), msg);
+  CHECK_MESSAGE(contains(msg, "aliases expand to more than 1000000 nodes"), msg);
+  CHECK(parse_rejection("a: 1\nsource: " + alias_bomb(6) + "\n") == "");  // 531 441 leaves: allowed
+  // Aliases of scalars and of small maps count as what they stand for.
+  CHECK(parse_rejection("a: &x {b: 1, c: [2, 3]}\nd: *x\ne: [*x, *x]\n") == "");
+}
+
+TEST_CASE("hostile YAML: a key holding a line break is quoted on one line") {
+  TempDir d;
+  std::string file = d.write("scenario.yaml", scenario_yaml(one_thread(d)) + "\"mach\\nine\": 1\n");
+  std::string msg = rejection(file);
+  CHECK_MESSAGE(msg.find('\n') == std::string::npos, msg);
+  CHECK_MESSAGE(contains(msg, "unknown key 'mach\\nine'"), msg);
+}
+
+namespace {
+
+struct NoNames : racewin::ExprScope {
+  int var_index(const std::string&) const override { return -1; }
+  int pte_index(const std::string&) const override { return -1; }
+};
+
+std::string expr_rejection(const std::string& text) {
+  try {
+    racewin::Expr::compile(text, NoNames(), {"p.yaml", 3, 7});
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("hostile conditions: nesting and size are bounded, not the stack") {
+  // Each of these recursed once per level when parsed, evaluated or freed: a stack overflow.
+  CHECK(contains(expr_rejection(std::string(1000000, '!') + "1"), "nested more than 100 deep"));
+  CHECK(contains(expr_rejection(std::string(100000, '(') + "1" + std::string(100000, ')')), "nested more than 100 deep"));
+  std::string sum = "1";
+  for (int i = 0; i < 200000; ++i) sum += "+1";
+  CHECK(contains(expr_rejection(sum), "more than 10000 terms"));
+  CHECK(contains(expr_rejection(std::string(100, '(') + "1" + std::string(100, ')')), "p.yaml:3:7"));
+  CHECK(expr_rejection(std::string(99, '(') + "1" + std::string(99, ')')) == "");
+}

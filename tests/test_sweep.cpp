@@ -207,7 +207,7 @@ TEST_CASE("sweep.csv: the counted thread's pace and shootdown IPIs per iteration
   CHECK(csv.find(",failed,iterations_per_s,ipis_per_iteration\n") != std::string::npos);
   CHECK(csv.find(",false,2,2.5\n") != std::string::npos);  // 4 iterations in 2 s; 10 IPIs over 4
   c["iterations"] = 0;
-  p["cases"] = {c};
+  p["cases"] = nlohmann::json::array({c});  // = {c} is a copy of c, not a list, under clang
   CHECK(racewin::sweep_csv({"b"}, {p}).find(",false,0,nan\n") != std::string::npos);
 }
 

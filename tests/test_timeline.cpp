@@ -89,13 +89,17 @@ std::map<int, double> check_format(const json& file) {
       FAIL("unexpected phase " << ph);
     }
   }
-  for (const auto& [track, stack] : open) {
-    CAPTURE(track.second);
+  // CAPTURE is a lambda, which cannot name a structured binding before clang 16 (the asan preset's
+  // clang is 14): the loops name their elements.
+  for (const auto& entry : open) {
+    const auto& stack = entry.second;
+    CAPTURE(entry.first.second);
     CHECK(stack.empty());  // every span is closed
   }
   for (const auto& [track, ts] : last_ts) CHECK(track_name.count(track) == 1);  // every track is named
-  for (const auto& [id, pair] : flows) {  // each IPI: one start at the sender, one end at the handler
-    CAPTURE(id);
+  for (const auto& flow : flows) {  // each IPI: one start at the sender, one end at the handler
+    const auto& pair = flow.second;
+    CAPTURE(flow.first);
     REQUIRE(pair.size() == 2);
     CHECK(pair[0]["ph"] == "s");
     CHECK(pair[1]["ph"] == "f");

@@ -31,6 +31,7 @@ Why parse(const std::string& text, double& ns) {
   else if (unit == "h") scale = 3600e9;
   else return Why::BadUnit;
   ns = v * scale;
+  if (!std::isfinite(ns)) return Why::NotANumber;  // 1e300h: not a duration racewin can count in ns
   if (!zero && std::fabs(ns) < kResolutionNs / 2) return Why::BelowResolution;
   return Why::Ok;
 }

@@ -2,6 +2,7 @@
 // Reading YAML with errors that name file, line, column and key, and what was expected.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,19 @@
 #include "base/error.hpp"
 
 namespace racewin {
+
+// The most nodes a YAML document may expand to through its aliases: yaml-cpp shares an aliased node,
+// but walking or copying the document (yaml_to_json) expands it, and a few hundred bytes of nested
+// aliases ("billion laughs") would expand to billions of nodes.
+inline constexpr uint64_t kMaxYamlNodes = 1'000'000;
+
+// Refuses YAML text that racewin could not walk or write back as JSON: a byte that is not UTF-8
+// (the outputs are JSON, whose writer would refuse it after the run), and aliases that expand to
+// more than kMaxYamlNodes nodes. Throws ConfigError at label:line:column (a syntax error as
+// "YAML syntax: ..."). CNode::parse calls it on every file.
+void check_yaml(const std::string& text, const std::string& label);
+// Only the first part of check_yaml: the bytes are UTF-8.
+void check_utf8(const std::string& text, const std::string& label);
 
 // One YAML node, the file it came from, and its key path for messages.
 class CNode {
@@ -56,6 +70,10 @@ class CNode {
   std::shared_ptr<const std::string> file_;
   std::string path_;
 };
+
+// Whether `path` names a regular file; a name the system refuses (too long) names none, rather than
+// throwing std::filesystem's error past the ConfigError handlers.
+bool is_regular_file(const std::string& path);
 
 std::string nearest_word(const std::string& word, const std::vector<std::string>& choices);
 

@@ -18,6 +18,12 @@ namespace {
 
 using NodeP = std::shared_ptr<const ExprNode>;
 
+// Parsing, evaluating and freeing an expression recurse once per level of its tree, so a
+// condition of a million '(' or '!', or of a million '+' terms, would overflow the stack. Real ones
+// are a few dozen nodes deep.
+constexpr int kMaxNesting = 100;      // '(', '!', and function arguments inside each other
+constexpr size_t kMaxNodes = 10'000;  // every operator, name and number
+
 class Parser {
  public:
   Parser(const std::string& t, const ExprScope& s, const SourceLoc& l, const std::string& what)
@@ -46,13 +52,29 @@ class Parser {
     }
     return false;
   }
-  static NodeP make(ExprNode::Op op, std::vector<NodeP> args = {}) {
-    auto n = std::make_shared<ExprNode>();
+  // Counts the node against kMaxNodes.
+  std::shared_ptr<ExprNode> node() {
+    if (++nodes_ > kMaxNodes) fail("the condition has more than " + std::to_string(kMaxNodes) + " terms");
+    return std::make_shared<ExprNode>();
+  }
+  NodeP make(ExprNode::Op op, std::vector<NodeP> args = {}) {
+    auto n = node();
     n->op = op;
     n->args = std::move(args);
     return n;
   }
+  // Held while parsing one nesting level; refuses more than kMaxNesting.
+  struct Level {
+    explicit Level(Parser& p) : parser(p) {
+      if (++parser.depth_ > kMaxNesting) parser.fail("nested more than " + std::to_string(kMaxNesting) + " deep");
+    }
+    ~Level() { --parser.depth_; }
+    Level(const Level&) = delete;
+    Level& operator=(const Level&) = delete;
+    Parser& parser;
+  };
   NodeP parse_or() {
+    Level level(*this);
     NodeP l = parse_and();
     while (eat("||")) l = make(ExprNode::Op::Or, {l, parse_and()});
     return l;
@@ -80,7 +102,10 @@ class Parser {
     }
   }
   NodeP parse_unary() {
-    if (eat("!")) return make(ExprNode::Op::Not, {parse_unary()});
+    if (eat("!")) {
+      Level level(*this);
+      return make(ExprNode::Op::Not, {parse_unary()});
+    }
     return parse_primary();
   }
   std::string ident() {
@@ -99,7 +124,7 @@ class Parser {
     if (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
       size_t s = pos_;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-      auto n = std::make_shared<ExprNode>();
+      auto n = node();
       if (pos_ - s > 15) fail("the number " + text_.substr(s, pos_ - s) + " is too large");
       n->num = std::stoll(text_.substr(s, pos_ - s));
       return n;
@@ -108,7 +133,7 @@ class Parser {
     std::string id = ident();
     if (id.empty()) fail("expected a name, a number or '('");
     if (id == "true" || id == "false") {
-      auto n = std::make_shared<ExprNode>();
+      auto n = node();
       n->num = id == "true";
       return n;
     }
@@ -126,7 +151,7 @@ class Parser {
       pos_ = id_start;
       fail("unknown variable '" + id + "' (declare it under vars: or set it with into:)");
     }
-    auto n = std::make_shared<ExprNode>();
+    auto n = node();
     n->op = ExprNode::Op::Var;
     n->index = v;
     NodeP cur = n;
@@ -136,7 +161,7 @@ class Parser {
           {"present", ExprNode::Field::Present}, {"none", ExprNode::Field::None},
           {"page", ExprNode::Field::Page},       {"writable", ExprNode::Field::Writable},
           {"dirty", ExprNode::Field::Dirty},     {"young", ExprNode::Field::Young}};
-      auto fn = std::make_shared<ExprNode>();
+      auto fn = node();
       bool ok = false;
       for (auto& [name, field] : fields)
         if (f == name) ok = true, fn->field = field;
@@ -155,14 +180,14 @@ class Parser {
       if (p < 0 && scope_.pte_array_count(name) >= 0) fail("pte() takes a single PTE; read an element of '" + name + "' with pte_read");
       if (p < 0) fail("unknown pte '" + name + "'");
       if (!eat(")")) fail("expected ')'");
-      auto n = std::make_shared<ExprNode>();
+      auto n = node();
       n->op = ExprNode::Op::PteOf;
       n->index = p;
       return n;
     }
     if (fn == "len") {  // the size of a PTE array, a constant
       std::string name = ident();
-      auto n = std::make_shared<ExprNode>();
+      auto n = node();
       n->num = scope_.pte_array_count(name);
       if (n->num < 0) fail("len() takes a PTE array; '" + name + "' is not one");
       if (!eat(")")) fail("expected ')'");
@@ -188,6 +213,8 @@ class Parser {
   SourceLoc loc_;
   std::string what_;  // "condition", or which step argument: errors say what was being read
   size_t pos_ = 0;
+  int depth_ = 0;
+  size_t nodes_ = 0;
 };
 
 int64_t as_int(const Value& v) { return v.is_pte ? int64_t(v.pte.present) : v.i; }
@@ -221,8 +248,10 @@ Value eval_node(const ExprNode& n, const ExprContext& c) {
     case Op::Le: return num(as_int(arg(0)) <= as_int(arg(1)));
     case Op::Gt: return num(as_int(arg(0)) > as_int(arg(1)));
     case Op::Ge: return num(as_int(arg(0)) >= as_int(arg(1)));
-    case Op::Add: return num(as_int(arg(0)) + as_int(arg(1)));
-    case Op::Sub: return num(as_int(arg(0)) - as_int(arg(1)));
+    // Wrapping, as the kernel's unsigned long would, rather than undefined: a loop that adds a
+    // constant to a variable every iteration gets there in a long run.
+    case Op::Add: return num(int64_t(uint64_t(as_int(arg(0))) + uint64_t(as_int(arg(1)))));
+    case Op::Sub: return num(int64_t(uint64_t(as_int(arg(0))) - uint64_t(as_int(arg(1)))));
     case Op::PageCount: return num(c.page_count(int(as_int(arg(0)))));
     case Op::PageMapcount: return num(c.page_mapcount(int(as_int(arg(0)))));
     case Op::PageLocked: return num(c.page_locked(int(as_int(arg(0)))));

@@ -43,10 +43,15 @@ struct Walk {
   std::vector<std::string> lines;
   std::vector<ProfileParam> out;
 
+  std::string key(const YAML::Node& k) const {
+    if (!k.IsScalar()) throw ConfigError({file, k.Mark().line + 1, k.Mark().column + 1}, "a key must be a plain name");
+    return k.Scalar();
+  }
+
   void node(const YAML::Node& n, const std::string& prefix, int parent_line) {
     if (n.IsMap()) {
       for (auto it = n.begin(); it != n.end(); ++it) {
-        std::string k = it->first.as<std::string>();
+        std::string k = key(it->first);
         if (prefix.empty() && (k == "arch" || k == "hypervisor" || k == "doc")) continue;
         entry(it->second, prefix + k, it->first.Mark().line);
       }
@@ -56,7 +61,7 @@ struct Walk {
         int line = item.Mark().line;
         if (item.IsMap() && line != parent_line) {
           for (auto it = item.begin(); it != item.end(); ++it) {
-            std::string k = it->first.as<std::string>();
+            std::string k = key(it->first);
             if (k != "name" && k != "model" && k != "vcpus") entry(it->second, prefix + std::to_string(i) + "." + k, it->first.Mark().line);
           }
         } else {
@@ -108,6 +113,7 @@ std::vector<ProfileParam> profile_params(const std::string& file) {
   Walk w{file, {}, {}};
   for (std::string line; std::getline(ss, line);) w.lines.push_back(line);
   YAML::Node root;
+  check_yaml(ss.str(), file);  // aliases would make the walk below exponential
   try {
     root = YAML::Load(ss.str());
   } catch (const YAML::Exception& e) {

@@ -81,6 +81,8 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     if (!o.scope.empty() && !scope_matches(o.scope, case_name)) continue;
     SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
     YAML::Node v;
+    check_utf8(o.key, where.file);    // the key too: it can add a key (arch.costs.NAME) to the outputs
+    check_utf8(o.value, where.file);  // before yaml-cpp, which would quote the byte in its message
     try {
       v = YAML::Load(o.value);
     } catch (const YAML::Exception& e) {
@@ -91,6 +93,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     for (auto& [k, node] : own)
       if (may_refuse && overlaps(o.key, k)) g.refusals.push_back({int(i), false, case_name, node.loc().str()}), replaced = true;
     if (replaced) continue;
+    check_yaml(o.value, where.file);  // it goes into the resolved configuration too
     sets.push_back({o.key, v, where, int(i), may_refuse});
     if (!o.origin.empty()) c.overrides.push_back({o.key, o.value, o.origin, false});
   }
@@ -191,7 +194,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
     }
     ts.path = load_paths(files, c.names);
     nlohmann::json yaml = nlohmann::json::array();
-    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f).raw()));
+    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f)));
     if (files.size() == 1) paths[name] = {{"file", files[0]}, {"path", ts.path.name}, {"yaml", yaml[0]}};
     else paths[name] = {{"file", files}, {"path", ts.path.name}, {"yaml", yaml}};
     c.threads.push_back(std::move(ts));
@@ -231,10 +234,10 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       }
     }
 
-  c.resolved = {{"scenario", yaml_to_json(root.raw())},
+  c.resolved = {{"scenario", yaml_to_json(root)},
                 {"case", case_name},
-                {"arch", yaml_to_json(arch_doc.raw())},
-                {"hypervisor", yaml_to_json(hyp_doc.raw())},
+                {"arch", yaml_to_json(arch_doc)},
+                {"hypervisor", yaml_to_json(hyp_doc)},
                 {"paths", paths}};
   c.resolved["scenario"].erase("cases");
   return c;
@@ -242,21 +245,29 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
 
 }  // namespace
 
-nlohmann::json yaml_to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json j = nlohmann::json::object();
-      for (auto it = n.begin(); it != n.end(); ++it) j[it->first.as<std::string>()] = yaml_to_json(it->second);
-      return j;
+nlohmann::json yaml_to_json(const CNode& doc) {
+  // Keys anywhere in the document, also under keys racewin does not read (a path file's source:),
+  // become JSON keys: a key that is not a plain name is refused where it is.
+  auto convert = [&doc](const YAML::Node& n, auto& self) -> nlohmann::json {
+    switch (n.Type()) {
+      case YAML::NodeType::Map: {
+        nlohmann::json j = nlohmann::json::object();
+        for (auto it = n.begin(); it != n.end(); ++it) {
+          if (!it->first.IsScalar()) CNode(it->first, std::make_shared<const std::string>(doc.file()), "").fail("a key must be a plain name");
+          j[it->first.Scalar()] = self(it->second, self);
+        }
+        return j;
+      }
+      case YAML::NodeType::Sequence: {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& e : n) j.push_back(self(e, self));
+        return j;
+      }
+      case YAML::NodeType::Scalar: return n.Scalar();
+      default: return nullptr;
     }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json j = nlohmann::json::array();
-      for (const auto& e : n) j.push_back(yaml_to_json(e));
-      return j;
-    }
-    case YAML::NodeType::Scalar: return n.Scalar();
-    default: return nullptr;
-  }
+  };
+  return convert(doc.raw(), convert);
 }
 
 const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::string& key) {

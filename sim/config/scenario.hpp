@@ -90,6 +90,8 @@ const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
                        const std::vector<std::string>& only_cases = {}, bool force_override = false);
 
-nlohmann::json yaml_to_json(const YAML::Node& n);
+// A loaded YAML document as JSON (for the resolved configuration); a key that is not a plain name
+// is a ConfigError at its line.
+nlohmann::json yaml_to_json(const CNode& doc);
 
 }  // namespace racewin

@@ -21,6 +21,10 @@ struct Axis {
 };
 using Group = std::vector<Axis>;
 
+// The most text all points' overrides may hold: a template with many '$' times long values times
+// many points would otherwise take gigabytes.
+constexpr size_t kMaxOverrideBytes = size_t(256) << 20;
+
 // A range end: a plain number, or a duration (kept in ns, written back as ns).
 struct End {
   double v;
@@ -31,7 +35,10 @@ End range_end(const CNode& n) {
   size_t used = 0;
   try {
     double v = std::stod(t, &used);
-    if (used == t.size()) return {v, false};
+    if (used == t.size()) {
+      if (!std::isfinite(v)) n.fail("expected a finite number or a duration, got '" + t + "'");
+      return {v, false};
+    }
   } catch (const std::exception&) {
   }
   return {n.duration(), true};
@@ -164,6 +171,7 @@ Sweep load_sweep(const std::string& file, bool check_points) {
   sw.name = root.at("sweep").str();
   if (auto d = root.get("doc")) sw.doc = d->str();
   sw.scenario = root.resolve_path(root.at("scenario").str());
+  if (!is_regular_file(sw.scenario)) root.at("scenario").fail("no such file: " + sw.scenario);  // not /dev/zero either
   if (auto c = root.get("cases"))
     for (const auto& x : c->items()) sw.cases.push_back(x.str());
   if (auto s = root.get("seed")) sw.seed = uint64_t(s->integer(0, (1L << 62)));
@@ -211,6 +219,7 @@ void expand_axes(const CNode& axes, Sweep& sw) {
                           "or several sweeps", sizes, kMaxSweepPoints));
   // The product of the groups, the first varying slowest.
   std::vector<size_t> row(groups.size(), 0);
+  size_t bytes = 0;
   for (bool more = true; more;) {
     SweepPoint p;
     p.index = sw.points.size();
@@ -219,6 +228,9 @@ void expand_axes(const CNode& axes, Sweep& sw) {
         const std::string& v = x.values[row[gi]];
         p.params.push_back({x.name, v});
         p.overrides.push_back({x.key, apply_template(x, v), fmt::format("{} (axis {})", x.loc.str(), x.name)});
+        bytes += p.overrides.back().value.size();
+        if (bytes > kMaxOverrideBytes)
+          axes.fail(fmt::format("the points' values take more than {} MiB (a template with many '$'?)", kMaxOverrideBytes >> 20));
       }
     sw.points.push_back(std::move(p));
     more = false;

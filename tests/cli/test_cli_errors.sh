@@ -203,6 +203,97 @@ rw compare "$study" --case s390x_zvm_v5.9-rc4 --time 1ms --batches 2 -q \
   --set-after "threads.writer.path=$v59"
 if [ "$rc" -eq 0 ]; then pass "compare: the README tour's overrides load"; else fail "compare: the README tour's overrides load" "refused"; fi
 
+# --- hostile YAML (issue 25; the reproducers of the reliability review, F1 F2 F7 F10) -----------
+# Each row: a damaged copy of the shipped files, refused before any work with exit 1 and one line
+# naming file:line. Without the limits, an alias bomb took gigabytes (F1), a byte that is not UTF-8
+# passed validate and failed after the run (F2).
+
+cp -r configs models "$tmp/"
+# Nested aliases, 9^DEPTH leaves from a few hundred bytes ("billion laughs").
+bomb() {
+  local s="&l0 [lol,lol,lol,lol,lol,lol,lol,lol,lol]" k a
+  for ((k = 1; k < $1; k++)); do a="*l$((k - 1))"; s+=", &l$k [$a,$a,$a,$a,$a,$a,$a,$a,$a]"; done
+  printf '[%s]' "$s"
+}
+# put FILE KEY VALUE: the top-level line KEY: replaced by KEY: VALUE (awk: the value holds '&').
+put() { awk -v k="$2" -v v="$3" '$0 ~ "^" k ":" { print k ": " v; next } { print }' "$1" >"$1.new" && mv "$1.new" "$1"; }
+
+# A limit on the memory, so that a regression fails rather than taking the machine; not under ASan,
+# which reserves terabytes of address space.
+limited() {
+  if grep -q __asan_init "$racewin"; then rw "$@"; else (ulimit -v 4194304; rw "$@"; echo "$rc" >"$tmp/rc"); rc=$(cat "$tmp/rc"); fi
+}
+
+# hostile NAME REGEX ARGS...: racewin ARGS exits 1 with one line on stderr matching REGEX.
+hostile() {
+  local name=$1 pattern=$2
+  shift 2
+  limited "$@"
+  if [ "$rc" -ne 1 ]; then fail "$name" "expected exit 1"; return; fi
+  expect_rejected "$name" "$pattern"
+}
+
+h=$tmp/configs
+put "$tmp/models/mm/touch_anon.yaml" source "$(bomb 9)"
+hostile "alias bomb in a path file's free text (F1)" \
+  "^racewin: $tmp/models/mm/touch_anon.yaml:6:[0-9]+: aliases expand to more than 1000000 nodes" \
+  validate "$h/gup_fast_vs_zap.yaml"
+cp models/mm/touch_anon.yaml "$tmp/models/mm/"
+
+put "$h/validation/stall_tick.yaml" doc "$(bomb 9)"
+hostile "alias bomb in a scenario (F1)" "^racewin: $h/validation/stall_tick.yaml:27:[0-9]+: aliases expand to more than" \
+  run -q "$h/validation/stall_tick.yaml" --time 1ms
+cp configs/validation/stall_tick.yaml "$h/validation/"
+
+hostile "alias bomb in a --set value (F1)" "^racewin: --set doc:1:[0-9]+: aliases expand to more than" \
+  validate "$h/validation/stall_tick.yaml" --set "doc=$(bomb 9)"
+
+put "$h/sweeps/dirtyc0w_steal.yaml" doc "$(bomb 9)"
+hostile "alias bomb in a sweep file (F1)" "^racewin: $h/sweeps/dirtyc0w_steal.yaml:6:[0-9]+: aliases expand to more than" \
+  sweep "$h/sweeps/dirtyc0w_steal.yaml" --out "$tmp/sweep_bomb" --list
+cp configs/sweeps/dirtyc0w_steal.yaml "$h/sweeps/"
+
+sed -i 's/^doc: a race window/doc: a \x81 race window/' "$h/validation/paths/window_owner.yaml"
+for cmd in "validate" "run -q --iterations 1000 --out $tmp/f2_run" "exact --out $tmp/f2_exact"; do
+  # shellcheck disable=SC2086  # the command's words
+  hostile "byte 0x81 in a path file, $cmd (F2)" \
+    "^racewin: $h/validation/paths/window_owner.yaml:7:8: byte 0x81 is not valid UTF-8" \
+    $cmd "$h/validation/steal_window.yaml"
+done
+cp configs/validation/paths/window_owner.yaml "$h/validation/paths/"
+
+sed -i 's/^doc: .*/doc: "a lone surrogate \\ud800"/' "$h/validation/paths/window_owner.yaml"
+hostile "a surrogate escape in a path file (F2)" "^racewin: $h/validation/paths/window_owner.yaml:7:[0-9]+: YAML syntax: invalid unicode" \
+  validate "$h/validation/steal_window.yaml"
+cp configs/validation/paths/window_owner.yaml "$h/validation/paths/"
+
+hostile "byte 0xff in a --set value (F2)" "^racewin: --set doc:1:1: byte 0xFF is not valid UTF-8" \
+  validate "$h/validation/stall_tick.yaml" --set "doc=$(printf '\xff')"
+
+# A key can add a key to the outputs (a cost's name): checked too.
+hostile "byte 0xff in a --set key (F2)" ":1:13: byte 0xFF is not valid UTF-8" \
+  validate "$h/validation/steal_window.yaml" --set "arch.costs.$(printf 'x\xff')=1ns"
+
+put "$h/validation/steal_window.yaml" arch "$(printf 'x%.0s' {1..300})"
+hostile "a file name of 300 bytes (F10)" "^racewin: $h/validation/steal_window.yaml:[0-9]+:[0-9]+: (cannot use file .*: File name too long|'arch': no such file)" \
+  validate "$h/validation/steal_window.yaml"
+cp configs/validation/steal_window.yaml "$h/validation/"
+
+sed -i 's/points: 3}/points: 1000000}/' "$h/sweeps/dirtyc0w_steal.yaml"
+hostile "two sweep axes of 10^6 points (F7)" "^racewin: $h/sweeps/dirtyc0w_steal.yaml:[0-9]+:[0-9]+: the grid of 1000000 x 1000000 points has more than the 1000000 a sweep may have" \
+  sweep "$h/sweeps/dirtyc0w_steal.yaml" --out "$tmp/sweep_big" --list
+cp configs/sweeps/dirtyc0w_steal.yaml "$h/sweeps/"
+
+printf 'path: deep\nsteps:\n  - {goto: out, if: "%s1%s"}\n  - label: out\n  - end\n' "$(printf '(%.0s' {1..200})" "$(printf ')%.0s' {1..200})" >"$tmp/deep.yaml"
+scenario "$tmp/deep_scenario.yaml" "w: {vcpu: 0, path: deep.yaml}"
+hostile "a condition nested 200 deep" "^racewin: $tmp/deep.yaml:3:[0-9]+: in condition .* nested more than 100 deep" \
+  validate "$tmp/deep_scenario.yaml"
+
+scenario "$tmp/newline_key.yaml" "w: {vcpu: 0, path: $models/mm/gup_fast.yaml}"
+printf '"mach\\nine": 1\n' >>"$tmp/newline_key.yaml"
+hostile "a key with a line break, one line" "^racewin: $tmp/newline_key.yaml:[0-9]+:[0-9]+: unknown key 'mach\\\\nine'" \
+  validate "$tmp/newline_key.yaml"
+
 # --- deadlocks -----------------------------------------------------------------------------------
 
 lock_path "$tmp/forward.yaml" lock_a lock_b
