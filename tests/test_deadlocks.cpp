@@ -86,8 +86,8 @@ TEST_CASE("a loop whose steps take almost no time is stopped as a livelock, nami
   CHECK(r.events < 2 * Machine::kLivelockEvents);  // found in the first window of events
   CHECK(r.sim_time_ns < Machine::kLivelockNs);
 
-  // 1e-4 ns a step is slow but moves: past a whole window (1.7 ns in 2^24 events) it goes on.
-  c.costs[idx] = Dist::fixed(1e-4);
+  // 1e-7 ns a step is slow but moves: past a whole window (1.7 ns in 2^24 events) it goes on.
+  c.costs[idx] = Dist::fixed(1e-7);
   c.limits.time_ns = 2;
   racewin::CaseResult ok = racewin::run_case(c, racewin::EngineKind::Native, control);
   CHECK(ok.failure.empty());
