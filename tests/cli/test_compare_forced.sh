@@ -17,7 +17,9 @@ ok() { passed=$((passed + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/  stderr: /' "$tmp/err" | head -5; }
 : >"$tmp/err"
 
-after='hypervisor.steal.0.interarrival={exponential: {mean: 2500us}}'
+# Scoped to the case: p1e-6 sets the steal interarrival on its own line, and an unscoped --set that
+# replaces a case's own line is refused (issue 25).
+after='p1e-6:hypervisor.steal.0.interarrival={exponential: {mean: 2500us}}'
 "$racewin" exact "$cfg" --case p1e-6 -q --out "$tmp/xb" >/dev/null 2>"$tmp/err" &&
   "$racewin" exact "$cfg" --case p1e-6 --set "$after" -q --out "$tmp/xa" >/dev/null 2>>"$tmp/err" ||
   bad "racewin exact of both sides"
