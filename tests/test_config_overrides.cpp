@@ -22,6 +22,28 @@ TEST_CASE("every path model under models/mm loads on every arch") {
     }
 }
 
+// load_scenario kept every override's location (and its YAML document) for the thread's life: a
+// sweep checking a million points, or a fuzz target, slowed to a crawl searching them (OriginScope).
+TEST_CASE("loading a scenario keeps nothing of its overrides once it returns or throws") {
+  TempDir d;
+  std::string file = d.write("scenario.yaml", scenario_yaml(one_thread(d)) + "cases:\n  a: {run.time: 2s}\n");
+  size_t before = racewin::OriginScope::remembered();
+  for (int i = 0; i < 3; ++i) racewin::load_scenario(file, {{"run.seed", "7"}});
+  CHECK(racewin::OriginScope::remembered() == before);
+  (void)rejection(file, {{"run.tme", "5s"}});
+  CHECK(racewin::OriginScope::remembered() == before);
+  {
+    racewin::OriginScope outer;  // what a caller remembers itself is kept until its scope ends
+    racewin::CNode n = racewin::CNode::parse("a: 1\n", "x.yaml");
+    n.set_dotted("b", YAML::Load("2"), {"--set b", 0, 0});
+    size_t mine = racewin::OriginScope::remembered();
+    CHECK(mine > before);
+    racewin::load_scenario(file, {{"run.seed", "7"}});
+    CHECK(racewin::OriginScope::remembered() == mine);
+  }
+  CHECK(racewin::OriginScope::remembered() == before);
+}
+
 // CNode::set_dotted (sim/config/config.cpp) records where an override's value came from, not its key.
 TEST_CASE("a typo'd --set key names the --set") {
   TempDir d;

@@ -66,9 +66,27 @@ class CNode {
   void set_dotted(const std::string& key, const YAML::Node& value, const SourceLoc& origin) const;
 
  private:
+  // A text check_yaml has passed, parsed.
+  static CNode load_checked(const std::string& text, const std::string& label);
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;
   std::string path_;
+};
+
+// set_dotted remembers, per thread, where each node of an override came from, until the innermost
+// OriginScope alive at the time ends. A loader that applies overrides holds one: a process that
+// loads many scenarios (a sweep checks its every point; the fuzz targets load thousands) would
+// otherwise keep every override's document alive and search them all for each location.
+class OriginScope {
+ public:
+  OriginScope();
+  ~OriginScope();
+  OriginScope(const OriginScope&) = delete;
+  OriginScope& operator=(const OriginScope&) = delete;
+  static size_t remembered();  // how many override nodes this thread remembers now
+
+ private:
+  size_t mark_;
 };
 
 // Whether `path` names a regular file; a name the system refuses (too long) names none, rather than

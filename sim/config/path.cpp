@@ -125,12 +125,12 @@ Path parse_path(const CNode& root, MachineNames& names) {
   return path;
 }
 
-Path load_paths(const std::vector<std::string>& files, MachineNames& names) {
+Path parse_paths(const std::vector<CNode>& parts, MachineNames& names) {
   Path path;
-  for (size_t f = 0; f < files.size(); ++f) {
+  for (size_t f = 0; f < parts.size(); ++f) {
     size_t first = path.steps.size();
-    parse_into(CNode::load_file(files[f]), names, path);
-    if (f + 1 == files.size()) break;
+    parse_into(parts[f], names, path);
+    if (f + 1 == parts.size()) break;
     for (size_t i = first; i < path.steps.size(); ++i)  // `end` of a part: on to the next part
       if (path.steps[i].op == Op::End) path.steps[i].op = Op::Goto, path.steps[i].target = int(path.steps.size());
   }

@@ -73,6 +73,6 @@ Path load_path(const std::string& file, MachineNames& names);
 Path parse_path(const CNode& root, MachineNames& names);
 // Several path files run one after the other as one loop iteration: their steps are appended,
 // a part's `end` goes on to the next part, and variables of the same name are shared.
-Path load_paths(const std::vector<std::string>& files, MachineNames& names);
+Path parse_paths(const std::vector<CNode>& parts, MachineNames& names);
 
 }  // namespace racewin

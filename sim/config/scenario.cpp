@@ -192,9 +192,11 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       files.push_back(part.resolve_path(part.str()));
       if (!is_file(part, files.back())) part.fail("no such path file: " + files.back());
     }
-    ts.path = load_paths(files, c.names);
+    std::vector<CNode> docs;
+    for (const auto& f : files) docs.push_back(CNode::load_file(f));
+    ts.path = parse_paths(docs, c.names);
     nlohmann::json yaml = nlohmann::json::array();
-    for (const auto& f : files) yaml.push_back(yaml_to_json(CNode::load_file(f)));
+    for (const auto& d : docs) yaml.push_back(yaml_to_json(d));
     if (files.size() == 1) paths[name] = {{"file", files[0]}, {"path", ts.path.name}, {"yaml", yaml[0]}};
     else paths[name] = {{"file", files}, {"path", ts.path.name}, {"yaml", yaml}};
     c.threads.push_back(std::move(ts));
@@ -290,6 +292,7 @@ const nlohmann::json* resolved_value(const nlohmann::json& resolved, const std::
 
 Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides,
                        const std::vector<std::string>& only_cases, bool force_override) {
+  OriginScope origins;  // the overrides' locations are needed only while loading
   CNode root = CNode::load_file(file);
   Scenario sc;
   sc.file = file;
