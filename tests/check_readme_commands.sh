@@ -7,9 +7,10 @@
 # what it names with --out or --first-hit. `cmake --install` runs with DESTDIR set to a scratch
 # directory, so that `--prefix /usr/local` installs nothing into the system.
 #
-# The two set-up commands (scripts/study.sh, scripts/test.sh) are not run here: test.sh is what runs
-# this check, and study.sh is the study the `dirtyc0w_study` test and the fresh-machine check cover
-# (docs/install.md). They are listed, so that a new README command is never skipped unseen.
+# The two set-up commands (scripts/study.sh, scripts/test.sh) are not run as such: test.sh is what
+# runs this check, and study.sh would build into the source tree's build/; the fresh-machine check
+# covers both (docs/install.md). They are listed, so that a new README command is never skipped
+# unseen, and the README's quick look, `scripts/study.sh --time 10s`, runs its study part below.
 #
 # Usage: tests/check_readme_commands.sh SOURCE_DIR BUILD_DIR
 set -uo pipefail
@@ -58,6 +59,20 @@ for c in "${cmds[@]}"; do
   fi
   ran=$((ran + 1))
 done
+# The README's quick look, `scripts/study.sh --time 10s`: its set-up part is what built this
+# racewin; its study part, racewin-study with the extra argument, runs here.
+start=$SECONDS
+if out=$(cd "$scratch" && RACEWIN="$build/racewin" RACEWIN_STUDY_OUT="$scratch/out/study" \
+         "$src/scripts/racewin-study" --time 10s 2>&1 </dev/null); then
+  if [ -s "$scratch/out/study/results.json" ] && grep -q "P ratio" <<<"$out"; then
+    echo "ok    scripts/study.sh --time 10s (its racewin-study part)  ($((SECONDS - start)) s)"
+  else
+    echo "FAIL  scripts/study.sh --time 10s: exit 0 but no results.json or no ratio"; fail=1
+  fi
+else
+  echo "FAIL  scripts/study.sh --time 10s: exit $?"; tail -5 <<<"$out" | sed 's/^/      /'; fail=1
+fi
+
 [ "$ran" -ge 5 ] || { echo "FAIL  only $ran README commands found: has the README's layout changed?"; fail=1; }
 echo "$ran README commands run, $skipped set-up commands left to their own checks"
 exit $fail
