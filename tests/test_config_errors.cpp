@@ -202,6 +202,20 @@ TEST_CASE("hostile YAML: bytes that are not UTF-8 are refused at their line and 
   CHECK(contains(parse_rejection("# \xFF in a comment\na: 1\n"), "h.yaml:1:3: byte 0xFF"));
 }
 
+TEST_CASE("hostile YAML: a raw control character is refused at its line and column, an escaped one is not") {
+  // fuzz_scenario: a raw NUL in a scenario's doc gave yaml-cpp a string that results.json's writer
+  // refused after the run ("invalid UTF-8 byte at index 7: 0xA0").
+  for (const std::string& bad : {std::string("\0", 1), std::string("\x01"), std::string("\x08"), std::string("\x0B"),
+                                std::string("\x1B"), std::string("\x7F")}) {
+    CAPTURE(int(bad[0]));
+    std::string msg = parse_rejection("a: 1\nb: x" + bad + "y\n");
+    CHECK_MESSAGE(contains(msg, "h.yaml:2:5: byte 0x"), msg);
+    CHECK_MESSAGE(contains(msg, "is a control character"), msg);
+  }
+  CHECK(contains(parse_rejection("# a \x01 in a comment\na: 1\n"), "h.yaml:1:5: byte 0x01"));
+  CHECK(parse_rejection("a: 1\nb: \"x\\x00y\"\nc: p\tq\r\n") == "");  // escaped; a tab; CR LF
+}
+
 TEST_CASE("hostile YAML: an escape of a lone surrogate is refused (by yaml-cpp)") {
   std::string msg = parse_rejection("a: 1\nb: \"x \\ud800\"\n");
   CHECK_MESSAGE(contains(msg, "h.yaml:2:"), msg);

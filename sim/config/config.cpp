@@ -147,20 +147,35 @@ class ExpansionCheck : public YAML::EventHandler {
 
 }  // namespace
 
+namespace {
+
+// Where byte `at` of `text` is, as file:line:column, with what is wrong with it.
+[[noreturn]] void fail_at_byte(const std::string& text, size_t at, const std::string& label, const std::string& what) {
+  size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+  line_start = line_start == std::string::npos || at == 0 ? 0 : line_start + 1;
+  int line = 1 + int(std::count(text.begin(), text.begin() + long(at), '\n'));
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[at]));
+  throw ConfigError({label, line, int(at - line_start) + 1}, std::string("byte ") + byte + what);
+}
+
+}  // namespace
+
 void check_utf8(const std::string& text, const std::string& label) {
-  if (size_t bad = invalid_utf8(text); bad != std::string_view::npos) {
-    size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
-    line_start = line_start == std::string::npos || bad == 0 ? 0 : line_start + 1;
-    int line = 1 + int(std::count(text.begin(), text.begin() + long(bad), '\n'));
-    char byte[8];
-    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
-    throw ConfigError({label, line, int(bad - line_start) + 1},
-                      std::string("byte ") + byte + " is not valid UTF-8; racewin reads YAML files as UTF-8");
-  }
+  if (size_t bad = invalid_utf8(text); bad != std::string_view::npos)
+    fail_at_byte(text, bad, label, " is not valid UTF-8; racewin reads YAML files as UTF-8");
 }
 
 void check_yaml(const std::string& text, const std::string& label) {
   check_utf8(text, label);
+  // A control character other than tab, line feed and carriage return may appear in YAML only
+  // escaped (YAML 1.2 c-printable). yaml-cpp does not refuse a raw one: a NUL in a scalar gave it a
+  // string that the JSON writer of results.json then refused, after the run (found by fuzz_scenario).
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+      fail_at_byte(text, i, label, " is a control character, which YAML allows only escaped in a double-quoted string (\"\\x01\")");
+  }
   try {
     std::istringstream in(text);
     YAML::Parser parser(in);
