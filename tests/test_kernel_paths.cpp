@@ -85,9 +85,10 @@ TEST_CASE("H3: ptep_set_access_flags on an unchanged entry costs a compare, not 
 namespace {
 const char* const kFlusher =
     "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n  - tlb_flush_mmu_tlbonly\n  - work: idle\n";
-std::string stolen_target(bool pv) {
+std::string stolen_target(bool pv, bool preempts = true) {
   return std::string("hypervisor: kvm_test\ncpus: shared\npv_tlb_flush: ") + (pv ? "true" : "false") +
-         "\nsteal: {model: trace, vcpus: {0: [[50ns, 2000ns]]}}\n";
+         "\nsteal: {model: trace, preempts: " + (preempts ? "true" : "false") +
+         ", vcpus: {0: [[50ns, 2000ns]]}}\n";
 }
 }  // namespace
 
@@ -110,6 +111,36 @@ TEST_CASE("M3: a PV shootdown does not wait for a preempted vCPU, which flushes 
                           {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
   Log log2 = run_logged(native, 5000);
   CHECK(log2.at(1, "has all acks") == doctest::Approx(2280));
+}
+
+// KERNEL-REVIEW-2 N1: kvm_flush_tlb_others skips only vCPUs with steal_time.preempted, which the
+// host sets when it puts the vCPU, not for an exit handled inside the run loop.
+TEST_CASE("N1: a PV shootdown waits for a vCPU in an exit that does not preempt it, as without PV flush") {
+  TempDir d;
+  auto exit = make_case(d, fixed_arch("ipi_shootdown", "batched"), stolen_target(true, false),
+                        {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
+  Log log = run_logged(exit, 5000);
+  CHECK(log.at(0, "TLB flush deferred") < 0);
+  // The IPI sent at 127 is taken when vCPU 0 runs again at 2050, acked 200 + 30 later.
+  CHECK(log.at(1, "has all acks") == doctest::Approx(2280));
+}
+
+// KERNEL-REVIEW-2 N3: the sender's exit is paid once per shootdown that sends an IPI, and not at
+// all when PV flush skipped every target.
+TEST_CASE("N3: the IPI send exit delays a sent shootdown by its length and costs nothing when none is sent") {
+  const std::string victim = "  - work: long\n  - work: idle\n";
+  auto acks = [&](const std::string& hyp) {
+    TempDir d;
+    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"victim", victim}, {"flusher", kFlusher}}), 5000);
+  };
+  const std::string running = "hypervisor: kvm_test\ncpus: shared\npv_tlb_flush: true\n";
+  Log plain = acks(running), exiting = acks(running + "ipi: {send_exit: 300ns}\n");
+  REQUIRE(plain.at(1, "has all acks") > 0);
+  CHECK(exiting.at(1, "has all acks") == doctest::Approx(plain.at(1, "has all acks") + 300));
+  // vCPU 0 preempted from 50 to 2050: PV flush skips it, no IPI, no exit; the flusher goes on at once.
+  Log skipped = acks(stolen_target(true) + "ipi: {send_exit: 300ns}\n");
+  CHECK(skipped.at(0, "TLB flush deferred") == doctest::Approx(127));
+  CHECK(skipped.at(1, "flusher idle") == doctest::Approx(127 + 1000));
 }
 
 TEST_CASE("M1: try_get_page fails between the last put_page and check_free_page") {
@@ -244,6 +275,21 @@ TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
   CHECK(log.at(1, "waiter yields to vCPU 0") == doctest::Approx(1210));
   CHECK(log.at(0, "steal ends") == doctest::Approx(1210));
   CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(1275));
+}
+
+// KERNEL-REVIEW-2 N1 / MACHINE-REVIEW-2 N-4: kvm_vcpu_on_spin yields only to a preempted vCPU; a
+// holder in a short exit handled in the run loop is running as far as the host can tell.
+TEST_CASE("N1: a pause-loop exit does not end a holder's exit that does not preempt it") {
+  TempDir d;
+  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, preempts: false, vcpus: {0: [[50ns, 3000ns]]}}\n";
+  auto c = make_case(d, guest_lock_arch("{model: tas, spin_retry: 1us}"), hyp,
+                     {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
+                      {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
+  Log log = run_logged(c, 10000);
+  // As in M-C the waiter exits at 1210, but the holder's exit runs to its end at 3050; its 60 ns
+  // of work and the unlock follow.
+  CHECK(log.at(0, "steal ends") == doctest::Approx(3050));
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(3115));
 }
 
 TEST_CASE("M4: the s390 queued lock lets a new locker steal a free lock past the head, lock_steals times") {

@@ -37,9 +37,10 @@ std::map<std::string, Dist> parse_costs(const CNode& map) {
 
 // model: none | renewal (interarrival, duration) | trace (vcpus: {0: [[start, duration], ...]})
 std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
-  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "source"});
+  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "preempts", "source"});
   StealProcess p;
   p.name = s.has("name") ? s.at("name").str() : std::string("steal");
+  if (auto pr = s.get("preempts")) p.preempts = pr->boolean();
   if (in_list && !s.has("name")) s.fail("each steal process in a list needs a name");
   std::string m = s.at("model").str();
   if (m == "none") return std::nullopt;
@@ -159,7 +160,8 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
     }
   }
   if (auto ipi = root.get("ipi")) {
-    ipi->allow_keys({"extra_latency", "target_exit"});
+    ipi->allow_keys({"extra_latency", "target_exit", "send_exit"});
+    if (auto e = ipi->get("send_exit")) h.ipi_send_exit = Dist::parse(*e);
     if (auto e = ipi->get("extra_latency")) h.ipi_extra_latency = Dist::parse(*e);
     if (auto e = ipi->get("target_exit")) h.ipi_target_exit = Dist::parse(*e);
   }

@@ -73,6 +73,11 @@ struct StealProcess {
   Dist interarrival;  // renewal: running time between two steals
   Dist duration;
   std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
+  // Whether the host deschedules the vCPU (KVM: vcpu_put or the kvm_sched_out notifier sets
+  // steal_time.preempted, x86.c:3761-3805, kvm_main.c v5.9), so that a PV TLB flush skips it and a
+  // directed or PLE yield targets it; false for short exits handled inside the run loop, which
+  // the guest sees as a running vCPU (KERNEL-REVIEW-2 N1).
+  bool preempts = true;
 };
 
 struct HypervisorProfile {
@@ -85,6 +90,10 @@ struct HypervisorProfile {
   // only if arch_vcpu_is_preempted() says it is not running (LPAR).
   Yield spin_yield = Yield::IfPreempted;
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
+  // The sender's exit to send a shootdown's IPIs (the x2APIC ICR write, or KVM's PV send-IPI
+  // hypercall for the whole mask): once per flush that sends at least one, never when PV flush
+  // skipped every target (native_flush_tlb_others then gets an empty mask; KERNEL-REVIEW-2 N3).
+  Dist ipi_send_exit = Dist::fixed(0);
   Dist ipi_target_exit = Dist::fixed(0);    // target vCPU time to have it injected (no posted interrupts)
   std::map<std::string, Dist> irq_extra;    // per arch interrupt source: exits added to its hardirq part
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's

@@ -31,7 +31,7 @@ template <class F>
 void each_dist(CaseConfig& c, F&& f) {
   for (auto& d : c.costs) f(d);
   for (auto* d : {&c.arch.ipi_latency, &c.arch.ipi_handler, &c.arch.ipi_ack_latency, &c.hypervisor.ipi_extra_latency,
-                  &c.hypervisor.ipi_target_exit})
+                  &c.hypervisor.ipi_target_exit, &c.hypervisor.ipi_send_exit})
     f(*d);
   for (auto* list : {&c.arch.interrupts, &c.hypervisor.interrupts})
     for (auto& s : *list) f(s.interarrival), f(s.handler), f(s.softirq);
@@ -55,6 +55,9 @@ void check_exponential(const CaseConfig& c) {
   if (c.arch.tlb_flush == ArchProfile::TlbFlush::IpiShootdown) {
     need_sum(c.arch.ipi_latency, where + "arch.ipi_latency", c.hypervisor.ipi_extra_latency,
              "hypervisor.ipi.extra_latency");
+    need_sum(c.arch.ipi_latency.is_zero() ? c.hypervisor.ipi_extra_latency : c.arch.ipi_latency,
+             where + (c.arch.ipi_latency.is_zero() ? "hypervisor.ipi.extra_latency" : "arch.ipi_latency"),
+             c.hypervisor.ipi_send_exit, "hypervisor.ipi.send_exit");
     need_sum(c.arch.ipi_handler, where + "arch.ipi_handler", c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit");
     need(c.arch.ipi_ack_latency, where + "arch.ipi_ack_latency");
   }

@@ -158,6 +158,9 @@ class Machine : private ExprContext, private MachineState {
   void handler_done(int v);
   int priority(const Interrupt& i) const;
   bool halted(const Vcpu& c) const;
+  // Stolen by a source that deschedules it (StealProcess::preempts): what KVM's
+  // steal_time.preempted and s390's "not running" report to the guest.
+  bool preempted(const Vcpu& c) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
 

@@ -73,6 +73,13 @@ bool Machine::halted(const Vcpu& c) const {
   return t.state == TState::Sleeping || (t.state == TState::Spinning && t.phase == SpinPhase::Halt);
 }
 
+bool Machine::preempted(const Vcpu& c) const {
+  if (!c.stolen) return false;
+  for (size_t k = 0; k < c.steal_on.size(); ++k)
+    if (c.steal_on[k] && cfg_.hypervisor.steal[k].preempts) return true;
+  return false;
+}
+
 int Machine::priority(const Interrupt& i) const {
   return i.kind == HKind::Ipi ? cfg_.arch.ipi_priority : irq_sources_[size_t(i.arg)].priority;
 }
@@ -169,10 +176,11 @@ bool Machine::flush_others(Thread& t) {
   if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
   Vcpu& c = vcpus_[size_t(t.vcpu)];
   t.wait_acks = 0;
+  double send = -1;  // the send exit, drawn at the first IPI: the IPIs leave after it
   for (const auto& o : threads_) {
     if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
     Vcpu& target = vcpus_[size_t(o.vcpu)];
-    if (cfg_.hypervisor.pv_tlb_flush && target.stolen) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
+    if (cfg_.hypervisor.pv_tlb_flush && preempted(target)) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
       target.flush_deferred = true;
       if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
       continue;
@@ -181,7 +189,8 @@ bool Machine::flush_others(Thread& t) {
     if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
     else id = int(ipis_.size()), ipis_.push_back({});
     ipis_[size_t(id)] = {t.vcpu, t.id};
-    double lat = draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
+    if (send < 0) send = draw(cfg_.hypervisor.ipi_send_exit, c.ipi_send_rng);
+    double lat = send + draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
     if (tracing()) emit(TraceEvent::Kind::IpiSend, t.vcpu, t.id, -1, o.vcpu, id);
     ++t.wait_acks;

@@ -149,7 +149,7 @@ bool Machine::spin_poll(Thread& t) {
 
 void Machine::spin_phase_done(Thread& t) {
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
-  bool holder_preempted = l.owner >= 0 && vcpus_[size_t(threads_[size_t(l.owner)].vcpu)].stolen;
+  bool holder_preempted = l.owner >= 0 && preempted(vcpus_[size_t(threads_[size_t(l.owner)].vcpu)]);
   switch (t.phase) {
     case SpinPhase::Attempt: case SpinPhase::Kick:
       if (l.owner < 0 && eligible(l, t)) return acquire_after_wait(t);
@@ -188,17 +188,18 @@ void Machine::acquire_after_wait(Thread& t) {
 }
 
 // DIAG 9C, or the host's kvm_vcpu_on_spin after a pause-loop exit: the hypervisor runs the
-// holder's vCPU in the spinner's place if it is preempted. The spinner is treated as running on
-// (its own dispatch is not modelled).
+// holder's vCPU in the spinner's place if it is preempted, ending the steals that deschedule it;
+// a short exit the holder is in (a source that does not preempt) ends on its own. The spinner is
+// treated as running on (its own dispatch is not modelled).
 void Machine::directed_yield(Thread& t) {
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
   if (l.owner < 0) return;
   int ov = threads_[size_t(l.owner)].vcpu;
   Vcpu& o = vcpus_[size_t(ov)];
   if (tracing()) emit(TraceEvent::Kind::Yield, t.vcpu, t.id, t.waiting_lock, ov);
-  if (!o.stolen) return;
+  if (!preempted(o)) return;
   for (size_t k = 0; k < o.steal_on.size(); ++k)
-    if (o.steal_on[k]) steal_end(ov, int(k));
+    if (o.steal_on[k] && cfg_.hypervisor.steal[k].preempts) steal_end(ov, int(k));
 }
 
 void Machine::check_deadlock(const Thread& start) {

@@ -128,6 +128,7 @@ struct MachineState {
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
     std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
     Rng ipi_exit_rng;
+    Rng ipi_send_rng;
     // Per arrival process (steal sources, then interrupt sources): the live arrival timer's
     // generation (a redrawn arrival drops the old timer), when the current gap began, and whether
     // it runs at the forced intensity, since cumulative hazard h0, at which factor and in which
