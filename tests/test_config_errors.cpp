@@ -216,6 +216,18 @@ TEST_CASE("hostile YAML: a raw control character is refused at its line and colu
   CHECK(parse_rejection("a: 1\nb: \"x\\x00y\"\nc: p\tq\r\n") == "");  // escaped; a tab; CR LF
 }
 
+TEST_CASE("hostile YAML: the escapes \\N and \\_ are refused at their string, the characters themselves are not") {
+  // fuzz_scenario: yaml-cpp decodes them as the bytes 0x85 and 0xA0, and results.json's writer
+  // refused the value after the run ("invalid UTF-8 byte at index 914: 0xA0").
+  for (const std::string esc : {"\\N", "\\_"}) {
+    std::string msg = parse_rejection("a: 1\nb: \"x" + esc + "y\"\n");
+    CHECK_MESSAGE(contains(msg, "h.yaml:2:4: "), msg);
+    CHECK_MESSAGE(contains(msg, "is not supported"), msg);
+  }
+  CHECK(parse_rejection("a: 1\nb: \"x\xC2\xA0y \\u00e9 \\L\"\n") == "");  // U+00A0 itself; other escapes
+  CHECK(parse_rejection("a: 1\nb: x\\_y\n") == "");  // a plain scalar has no escapes
+}
+
 TEST_CASE("hostile YAML: an escape of a lone surrogate is refused (by yaml-cpp)") {
   std::string msg = parse_rejection("a: 1\nb: \"x \\ud800\"\n");
   CHECK_MESSAGE(contains(msg, "h.yaml:2:"), msg);
