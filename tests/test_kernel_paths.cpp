@@ -263,13 +263,21 @@ TEST_CASE("M-C: a halted pv-qspinlock head is kicked, and the lock may be stolen
   CHECK(log.at(1, "waiter short") == doctest::Approx(1415));
 }
 
-TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
+namespace {
+// A holder on vCPU 0 stolen from 50 ns (`steal` is the rest of the source's entry) and a waiter
+// spinning on a test-and-set lock whose pause-loop window is 1 us.
+Log pause_loop_run(const std::string& steal, double until) {
   TempDir d;
-  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, vcpus: {0: [[50ns, 100us]]}}\n";
+  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, " + steal + "}\n";
   auto c = make_case(d, guest_lock_arch("{model: tas, spin_retry: 1us}"), hyp,
                      {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
                       {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
-  Log log = run_logged(c, 5000);
+  return run_logged(c, until);
+}
+}  // namespace
+
+TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
+  Log log = pause_loop_run("vcpus: {0: [[50ns, 100us]]}", 5000);
   // The waiter spins from 110 ns; after the 1 us window it exits (100 ns) and the host runs the
   // preempted holder at 1210, which finishes its 60 ns of work and unlocks at 1275.
   CHECK(log.at(1, "waiter yields to vCPU 0") == doctest::Approx(1210));
@@ -280,12 +288,7 @@ TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
 // KERNEL-REVIEW-2 N1 / MACHINE-REVIEW-2 N-4: kvm_vcpu_on_spin yields only to a preempted vCPU; a
 // holder in a short exit handled in the run loop is running as far as the host can tell.
 TEST_CASE("N1: a pause-loop exit does not end a holder's exit that does not preempt it") {
-  TempDir d;
-  std::string hyp = "hypervisor: h\ncpus: shared\nsteal: {model: trace, preempts: false, vcpus: {0: [[50ns, 3000ns]]}}\n";
-  auto c = make_case(d, guest_lock_arch("{model: tas, spin_retry: 1us}"), hyp,
-                     {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
-                      {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
-  Log log = run_logged(c, 10000);
+  Log log = pause_loop_run("preempts: false, vcpus: {0: [[50ns, 3000ns]]}", 10000);
   // As in M-C the waiter exits at 1210, but the holder's exit runs to its end at 3050; its 60 ns
   // of work and the unlock follow.
   CHECK(log.at(0, "steal ends") == doctest::Approx(3050));

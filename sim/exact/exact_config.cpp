@@ -1,6 +1,9 @@
 // Which cases the exact driver takes (every duration exponential or zero), and --exponential.
 #include <fmt/format.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include "base/units.hpp"
 #include "exact/exact.hpp"
 
@@ -16,15 +19,19 @@ void need(const Dist& d, const std::string& what) {
                                      what, d.describe()));
 }
 
-// The model adds two draws here (e.g. the arch's IPI latency and the hypervisor's extra): a sum of
-// two exponentials is not exponential, so one of them must be zero.
-void need_sum(const Dist& a, const std::string& wa, const Dist& b, const std::string& wb) {
-  need(a, wa);
-  need(b, wb);
-  if (!a.is_zero() && !b.is_zero())
-    throw NotExponential(fmt::format("{} plus {}: a sum of two exponentials is not exponential; "
-                                     "the exact driver needs one of them zero",
-                                     wa, wb));
+// The model adds draws here (e.g. the arch's IPI latency and the hypervisor's extra): a sum of
+// two exponentials is not exponential, so all but one of them must be zero.
+void need_sum(std::initializer_list<std::pair<const Dist&, std::string>> terms) {
+  const std::pair<const Dist&, std::string>* first = nullptr;
+  for (const auto& t : terms) {
+    need(t.first, t.second);
+    if (t.first.is_zero()) continue;
+    if (first)
+      throw NotExponential(fmt::format("{} plus {}: a sum of two exponentials is not exponential; "
+                                       "the exact driver needs one of them zero",
+                                       first->second, t.second));
+    first = &t;
+  }
 }
 
 template <class F>
@@ -53,12 +60,10 @@ void check_exponential(const CaseConfig& c) {
     for (size_t i = 0; i < c.cost_names.size(); ++i)
       if (c.cost_names[i] == n) need(c.costs[i], fmt::format("{}cost '{}' (charged by the model)", where, n));
   if (c.arch.tlb_flush == ArchProfile::TlbFlush::IpiShootdown) {
-    need_sum(c.arch.ipi_latency, where + "arch.ipi_latency", c.hypervisor.ipi_extra_latency,
-             "hypervisor.ipi.extra_latency");
-    need_sum(c.arch.ipi_latency.is_zero() ? c.hypervisor.ipi_extra_latency : c.arch.ipi_latency,
-             where + (c.arch.ipi_latency.is_zero() ? "hypervisor.ipi.extra_latency" : "arch.ipi_latency"),
-             c.hypervisor.ipi_send_exit, "hypervisor.ipi.send_exit");
-    need_sum(c.arch.ipi_handler, where + "arch.ipi_handler", c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit");
+    need_sum({{c.arch.ipi_latency, where + "arch.ipi_latency"},
+              {c.hypervisor.ipi_extra_latency, "hypervisor.ipi.extra_latency"},
+              {c.hypervisor.ipi_send_exit, "hypervisor.ipi.send_exit"}});
+    need_sum({{c.arch.ipi_handler, where + "arch.ipi_handler"}, {c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit"}});
     need(c.arch.ipi_ack_latency, where + "arch.ipi_ack_latency");
   }
   std::vector<IrqSource> irqs = c.arch.interrupts;
@@ -67,7 +72,7 @@ void check_exponential(const CaseConfig& c) {
     std::string w = where + "interrupt source '" + s.name + "'";
     need(s.interarrival, w + " interarrival");
     auto x = c.hypervisor.irq_extra.find(s.name);
-    if (x != c.hypervisor.irq_extra.end()) need_sum(s.handler, w + " handler", x->second, "its hypervisor exit");
+    if (x != c.hypervisor.irq_extra.end()) need_sum({{s.handler, w + " handler"}, {x->second, "its hypervisor exit"}});
     else need(s.handler, w + " handler");
     need(s.softirq, w + " softirq");
   }
