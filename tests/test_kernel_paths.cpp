@@ -182,18 +182,26 @@ TEST_CASE("M5: a page freed on one CPU goes to that CPU's list; another CPU allo
   CHECK(m.pte_state(0).page == 0);
 }
 
-TEST_CASE("M4: an s390 spinner yields its vCPU to a preempted holder, which then runs") {
+namespace {
+// An s390 holder on vCPU 0 stolen from 50 ns to 100.05 us, and a waiter on the classic lock that
+// yields after 1 us of spinning; `yield` is the hypervisor's yield_ends_slice.
+Log s390_yield_run(const std::string& yield, double until) {
   TempDir d;
   std::string arch = fixed_arch("broadcast", "direct") +
                      "spinlock:\n  dedicated: {model: queued, lock_steals: 3, spin_retry: 1us}\n"
                      "  shared: {model: classic, spin_retry: 1us}\n";
-  arch += "";  // costs of the lock protocol follow
   arch.replace(arch.find("costs:\n"), 7, "costs:\n  arch_vcpu_is_preempted: 50ns\n  smp_yield_cpu: 100ns\n");
-  std::string hyp = "hypervisor: lpar_shared\ncpus: shared\nsteal: {model: trace, vcpus: {0: [[50ns, 100us]]}}\n";
+  std::string hyp = "hypervisor: lpar_shared\ncpus: shared\nyield_ends_slice: " + yield +
+                    "\nsteal: {model: trace, vcpus: {0: [[50ns, 100us]]}}\n";
   auto c = make_case(d, arch, hyp,
                      {{"holder", "  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n  - work: long\n"},
                       {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: long\n"}});
-  Log log = run_logged(c, 5000);
+  return run_logged(c, until);
+}
+}  // namespace
+
+TEST_CASE("M4: an s390 spinner yields its vCPU to a preempted holder, which then runs") {
+  Log log = s390_yield_run("false", 5000);
   // holder: lock at 10, stolen at 50 with 60 ns of its work left. waiter: tries at 110, asks
   // whether the holder runs (SIGP, 50 ns), it does not: DIAG 9C (100 ns) at 160..260 gives it the
   // CPU. The holder finishes at 320 and unlocks at 325; the spinner's compare-and-swap wins 7 ns
@@ -202,6 +210,20 @@ TEST_CASE("M4: an s390 spinner yields its vCPU to a preempted holder, which then
   CHECK(log.at(0, "steal ends") == doctest::Approx(260));
   CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(325));
   CHECK(log.at(1, "waiter short", 1) == doctest::Approx(432));
+}
+
+// MACHINE-REVIEW-2 N-5: DIAG 9C relinquishes the issuer's time slice (KVM: yield_to, then
+// schedule()): the waiter does not spin on while the holder runs, it takes the holder's place.
+TEST_CASE("N-5: a directed yield ends the yielder's slice: it waits the rest of the holder's steal") {
+  Log log = s390_yield_run("true", 200000);
+  // As in M4 the holder runs from 260 and unlocks at 325, but the waiter's vCPU is stolen from
+  // 260 for what the holder still had to wait, 100050 - 260 ns: it runs again at 100050, its
+  // compare-and-swap wins 7 ns later, and its 100 ns of work end at 100157.
+  CHECK(log.at(0, "steal ends") == doctest::Approx(260));
+  CHECK(log.at(0, "holder spin_unlock(L)") == doctest::Approx(325));
+  CHECK(log.at(1, "steal begins") == doctest::Approx(260));
+  CHECK(log.at(1, "steal ends") == doctest::Approx(100050));
+  CHECK(log.at(1, "waiter short", 1) == doctest::Approx(100157));
 }
 
 TEST_CASE("a steal source may apply to some vCPUs only") {

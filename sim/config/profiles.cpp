@@ -137,7 +137,7 @@ ArchProfile parse_arch(const CNode& root) {
 
 HypervisorProfile parse_hypervisor(const CNode& root) {
   root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts",
-                   "interrupt_exits", "costs"});
+                   "interrupt_exits", "costs", "yield_ends_slice", "halt_wakeup"});
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto c = root.get("cpus")) {
@@ -151,6 +151,8 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
     if (v == "always") h.spin_yield = HypervisorProfile::Yield::Always;
     else if (v != "if_preempted") y->fail("expected always or if_preempted, got '" + v + "'");
   }
+  if (auto y = root.get("yield_ends_slice")) h.yield_ends_slice = y->boolean();
+  if (auto w = root.get("halt_wakeup")) h.halt_wakeup = Dist::parse(*w);
   if (auto s = root.get("steal")) {
     if (s->is_seq()) {
       for (const auto& p : s->items())

@@ -89,6 +89,17 @@ struct HypervisorProfile {
   // s390 spinlocks after spin_retry: yield to the holder always (!MACHINE_IS_LPAR, i.e. z/VM), or
   // only if arch_vcpu_is_preempted() says it is not running (LPAR).
   Yield spin_yield = Yield::IfPreempted;
+  // A directed yield that finds its target preempted ends the yielder's slice: KVM's yield_to()
+  // boosts the target and calls schedule() on the yielder (kernel/sched/core.c, v5.9), and s390
+  // DIAG 9C is "relinquish timeslice" (KVM: __diag_time_slice_end_directed, arch/s390/kvm/diag.c).
+  // The yielder then waits as long as the target had still to wait: the two swap places (MACHINE-
+  // REVIEW-2 N-5). False: the yielder keeps its CPU, as if the host had a free one for the target.
+  bool yield_ends_slice = true;
+  // A halted vCPU (a sleeper on PG_locked, an IPI's target halted in pv_wait) is blocked in the
+  // host: waking it is a trip through the host scheduler and a VM entry (kvm_vcpu_kick, then
+  // kvm_vcpu_block returns), added to the guest's own wakeup (MACHINE-REVIEW-2 N-8). The kick of
+  // a halted pv-qspinlock head is priced whole by the arch's pv_kick. Bare metal: 0.
+  Dist halt_wakeup = Dist::fixed(0);
   Dist ipi_extra_latency = Dist::fixed(0);  // virtual IPI delivery on top of the arch figure
   // The sender's exit to send a shootdown's IPIs (the x2APIC ICR write, or KVM's PV send-IPI
   // hypercall for the whole mask): once per flush that sends at least one, never when PV flush

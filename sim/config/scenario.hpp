@@ -30,10 +30,12 @@ struct KernelConfig {
   // page is freed. Without it the flags are cleared unchecked at free time and the check runs
   // when the pcp list returns the page to the buddy allocator (mm/page_alloc.c, v5.9).
   bool debug_vm = false;
-  // Per-CPU free lists: zone_batchsize() and pageset_set_high_and_batch() for a zone of 512 MiB
-  // or more give batch 31 and high 6 * batch = 186 (mm/page_alloc.c, v5.9) [I].
-  int pcp_high = 186;
-  int pcp_batch = 31;
+  // Per-CPU free lists: zone_batchsize() caps batch at 1 MiB of pages (256), divides by 4 and
+  // rounds (64 + 32) down to a power of two less one: 63, for any zone of about 700 MiB or more;
+  // pageset_set_batch() sets high = 6 * batch = 378 (mm/page_alloc.c, v5.9) [I]. 31 and 186 are
+  // the figures of kernels before the cap was 1 MiB, or of a zone of 344-688 MiB (KERNEL-REVIEW-2 N7).
+  int pcp_high = 378;
+  int pcp_batch = 63;
   // skew_tick=1 on the kernel command line: CPU n's tick is offset by n/ncpus of half a period.
   // The default, 0, puts every CPU's tick on the same edge (kernel/time/tick-sched.c, v5.9).
   bool skew_tick = false;

@@ -1,6 +1,8 @@
 // Which cases the exact driver takes (every duration exponential or zero), and --exponential.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <initializer_list>
 #include <utility>
 
@@ -38,7 +40,7 @@ template <class F>
 void each_dist(CaseConfig& c, F&& f) {
   for (auto& d : c.costs) f(d);
   for (auto* d : {&c.arch.ipi_latency, &c.arch.ipi_handler, &c.arch.ipi_ack_latency, &c.hypervisor.ipi_extra_latency,
-                  &c.hypervisor.ipi_target_exit, &c.hypervisor.ipi_send_exit})
+                  &c.hypervisor.ipi_target_exit, &c.hypervisor.ipi_send_exit, &c.hypervisor.halt_wakeup})
     f(*d);
   for (auto* list : {&c.arch.interrupts, &c.hypervisor.interrupts})
     for (auto& s : *list) f(s.interarrival), f(s.handler), f(s.softirq);
@@ -55,6 +57,9 @@ void check_exponential(const CaseConfig& c) {
       if (s.cost_index >= 0)
         need(c.costs[size_t(s.cost_index)],
              fmt::format("{}cost '{}' of step '{}' [{}] of {}", where, s.cost_name, s.text, s.loc.str(), t.name));
+  for (size_t i = 0; i < c.cost_names.size(); ++i)  // a sleeper's wakeup: the guest's, then the host's
+    if (c.cost_names[i] == "lock_page_wakeup")
+      need_sum({{c.costs[i], where + "cost 'lock_page_wakeup'"}, {c.hypervisor.halt_wakeup, "hypervisor.halt_wakeup"}});
   for (const char* n : {"spin_lock_handoff", "lock_page_wakeup", "free_pages_prepare", "pte_read",
                         "arch_vcpu_is_preempted", "smp_yield_cpu", "ple_exit", "pv_kick"})
     for (size_t i = 0; i < c.cost_names.size(); ++i)
@@ -62,7 +67,8 @@ void check_exponential(const CaseConfig& c) {
   if (c.arch.tlb_flush == ArchProfile::TlbFlush::IpiShootdown) {
     need_sum({{c.arch.ipi_latency, where + "arch.ipi_latency"},
               {c.hypervisor.ipi_extra_latency, "hypervisor.ipi.extra_latency"},
-              {c.hypervisor.ipi_send_exit, "hypervisor.ipi.send_exit"}});
+              {c.hypervisor.ipi_send_exit, "hypervisor.ipi.send_exit"},
+              {c.hypervisor.halt_wakeup, "hypervisor.halt_wakeup"}});
     need_sum({{c.arch.ipi_handler, where + "arch.ipi_handler"}, {c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit"}});
     need(c.arch.ipi_ack_latency, where + "arch.ipi_ack_latency");
   }
@@ -82,6 +88,13 @@ void check_exponential(const CaseConfig& c) {
     need(s.interarrival, w + " interarrival");
     need(s.duration, w + " duration");
   }
+  // A yielder waits out the rest of the holder's steal: with two preempting sources on at once,
+  // the longer of two exponentials, which is not exponential.
+  if (c.hypervisor.yield_ends_slice && c.lock.kind != LockModel::Kind::Fifo && c.lock.spin_retry > 0 &&
+      std::count_if(c.hypervisor.steal.begin(), c.hypervisor.steal.end(), [](const StealProcess& s) { return s.preempts; }) > 1)
+    throw NotExponential(where + "two steal sources preempt and a directed yield ends the yielder's slice: its wait is the "
+                                 "longer of two exponentials; the exact driver needs one preempting source (or "
+                                 "hypervisor.yield_ends_slice: false)");
   if (!c.lock.exponential && c.lock.kind != LockModel::Kind::Fifo) {
     if (c.lock.spin_retry > 0)
       throw NotExponential(fmt::format("{}the spinlock's spin_retry is a fixed spin loop ({}): the exact driver "
@@ -93,6 +106,14 @@ void check_exponential(const CaseConfig& c) {
 }
 
 void make_exponential(CaseConfig& c) {
+  // Without IPIs (s390's broadcast flush) the host's halt wakeup is paid only after a sleeper's
+  // lock_page_wakeup: one exponential of the two means stands for the pair.
+  if (c.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast && !c.hypervisor.halt_wakeup.is_zero())
+    for (size_t i = 0; i < c.cost_names.size(); ++i)
+      if (c.cost_names[i] == "lock_page_wakeup") {
+        c.costs[i] = Dist::exponential(c.costs[i].mean() + c.hypervisor.halt_wakeup.mean());
+        c.hypervisor.halt_wakeup = Dist::fixed(0);
+      }
   each_dist(c, [](Dist& d) { d = d.mean() > 0 ? Dist::exponential(d.mean()) : Dist::fixed(0); });
   c.lock.exponential = true;
   c.resolved["exponential"] = true;  // the outputs say the durations are not the shipped ones

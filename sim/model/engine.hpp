@@ -11,11 +11,13 @@ namespace racewin {
 constexpr double kForever = std::numeric_limits<double>::infinity();  // spinning: burns the vCPU
 
 struct Timer {
-  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap };  // ForceCap: forcing's cap (machine_force.cpp)
+  // YieldEnd: a yielder's wait after a directed yield ends (machine_lock.cpp); ForceCap: forcing's
+  // cap (machine_force.cpp).
+  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap, YieldEnd };
   Kind kind;
   int vcpu;
   int arg;  // irq source, ipi id, steal source
-  int gen = 0;  // StealEnd: which steal of that source it ends (a directed yield may end it early)
+  int gen = 0;  // StealEnd, YieldEnd: which steal it ends (a directed yield may end one early)
 };
 
 class EngineOps {

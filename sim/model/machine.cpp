@@ -221,10 +221,10 @@ bool Machine::apply(Thread& t, const Step& s) {
           pg.locked = true;
           pg.lock_owner = w.id;
           w.page_lock_tries = 0;
-          wake(w, cost(w, wakeup_cost_));
+          wake(w, cost(w, wakeup_cost_) + halt_wakeup(w));
         } else {  // the sleeper must take it itself when it runs, and may find it taken again
           ++w.page_lock_tries;
-          wake(w, cost(w, wakeup_cost_), true);
+          wake(w, cost(w, wakeup_cost_) + halt_wakeup(w), true);
         }
       }
       break;

@@ -142,6 +142,7 @@ void Machine::canonical_key(std::string& out, bool with_iterations, const PageSy
     k.i(c.irq_on), k.i(c.preempt), k.i(c.stolen), k.i(c.steal_depth);
     for (int x : c.trace_pos) k.i(x);
     for (int x : c.steal_on) k.i(x);
+    k.i(c.yielded);
     k.i(c.flush_deferred);
     k.i(int64_t(c.handlers.size()));
     for (const Interrupt& h : c.handlers) k.i(int(h.kind)), k.i(h.arg), k.i(h.soft), k.d(h.remaining);

@@ -22,7 +22,7 @@ int cost_index(const CaseConfig& c, const std::string& name) {
 enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
   kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit,
-  kStreamSpin, kStreamIpiSend
+  kStreamSpin, kStreamIpiSend, kStreamHaltWakeup
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -84,6 +84,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
+    c.steal_until.assign(cfg.hypervisor.steal.size(), 0);
     c.irq_pending.assign(irq_sources_.size(), 0);
     c.arrivals.assign(cfg.hypervisor.steal.size() + irq_sources_.size(), {});
   }
@@ -131,6 +132,7 @@ void Machine::reseed(uint64_t seed) {
     c.ack_rng = Rng(seed, stream(kStreamAck, v));
     c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
     c.ipi_send_rng = Rng(seed, stream(kStreamIpiSend, v));
+    c.halt_wakeup_rng = Rng(seed, stream(kStreamHaltWakeup, v));
     c.irq_gap_rngs.clear(), c.irq_handler_rngs.clear(), c.softirq_rngs.clear(), c.irq_exit_rngs.clear();
     for (size_t s = 0; s < irq_sources_.size(); ++s) {
       uint64_t name = name_hash(irq_sources_[s].name);

@@ -191,6 +191,7 @@ bool Machine::flush_others(Thread& t) {
     ipis_[size_t(id)] = {t.vcpu, t.id};
     if (send < 0) send = draw(cfg_.hypervisor.ipi_send_exit, c.ipi_send_rng);
     double lat = send + draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
+    if (halted(target)) lat += draw(cfg_.hypervisor.halt_wakeup, target.halt_wakeup_rng);  // kvm_vcpu_kick
     eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
     if (tracing()) emit(TraceEvent::Kind::IpiSend, t.vcpu, t.id, -1, o.vcpu, id);
     ++t.wait_acks;
@@ -216,6 +217,21 @@ void Machine::steal_end(int v, int k) {
     if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), arrival_timer(v, size_t(k), eng_.now()));
   }
   if (--c.steal_depth == 0) unsteal(v);
+}
+
+// One more reason holds vCPU `v` off its CPU; the first takes it away.
+void Machine::steal_begin(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.steal_depth++ > 0) return;  // already stolen by another source
+  c.stolen = true;
+  c.stolen_since = eng_.now();
+  eng_.set_stolen(v, true);
+  if (c.thread >= 0) {
+    Thread& t = threads_[size_t(c.thread)];
+    for (size_t w = 0; w < t.window_open_at.size(); ++w)
+      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
+  }
+  if (tracing()) emit(TraceEvent::Kind::StealBegin, v);
 }
 
 void Machine::unsteal(int v) {
@@ -253,22 +269,19 @@ void Machine::on_timer(const Timer& tm) {
       first = -1;
       int gen = ++c.steal_gen[size_t(tm.arg)];
       c.steal_on[size_t(tm.arg)] = 1;
+      c.steal_until[size_t(tm.arg)] = eng_.now() + len;
       eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg, gen});
-      if (c.steal_depth++ > 0) break;  // already stolen by another source
-      c.stolen = true;
-      c.stolen_since = eng_.now();
-      eng_.set_stolen(tm.vcpu, true);
-      if (c.thread >= 0) {
-        Thread& t = threads_[size_t(c.thread)];
-        for (size_t w = 0; w < t.window_open_at.size(); ++w)
-          if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
-      }
-      if (tracing()) emit(TraceEvent::Kind::StealBegin, tm.vcpu);
+      steal_begin(tm.vcpu);
       break;
     }
     case Timer::StealEnd:
       if (tm.gen == c.steal_gen[size_t(tm.arg)] && c.steal_on[size_t(tm.arg)]) steal_end(tm.vcpu, tm.arg);
       break;  // else: a directed yield ended that steal already
+    case Timer::YieldEnd:
+      if (tm.gen != c.yield_gen || !c.yielded) break;
+      c.yielded = false;
+      if (--c.steal_depth == 0) unsteal(tm.vcpu);
+      break;
     case Timer::IrqArrive: {
       if (!arrival_live(tm)) break;
       size_t j = cfg_.hypervisor.steal.size() + size_t(tm.arg);

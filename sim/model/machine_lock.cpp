@@ -189,8 +189,10 @@ void Machine::acquire_after_wait(Thread& t) {
 
 // DIAG 9C, or the host's kvm_vcpu_on_spin after a pause-loop exit: the hypervisor runs the
 // holder's vCPU in the spinner's place if it is preempted, ending the steals that deschedule it;
-// a short exit the holder is in (a source that does not preempt) ends on its own. The spinner is
-// treated as running on (its own dispatch is not modelled).
+// a short exit the holder is in (a source that does not preempt) ends on its own. With
+// hypervisor.yield_ends_slice the two swap places: the spinner's vCPU waits in the host as long
+// as the holder still had to wait (when means are drawn, the exact driver's case, that is the
+// source's mean duration: the rest of an exponential steal is the same exponential).
 void Machine::directed_yield(Thread& t) {
   const SpinLock& l = locks_[size_t(t.waiting_lock)];
   if (l.owner < 0) return;
@@ -198,8 +200,17 @@ void Machine::directed_yield(Thread& t) {
   Vcpu& o = vcpus_[size_t(ov)];
   if (tracing()) emit(TraceEvent::Kind::Yield, t.vcpu, t.id, t.waiting_lock, ov);
   if (!preempted(o)) return;
+  double rest = 0;
   for (size_t k = 0; k < o.steal_on.size(); ++k)
-    if (o.steal_on[k] && cfg_.hypervisor.steal[k].preempts) steal_end(ov, int(k));
+    if (o.steal_on[k] && cfg_.hypervisor.steal[k].preempts) {
+      rest = std::max(rest, o.steal_until[k] - eng_.now());
+      steal_end(ov, int(k));
+    }
+  if (!cfg_.hypervisor.yield_ends_slice || rest <= 0) return;
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  c.yielded = true;
+  eng_.schedule(eng_.now() + rest, {Timer::YieldEnd, t.vcpu, 0, ++c.yield_gen});
+  steal_begin(t.vcpu);
 }
 
 void Machine::check_deadlock(const Thread& start) {

@@ -92,8 +92,9 @@ void Machine::check_free_page(int p, Thread& t) {
   if (tracing()) emit(TraceEvent::Kind::PageFreed, t.vcpu, t.id, p);
 }
 
-// free_unref_page_commit(): onto this CPU's list; past pcp_high, free_pcppages_bulk() returns
-// pcp_batch of the coldest pages to the buddy allocator.
+// free_unref_page_commit(): onto this CPU's list; once it holds pcp_high pages
+// (`pcp->count >= pcp->high`, page_alloc.c v5.9), free_pcppages_bulk() returns pcp_batch of the
+// coldest pages to the buddy allocator.
 void Machine::pcp_free(int v, int p) {
   Page& pg = pages_[size_t(p)];
   if (cfg_.kernel.debug_vm) {
@@ -105,7 +106,7 @@ void Machine::pcp_free(int v, int p) {
   pg.state = Page::State::Free;
   auto& pcp = vcpus_[size_t(v)].pcp;
   pcp.push_back(p);
-  if (int(pcp.size()) <= cfg_.kernel.pcp_high) return;
+  if (int(pcp.size()) < cfg_.kernel.pcp_high) return;
   int n = std::min(cfg_.kernel.pcp_batch, int(pcp.size()));
   for (int i = 0; i < n; ++i) {
     int q = pcp[size_t(i)];

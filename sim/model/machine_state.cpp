@@ -4,7 +4,8 @@
 // means (the exact driver's Sampling::kMeans):
 //   Thread: iterations (unless asked for), wait_since, free_pc (messages only), window_open_at's time (only open or not is
 //           kept), window_stretch, cost_rngs;
-//   Vcpu:   stolen_since, stolen_total, steal_gen (the driver drops dead StealEnd timers instead),
+//   Vcpu:   stolen_since, stolen_total, steal_gen and yield_gen (the driver drops dead StealEnd and
+//           YieldEnd timers instead), steal_until (with means, the source's mean, never a state's),
 //           first_steal_len (unused with means), every Rng, arrivals (forcing only: the exact
 //           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, ipis_sent_, drained_
@@ -76,6 +77,7 @@ void Machine::state_key(std::string& out, bool with_iterations) const {
     k.i(c.steal_depth);
     k.ints(c.trace_pos);
     k.ints(c.steal_on);
+    k.i(c.yielded);
     k.i(c.flush_deferred);
     k.i(int64_t(c.handlers.size()));
     for (const Interrupt& h : c.handlers) k.i(int(h.kind)), k.i(h.arg), k.i(h.soft), k.d(h.remaining);
@@ -112,8 +114,9 @@ void Machine::state_key(std::string& out, bool with_iterations) const {
 
 bool Machine::timer_live(const Timer& t) const {
   if (t.kind == Timer::StealStart || t.kind == Timer::IrqArrive) return arrival_live(t);
-  if (t.kind != Timer::StealEnd) return true;
   const Vcpu& c = vcpus_[size_t(t.vcpu)];
+  if (t.kind == Timer::YieldEnd) return t.gen == c.yield_gen && c.yielded;
+  if (t.kind != Timer::StealEnd) return true;
   return t.gen == c.steal_gen[size_t(t.arg)] && c.steal_on[size_t(t.arg)];
 }
 

@@ -114,6 +114,9 @@ struct MachineState {
     std::vector<int> trace_pos;   // per steal source: next interval of a trace
     std::vector<uint8_t> steal_on;  // per steal source: stealing now
     std::vector<int> steal_gen;     // per steal source: steals begun, to drop a StealEnd a yield made moot
+    std::vector<double> steal_until;  // per steal source: when its steal under way ends
+    bool yielded = false;  // waiting in the host after a directed yield ended its slice
+    int yield_gen = 0;     // such waits begun (a YieldEnd of another is dropped)
     bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
     std::vector<Interrupt> handlers;  // running interrupt handlers, innermost last
     std::vector<Interrupt> pending;  // in order of arrival
@@ -129,6 +132,7 @@ struct MachineState {
     std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
     Rng ipi_exit_rng;
     Rng ipi_send_rng;
+    Rng halt_wakeup_rng;
     // Per arrival process (steal sources, then interrupt sources): the live arrival timer's
     // generation (a redrawn arrival drops the old timer), when the current gap began, and whether
     // it runs at the forced intensity, since cumulative hazard h0, at which factor and in which
