@@ -11,6 +11,15 @@
 
 using namespace racewin;
 
+namespace {
+// The parameters of a profile whose text is `yaml`, written to a temporary file.
+std::vector<ProfileParam> params_of(const std::string& yaml) {
+  std::string path = std::filesystem::temp_directory_path() / "racewin_marks_test.yaml";
+  std::ofstream(path) << yaml;
+  return profile_params(path);
+}
+}  // namespace
+
 TEST_CASE("marks: every parameter of every shipped profile says how its figure is known") {
   int params = 0;
   for (const char* dir : {"models/arch", "models/hypervisor"})
@@ -33,14 +42,12 @@ TEST_CASE("marks: read from the comment, one or several letters, nothing else in
 }
 
 TEST_CASE("marks: block maps are looked into, a marked key is one parameter, list items by index") {
-  std::string path = std::filesystem::temp_directory_path() / "racewin_marks_test.yaml";
-  std::ofstream(path) << "arch: t\ndoc: 'a # not a comment [E]'\n"
+  auto ps = params_of("arch: t\ndoc: 'a # not a comment [E]'\n"
                          "tlb:\n  flush: broadcast  # hardware [C]\n  free: direct\n"
                          "ipi:  # all of it [V]\n  latency: 0ns\n"
                          "spinlock: {model: fifo}  # [C/E]\n"
                          "interrupts:\n  - name: timer\n    model: periodic\n    interarrival: 4ms  # HZ [C]\n"
-                         "    handler: {lognormal: {median: 2us, sigma: 0.5}}  # 'x' # [E]\n";
-  auto ps = profile_params(path);
+                         "    handler: {lognormal: {median: 2us, sigma: 0.5}}  # 'x' # [E]\n");
   REQUIRE(ps.size() == 6);
   CHECK(ps[0].key == "tlb.flush");
   CHECK(ps[0].marks == "C");
@@ -90,4 +97,81 @@ TEST_CASE("marks: a sensitivity without parameters varies every duration the cas
   REQUIRE(s.sensitivity);
   CHECK(s.sensitivity->parameters == keys);
   CHECK(s.points.size() == 1 + 2 * keys.size());
+}
+
+// Issue 26: every estimate carries a plausible range into the answer (racewin params --estimates,
+// uncertainty sweeps), and says why.
+TEST_CASE("ranges: every estimate of every shipped profile has a range and a reason") {
+  int estimates = 0;
+  for (const char* dir : {"models/arch", "models/hypervisor"})
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+      for (const auto& p : profile_params(f.path().string())) {
+        if (!p.estimate()) continue;
+        ++estimates;
+        CHECK_MESSAGE(!p.range.empty(), p.loc.str(), ": ", p.key, " is an estimate without a range [E lo..hi]");
+        CHECK_MESSAGE(!p.reason.empty(), p.loc.str(), ": ", p.key, "'s range has no reason");
+      }
+  CHECK(estimates > 100);
+}
+
+TEST_CASE("ranges: each range of the study's profiles holds the value the case uses") {
+  int checked = 0;
+  for (const auto& c : load_scenario("configs/dirtyc0w_child.yaml", {}, {}).cases)
+    for (const auto& p : case_params(c)) {
+      const nlohmann::json* v = resolved_value(c.resolved, p.key);
+      if (!p.estimate() || !v || replaced_by_hypervisor(c.resolved, p.key)) continue;
+      CAPTURE(p.loc.str());
+      CHECK_NOTHROW(range_factors(p, *v));
+      ++checked;
+    }
+  CHECK(checked > 100);
+}
+
+TEST_CASE("ranges: absolute bounds are read against the value's first duration, factors as written") {
+  ProfileParam p;
+  p.key = "costs.x";
+  p.marks.push_back('E');  // (= "E" trips GCC 12 -Wrestrict, a false positive)
+  p.loc = SourceLoc{"f.yaml", 7, 0};
+  p.range = "1us..10us";
+  auto r = range_factors(p, nlohmann::json::parse(R"({"lognormal": {"median": "2us", "sigma": "0.4"}})"));
+  REQUIRE(r);
+  CHECK(r->lo == doctest::Approx(0.5));
+  CHECK(r->hi == doctest::Approx(5));
+  p.range = "x0.5..x3";
+  r = range_factors(p, nlohmann::json("40ns"));
+  CHECK(r->lo == doctest::Approx(0.5));
+  CHECK(r->hi == doctest::Approx(3));
+  p.range = "";
+  CHECK(!range_factors(p, nlohmann::json("40ns")));
+  auto refused = [&](const std::string& range, const nlohmann::json& v, const std::string& says) {
+    p.range = range;
+    try {
+      range_factors(p, v);
+      FAIL("no error for " << range);
+    } catch (const ConfigError& e) {
+      CHECK(e.where().line == 7);
+      CHECK_MESSAGE(std::string(e.what()).find(says) != std::string::npos, e.what());
+    }
+  };
+  refused("3us..10us", nlohmann::json("2us"), "does not hold the value itself");
+  refused("x2..x0.5", nlohmann::json("2us"), "does not hold the value itself");
+  refused("xa..x2", nlohmann::json("2us"), "is not a factor");
+  refused("1..2", nlohmann::json("2us"), "neither a factor");
+  refused("1us..3us", nlohmann::json("15"), "holds no duration");
+}
+
+TEST_CASE("ranges: the range sits in the mark; the reason is the line's text, the comment above, or the legend") {
+  auto ps = params_of("# [E x0.5..x3]: primitives, a cache miss triples them\n"
+                         "arch: t\ncosts:\n  spin_lock: 15ns  # [E x0.5..x3]\n"
+                         "  # a wakeup with a reschedule\n  lock_page_wakeup: 3us  # [E 1us..10us]\n"
+                         "  ptep_clear_flush: 400ns  # IPTE [S/E 100ns..3us]\n  put_page: 15ns  # [C]\n");
+  REQUIRE(ps.size() == 4);
+  CHECK(ps[0].range == "x0.5..x3");
+  CHECK(ps[0].reason == "primitives, a cache miss triples them");
+  CHECK(ps[1].range == "1us..10us");
+  CHECK(ps[1].reason == "a wakeup with a reschedule");
+  CHECK(ps[2].marks == "SE");
+  CHECK(ps[2].range == "100ns..3us");
+  CHECK(ps[2].reason == "IPTE");
+  CHECK(ps[3].range.empty());
 }

@@ -1,7 +1,9 @@
 // Sweep files (sim/sweep/sweep.hpp): axes expanded into points, and malformed files refused with file,
 // line and cause.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -223,4 +225,65 @@ TEST_CASE("sweep: a grid larger than kMaxSweepPoints is refused before its point
   std::string just = error_of(write_sweep("just", "  - {name: a, key: " + kGap + ", linear: {from: 1us, to: 2us, points: 1001}}\n"
                                                    "  - {name: b, key: hypervisor.steal.0.duration, linear: {from: 1us, to: 2us, points: 1000}}\n"));
   CHECK(just.find("1001 x 1000") != std::string::npos);
+}
+
+TEST_CASE("uncertainty: a nominal point, then a Latin hypercube over the estimates' ranges, scoped per case") {
+  std::string dir = std::filesystem::temp_directory_path() / "racewin_sweep_test";
+  std::string path = dir + "/unc.yaml";
+  std::ofstream(path) << "sweep: unc\nscenario: " << std::filesystem::absolute("configs/dirtyc0w_child.yaml").string()
+                      << "\ncases: [s390x_zvm_v5.9-rc4, x86_64_kvm_v5.9-rc4]\nuncertainty: {hazard: bad_page_state, samples: 8}\n";
+  Sweep s = load_sweep(path);
+  REQUIRE(s.uncertainty);
+  REQUIRE(s.points.size() == 9);
+  CHECK(s.points[0].overrides.empty());
+  const auto& keys = s.uncertainty->parameters;
+  REQUIRE(keys.size() > 50);
+  CHECK(s.param_names.size() == keys.size() + 1);
+  // Each dimension's quantiles fall once in each of the 8 strata.
+  for (size_t k = 0; k < keys.size(); ++k) {
+    std::set<int> strata;
+    for (size_t i = 1; i < s.points.size(); ++i) strata.insert(int(std::stod(s.points[i].params[k + 1].value) * 8));
+    CHECK_MESSAGE(strata.size() == 8, keys[k]);
+  }
+  // A key both cases estimate is scaled in each, scoped to it, from the same quantile; the z/VM
+  // steal length (median 220us, [S/E 50us..2ms]) stays inside its range.
+  size_t both = 0, steal = 0;
+  for (const auto& o : s.points[1].overrides) {
+    CHECK((o.scope == "s390x_zvm_v5.9-rc4" || o.scope == "x86_64_kvm_v5.9-rc4"));
+    both += o.key == "arch.costs.spin_lock";
+    if (o.key == "hypervisor.steal.0.duration" && o.scope == "s390x_zvm_v5.9-rc4") {
+      ++steal;
+      double m = *parse_duration_ns(nlohmann::json::parse(o.value)["lognormal"]["median"].get<std::string>());
+      CHECK(m >= 50e3);
+      CHECK(m <= 2e6);
+    }
+  }
+  CHECK(both == 2);
+  CHECK(steal == 1);
+}
+
+TEST_CASE("uncertainty summary: percentiles over the samples, the ratio sample by sample, drivers by rank correlation") {
+  Sweep s;
+  s.uncertainty = Uncertainty{"bad_page_state", 20, {"a", "b"}, {"k1", "k2"}, {{"k1", "k2"}, {"k2"}}};
+  auto hz = [](double p, uint64_t hits) {
+    return nlohmann::json{{{"hazard", "bad_page_state"}, {"p", p}, {"iterations_hit", hits}, {"reliable", true}}};
+  };
+  std::vector<nlohmann::json> pts;
+  pts.push_back({{"params", {{"sample", "nominal"}, {"k1", "nominal"}, {"k2", "nominal"}}},
+                 {"cases", {{{"hazards", hz(1e-6, 10)}}, {{"hazards", hz(1e-7, 10)}}}}});
+  // a's P grows with k1's quantile (10x over the box); b's is flat; k2 runs against k1.
+  for (int i = 0; i < 20; ++i) {
+    double u = (i + 0.5) / 20;
+    pts.push_back({{"params", {{"sample", std::to_string(i + 1)}, {"k1", fmt::format("{:.4f}", u)}, {"k2", fmt::format("{:.4f}", 1 - u)}}},
+                   {"cases", {{{"hazards", hz(1e-6 * std::pow(10.0, u), i == 3 ? 2 : 10)}}, {{"hazards", hz(1e-7, 10)}}}}});
+  }
+  std::string csv = uncertainty_csv(s, pts);
+  MESSAGE(csv);
+  CHECK(csv.find("what,nominal,p05,p50,p95,min,max,samples,unreliable_samples,band,drivers\n") == 0);
+  // p05 of 10^u over u = 0.025..0.975: order statistics 0.95 of the way between samples 1 and 2.
+  double p05 = 1e-6 * std::pow(10.0, 0.025 + 0.95 * 0.05);
+  CHECK(csv.find(fmt::format("a,1e-06,{:.4g},", p05)) != std::string::npos);
+  CHECK(csv.find(",20,1,UNRELIABLE,\"k1 +1.00; k2 -1.00\"") != std::string::npos);  // sample 4 had 2 hits
+  CHECK(csv.find("b,1e-07,1e-07,1e-07,1e-07,1e-07,1e-07,20,0,ok,\"none beyond noise (+-0.46)\"") != std::string::npos);
+  CHECK(csv.find(fmt::format("a / b,10,{:.4g},", p05 / 1e-7)) != std::string::npos);
 }

@@ -70,7 +70,7 @@ class MergeCommand final : public Command {
     if (fs::exists(out, ec) && !fs::is_directory(out, ec)) return fail(out_ + ": not a directory");
     if (fs::is_directory(out, ec) && !fs::is_empty(out, ec)) {
       if (!force_) return fail(out_ + " holds files: give an empty or new --out, or --force to replace its sweep");
-      for (const char* name : {"points", "sweep.json", "sweep.csv", "sensitivity.csv"}) fs::remove_all(out / name);
+      for (const char* name : {"points", "sweep.json", "sweep.csv", "sensitivity.csv", "uncertainty.csv"}) fs::remove_all(out / name);
     }
     ensure_writable_dir(out);
     for (size_t i = 0; i < all.size(); ++i) write_atomic(point_path(out, i), all[i].dump(1) + "\n");

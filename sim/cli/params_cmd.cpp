@@ -21,7 +21,7 @@ class ParamsCommand final : public Command {
   CLI::App* add(CLI::App& app) override {
     auto* c = app.add_subcommand("params", "list each case's profile parameters, their values and marks ([E]: estimate)");
     opts_.add(c);
-    c->add_flag("--estimates", estimates_, "only the parameters marked as estimates");
+    c->add_flag("--estimates", estimates_, "only the parameters marked as estimates, each with its range and why");
     return c;
   }
   int exec(const std::string&) override {
@@ -35,7 +35,8 @@ class ParamsCommand final : public Command {
           if (file.empty()) std::cout << fmt::format("  {}: given inline in the scenario, no marks\n", prefix);
         for (const auto& p : case_params(c)) {
           if (estimates_ && !p.estimate()) continue;
-          std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + "]";
+          std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + (p.range.empty() ? "" : " " + p.range) + "]";
+          if (p.estimate() && p.range.empty()) marks += " (no range)";
           std::string value = shown(resolved_value(c.resolved, p.key));
           if (replaced_by_hypervisor(c.resolved, p.key))
             value = "(hypervisor." + p.key.substr(5) + " instead)";  // the hypervisor's cost table is on top
@@ -43,7 +44,8 @@ class ParamsCommand final : public Command {
           std::string where = p.loc.str();
           for (const auto& o : c.overrides)
             if (overlaps(o.key, p.key)) where = o.from_file ? o.origin + " (the case's line)" : o.origin;
-          std::cout << fmt::format("  {:<44} {:<10} {:<48} {}\n", p.key, marks, value, where);
+          std::cout << fmt::format("  {:<44} {:<14} {:<48} {}\n", p.key, marks, value, where);
+          if (estimates_) std::cout << fmt::format("      why: {}\n", p.reason.empty() ? "(no reason given)" : p.reason);
         }
       }
     } catch (const ConfigError& e) {

@@ -18,6 +18,7 @@
 #include "base/version.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/run_uncertainty.hpp"
 #include "cli/timeline_opts.hpp"
 #include "exact/exact.hpp"
 #include "output/output.hpp"
@@ -75,6 +76,11 @@ class RunCommand final : public Command {
                     "each hit weighted by its likelihood ratio (METHOD: force, or force:X for X forced arrivals "
                     "per window-opening iteration, default 0.5; native engine, one replication per case)");
     timeline_.add(run);
+    run->add_option("--uncertainty", uncertainty_,
+                    "the answer over the box of the estimates' ranges ([E lo..hi] in the profiles): N Latin hypercube "
+                    "samples with common random numbers, each case and each pair's ratio with its 5-95% band and "
+                    "drivers (one --hazard, default bad_page_state; needs --out, where it runs as a resumable sweep)")
+        ->check(CLI::Range(2, 100000));
     run->add_option("--ratio", ratios_,
                     "print P(hit) of case A over case B for the rule's hazards, with a 95% interval (A/B; repeatable)");
     run->footer(
@@ -104,6 +110,7 @@ class RunCommand final : public Command {
       }
       if (engine_ == "simgrid") return usage("--rare-event branches runs by copying the native engine's state: not with --engine simgrid");
     }
+    if (uncertainty_) return uncertainty();
     const bool sequential = rule_.any() || force.has_value();
     if (!rule_.hazards.empty() && !rule_.has_rule() && !force)
       return usage("--hazard selects what --rel-error, --p-below or --rare-event looks at; give one of them");
@@ -305,6 +312,38 @@ class RunCommand final : public Command {
   StoppingRule rule_;
   std::string max_wall_;
   TimelineOptions timeline_;
+
+  size_t uncertainty_ = 0;
+
+  // --uncertainty N: the run's settings become an uncertainty sweep's (run_uncertainty.cpp);
+  // what a sweep point cannot carry is refused, not dropped.
+  int uncertainty() {
+    for (const char* o : {"--replications", "--ratio", "--trace", "--exponential", "--max-events", "--max-wall", "--set",
+                          "--timeline", "--timeline-text", "--first-hit"})
+      if (cmd_->count(o)) return usage(fmt::format("--uncertainty with {}: an uncertainty run takes --case, --seed, --time or "
+                                                   "--iterations, --rel-error, --p-below, --rare-event, one --hazard, --jobs", o));
+    if (engine_ != "native") return usage("--uncertainty runs on the native engine");
+    if (out_dir_.empty()) return usage("--uncertainty needs --out DIR: its samples are kept there, and the same command resumes");
+    if (rule_.hazards.size() > 1) return usage("--uncertainty takes one --hazard");
+    int rc = 0;
+    auto sc = opts_.load_or_report(rc);
+    if (!sc) return rc;
+    UncertaintyRequest r;
+    r.scenario = sc->file;
+    r.cases = opts_.cases;
+    r.seed = cmd_->count("--seed") ? seed_ : sc->cases.at(0).seed;
+    r.samples = uncertainty_;
+    r.hazard = rule_.hazards.empty() ? "bad_page_state" : rule_.hazards[0];
+    r.time = time_;
+    r.iterations = iterations_;
+    r.rel_error = rule_.rel_error;
+    r.p_below = rule_.p_below;
+    r.rare_event = rare_event_;
+    r.out = out_dir_;
+    r.jobs = jobs_;
+    r.quiet = quiet_;
+    return run_uncertainty(r);
+  }
 
   static int usage(const std::string& message) {
     std::cerr << "racewin: " << message << "\n";

@@ -86,6 +86,7 @@ class SweepCommand final : public Command {
       fs::remove_all(dir / "points");
       fs::remove(dir / "sweep.csv");
       fs::remove(dir / "sensitivity.csv");
+      fs::remove(dir / "uncertainty.csv");
     }
     ensure_writable_dir(dir);
     write_atomic(dir / "sweep.json", head.dump(2) + "\n");
@@ -178,6 +179,7 @@ class SweepCommand final : public Command {
     } else {  // a shard's table; the ranking needs every point (racewin merge)
       nlohmann::json part = head;
       part.erase("sensitivity");
+      part.erase("uncertainty");
       write_table(dir, part, pts);
     }
     std::cout << fmt::format("{}: {} points ({} run now), shard {}; wrote {}\n", sw.name, mine.size(), todo.size(), shard,

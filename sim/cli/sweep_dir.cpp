@@ -55,6 +55,9 @@ nlohmann::json header(const Sweep& sw, const std::string& fingerprint, const std
                       {"params", sw.param_names}, {"shard", shard}};
   if (const auto& s = sw.sensitivity)
     h["sensitivity"] = {{"case", sw.cases.at(0)}, {"hazard", s->hazard}, {"factor", s->factor}, {"parameters", s->parameters}};
+  if (const auto& u = sw.uncertainty)
+    h["uncertainty"] = {{"cases", u->cases}, {"hazard", u->hazard}, {"samples", u->samples}, {"parameters", u->parameters},
+                        {"case_parameters", u->case_parameters}};
   return h;
 }
 
@@ -72,6 +75,13 @@ bool valid_header(const nlohmann::json& h) {
     ok = s.is_object() && s.contains("case") && s.at("case").is_string() && s.contains("hazard") && s.at("hazard").is_string() &&
          s.contains("factor") && s.at("factor").is_number() && s.contains("parameters") && strings(s.at("parameters"));
   }
+  if (ok && h.contains("uncertainty")) {
+    const auto& u = h.at("uncertainty");
+    ok = u.is_object() && u.contains("cases") && strings(u.at("cases")) && u.contains("hazard") && u.at("hazard").is_string() &&
+         u.contains("samples") && u.at("samples").is_number_unsigned() && u.contains("parameters") && strings(u.at("parameters")) &&
+         u.contains("case_parameters") && u.at("case_parameters").is_array() &&
+         std::all_of(u.at("case_parameters").begin(), u.at("case_parameters").end(), strings);
+  }
   return ok;
 }
 
@@ -83,6 +93,18 @@ std::string field(const nlohmann::json& j, const char* key) {
 
 void write_table(const fs::path& dir, const nlohmann::json& head, const std::vector<nlohmann::json>& pts) {
   write_atomic(dir / "sweep.csv", sweep_csv(head.at("params").get<std::vector<std::string>>(), pts));
+  if (head.contains("uncertainty")) {
+    const auto& hu = head.at("uncertainty");
+    Sweep sw;
+    sw.uncertainty = Uncertainty{hu.at("hazard").get<std::string>(), hu.at("samples").get<size_t>(),
+                                 hu.at("cases").get<std::vector<std::string>>(), hu.at("parameters").get<std::vector<std::string>>(),
+                                 hu.at("case_parameters").get<std::vector<std::vector<std::string>>>()};
+    std::string csv = uncertainty_csv(sw, pts);
+    write_atomic(dir / "uncertainty.csv", csv);
+    std::cout << fmt::format("{} per iteration over the box of the estimates' ranges ({} Latin hypercube samples, common "
+                             "random numbers; drivers: Spearman's rank correlation beyond noise):\n{}",
+                             sw.uncertainty->hazard, sw.uncertainty->samples, csv);
+  }
   if (!head.contains("sensitivity")) return;
   const auto& hs = head.at("sensitivity");
   Sweep sw;
@@ -101,7 +123,10 @@ std::string foreign_entry(const fs::path& dir) {
   if (!fs::is_directory(dir, ec)) return "";
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name == "sweep.json" || name == "points" || name == "sweep.csv" || name == "sensitivity.csv") continue;
+    // sweep.yaml: the sweep racewin run --uncertainty writes and runs there.
+    if (name == "sweep.json" || name == "sweep.yaml" || name == "points" || name == "sweep.csv" || name == "sensitivity.csv" ||
+        name == "uncertainty.csv")
+      continue;
     if (name == "report" || name[0] == '.') continue;  // racewin report's plots; .nfs files and the like
     if (e.path().extension() == ".tmp") continue;      // a write cut short, or a concurrent task's
     return name;

@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "base/units.hpp"
 #include "config/scenario.hpp"
 
 namespace racewin {
@@ -72,14 +73,82 @@ struct Walk {
   }
 
   void entry(const YAML::Node& v, const std::string& key, int line) {
-    std::string marks = line >= 0 && size_t(line) < lines.size() ? marks_in_comment(comment_of(lines[size_t(line)])) : "";
+    std::string comment = line >= 0 && size_t(line) < lines.size() ? comment_of(lines[size_t(line)]) : "";
+    std::string marks = marks_in_comment(comment);
     bool block = (v.IsMap() || v.IsSequence()) && v.Mark().line != line;
     if (marks.empty() && block) return node(v, key + ".", line);
-    out.push_back({key, v.IsScalar() ? v.Scalar() : flow(v), marks, {file, line + 1, 0}});
+    ProfileParam p{key, v.IsScalar() ? v.Scalar() : flow(v), marks, {file, line + 1, 0}, {}, {}};
+    std::smatch m;
+    static const std::regex range(R"(\[[CSIVM/]*E[CSIVM/]* +([^\] ]+)\.\.([^\] ]+)\])");
+    if (std::regex_search(comment, m, range)) p.range = m[1].str() + ".." + m[2].str();
+    p.reason = reason(comment, line, p.range);
+    out.push_back(std::move(p));
+  }
+
+  std::string reason(const std::string& comment, int line, const std::string& range) const {
+    static const std::regex bracket(R"(\[[CSIEVM](?:/[CSIEVM])*[^\]]*\])");
+    static const std::regex loose(R"(\s+([;,.]))");  // "slices [I]; the law" without its marks: "slices; the law"
+    std::string own = trim(std::regex_replace(std::regex_replace(comment, bracket, ""), loose, "$1"));
+    if (own.find_first_not_of(" ;,.") != std::string::npos) return own;
+    std::string above;  // the comment lines just above the key
+    for (int l = line - 1; l >= 0; --l) {
+      std::string t = trim(lines[size_t(l)]);
+      if (t.empty() || t[0] != '#') break;
+      above = trim(t.substr(1)) + (above.empty() ? "" : " " + above);
+    }
+    if (!above.empty()) return above;
+    if (range.empty()) return {};
+    std::string legend = "# [E " + range + "]:";
+    for (const auto& l : lines)
+      if (trim(l).rfind(legend, 0) == 0) return trim(trim(l).substr(legend.size()));
+    return {};
+  }
+
+  static std::string trim(const std::string& s) {
+    size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t");
+    return a == std::string::npos ? "" : s.substr(a, b - a + 1);
   }
 };
 
+// The first duration in `v` (objects in key order: a lognormal's median, an exponential's mean).
+std::optional<double> first_duration(const nlohmann::json& v) {
+  if (v.is_object() || v.is_array()) {
+    for (const auto& x : v)
+      if (auto d = first_duration(x)) return d;
+    return std::nullopt;
+  }
+  if (!v.is_string()) return std::nullopt;
+  return parse_duration_ns(v.get<std::string>());
+}
+
 }  // namespace
+
+std::optional<RangeFactors> range_factors(const ProfileParam& p, const nlohmann::json& value) {
+  if (p.range.empty()) return std::nullopt;
+  size_t dots = p.range.find("..");
+  std::string a = p.range.substr(0, dots), b = p.range.substr(dots + 2);
+  auto bound = [&](const std::string& t) -> double {
+    if (!t.empty() && t[0] == 'x') {
+      try {
+        size_t used = 0;
+        double f = std::stod(t.substr(1), &used);
+        if (used + 1 == t.size() && f > 0) return f;
+      } catch (const std::exception&) {
+      }
+      throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": '" + t + "' is not a factor (x0.5, x3)");
+    }
+    auto ns = parse_duration_ns(t);
+    if (!ns) throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": '" + t + "' is neither a factor (x2) nor a duration (3us)");
+    auto nominal = first_duration(value);
+    if (!nominal || *nominal <= 0)
+      throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": the value holds no duration to bound; give factors (x0.5..x2)");
+    return *ns / *nominal;
+  };
+  RangeFactors r{bound(a), bound(b)};
+  if (!(r.lo <= 1 && 1 <= r.hi && r.lo < r.hi))
+    throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + " does not hold the value itself");
+  return r;
+}
 
 std::string marks_in_comment(const std::string& comment) {
   static const std::regex mark(R"(\[([CSIEVM](?:/[CSIEVM])*)(?=[\] ,]))");

@@ -7,6 +7,7 @@
 // reads it from there.
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,23 @@ struct ProfileParam {
   std::string value;  // as written (a flow map in YAML flow style)
   std::string marks;  // the mark letters on the key's line, e.g. "C", "SE"; empty: unmarked
   SourceLoc loc;
+  // An estimate's plausible range, inside its mark: `[E 1us..10us]` (bounds of the value's first
+  // duration: a fixed value, a lognormal's median, an exponential's mean) or `[E x0.5..x3]`
+  // (factors of the value). Empty: none given.
+  std::string range;
+  // Why: the text of the key's comment without its marks; else the comment lines just above
+  // the key; else the file's legend for the range, a comment line `# [E x0.5..x3]: why`.
+  std::string reason;
   bool estimate() const { return marks.find('E') != std::string::npos; }
 };
+
+// The factors (low, high) by which an estimate may scale its value, from its range; nothing if
+// it has none. Throws ConfigError at the parameter's line if the range is malformed, its bounds
+// are not below and above the value, or the value holds no duration for an absolute range.
+struct RangeFactors {
+  double lo = 1, hi = 1;
+};
+std::optional<RangeFactors> range_factors(const ProfileParam& p, const nlohmann::json& value);
 
 // The parameters of a profile file, in file order. A key whose line carries a mark is one
 // parameter, whatever its value; a key without one whose value is a block map or list is looked

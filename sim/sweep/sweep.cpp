@@ -165,7 +165,7 @@ void expand_axes(const CNode& axes, Sweep& sw);
 
 Sweep load_sweep(const std::string& file, bool check_points) {
   CNode root = CNode::load_file(file);
-  root.allow_keys({"sweep", "doc", "scenario", "cases", "seed", "run", "axes", "sensitivity"});
+  root.allow_keys({"sweep", "doc", "scenario", "cases", "seed", "run", "axes", "sensitivity", "uncertainty"});
   Sweep sw;
   sw.file = file;
   sw.name = root.at("sweep").str();
@@ -185,9 +185,12 @@ Sweep load_sweep(const std::string& file, bool check_points) {
     if (auto h = r->get("hazards"))
       for (const auto& x : h->items()) sw.run.hazards.push_back(x.str());
   }
+  if (root.has("sensitivity") + root.has("uncertainty") + root.has("axes") > 1)
+    root.fail("a sweep has one of axes, a sensitivity or an uncertainty");
   if (auto sens = root.get("sensitivity")) {
-    if (root.has("axes")) sens->fail("a sweep has either axes or a sensitivity, not both");
     sensitivity_points(*sens, sw);
+  } else if (auto unc = root.get("uncertainty")) {
+    uncertainty_points(*unc, sw);
   } else {
     expand_axes(root.at("axes"), sw);
   }

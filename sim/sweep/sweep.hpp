@@ -62,9 +62,22 @@ struct Sensitivity {
   std::vector<std::string> parameters;
 };
 
+// An uncertainty sweep (instead of axes): the nominal point, then `samples` points of a Latin
+// hypercube over the box of every estimate's range (sweep_uncertainty.cpp). Its summary gives,
+// per case and per pair of cases (their ratio), the band of P(hazard) over the box (5th, 50th and
+// 95th percentiles, the extremes) and the estimates that drive it.
+//   uncertainty: {hazard: bad_page_state, samples: 32, seed: 1}
+struct Uncertainty {
+  std::string hazard;
+  size_t samples = 0;
+  std::vector<std::string> cases, parameters;
+  std::vector<std::vector<std::string>> case_parameters;  // per case: the parameters it estimates
+};
+
 struct Sweep {
   std::string name, doc, file;
   std::optional<Sensitivity> sensitivity;
+  std::optional<Uncertainty> uncertainty;
   std::string scenario;  // resolved path
   std::vector<std::string> cases;
   uint64_t seed = 1;
@@ -84,5 +97,9 @@ Sweep load_sweep(const std::string& file, bool check_points = true);
 void sensitivity_points(const CNode& node, Sweep& sw);
 std::vector<std::string> estimated_parameters(const CaseConfig& c);
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
+void uncertainty_points(const CNode& node, Sweep& sw);
+std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
+// `v` with every duration in it multiplied by f; a bare number is scaled only as the whole value (top).
+nlohmann::json scaled_value(const nlohmann::json& v, double f, bool top);
 
 }  // namespace racewin

@@ -10,13 +10,10 @@
 
 namespace racewin {
 
-namespace {
-
-// `v` with every duration in it multiplied by f; a bare number is scaled only as the whole value.
-nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
+nlohmann::json scaled_value(const nlohmann::json& v, double f, bool top) {
   if (v.is_object() || v.is_array()) {
     nlohmann::json out = v;
-    for (auto& [k, x] : out.items()) x = scaled(x, f, false);
+    for (auto& [k, x] : out.items()) x = scaled_value(x, f, false);
     return out;
   }
   std::string s = v.is_string() ? v.get<std::string>() : v.dump();
@@ -30,7 +27,6 @@ nlohmann::json scaled(const nlohmann::json& v, double f, bool top) {
   return v;
 }
 
-}  // namespace
 
 // Every parameter the case's arch and hypervisor profiles mark as an estimate and whose value
 // holds a duration to scale (sim/config/profile_marks.hpp), in file order; not an arch cost the
@@ -39,7 +35,7 @@ std::vector<std::string> estimated_parameters(const CaseConfig& c) {
   std::vector<std::string> out;
   for (const auto& p : case_params(c)) {
     const nlohmann::json* v = resolved_value(c.resolved, p.key);
-    if (p.estimate() && v && scaled(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, p.key)) out.push_back(p.key);
+    if (p.estimate() && v && scaled_value(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, p.key)) out.push_back(p.key);
   }
   return out;
 }
@@ -75,7 +71,7 @@ void sensitivity_points(const CNode& node, Sweep& sw) {
       SweepPoint p;
       p.index = sw.points.size();
       p.params = {{"parameter", s.parameters[i]}, {"factor", fmt::format("{:.6g}", f)}};
-      p.overrides = {{s.parameters[i], scaled(*v, f, true).dump(), origin[i].str() + " (sensitivity)", "", "", true}};
+      p.overrides = {{s.parameters[i], scaled_value(*v, f, true).dump(), origin[i].str() + " (sensitivity)", "", "", true}};
       sw.points.push_back(std::move(p));
     }
   }

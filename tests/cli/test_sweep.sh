@@ -80,6 +80,21 @@ for k in 1 2; do "$racewin" sweep "$tmp/sens.yaml" --out "$tmp/sens$k" --shard $
   [ "$(wc -l <"$tmp/sens_ref/sensitivity.csv")" -eq 3 ] && cmp -s "$tmp/sens_ref/sensitivity.csv" "$tmp/sens_merged/sensitivity.csv" &&
   pass "sensitivity shards merged: the single run's ranking" || fail "sensitivity merge"
 
+# racewin run --uncertainty: an uncertainty sweep written into --out and run there; the same
+# command again resumes (nothing to run) and prints the same table; what it cannot carry is refused.
+study=$(pwd)/configs/dirtyc0w_child.yaml
+u=("$racewin" run "$study" --case s390x_zvm_v5.9-rc4 --case x86_64_kvm_v5.9-rc4 --iterations 300 --uncertainty 3 -q)
+"${u[@]}" --out "$tmp/unc" >"$tmp/unc.out" 2>"$tmp/err" && [ -f "$tmp/unc/sweep.yaml" ] && [ "$(ls "$tmp/unc/points" | wc -l)" -eq 4 ] &&
+  [ "$(wc -l <"$tmp/unc/uncertainty.csv")" -eq 4 ] && grep -q "^s390x_zvm_v5.9-rc4 / x86_64_kvm_v5.9-rc4," "$tmp/unc/uncertainty.csv" &&
+  pass "run --uncertainty 3: a nominal point and 3 samples, each case and the ratio" || fail "run --uncertainty: $(cat "$tmp/err")"
+"${u[@]}" --out "$tmp/unc" >"$tmp/unc2.out" 2>"$tmp/err" && grep -q "4 points (0 run now)" "$tmp/unc2.out" &&
+  cmp -s <(grep -v "points (" "$tmp/unc.out") <(grep -v "points (" "$tmp/unc2.out") &&
+  pass "run --uncertainty again: resumed, nothing to run, the same table" || fail "run --uncertainty resume: $(cat "$tmp/unc2.out" "$tmp/err")"
+"${u[@]}" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "needs --out" "$tmp/err" && pass "run --uncertainty without --out: exit 2" || fail "no --out: $(cat "$tmp/err")"
+"${u[@]}" --out "$tmp/unc3" --ratio s390x_zvm_v5.9-rc4/x86_64_kvm_v5.9-rc4 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "with --ratio" "$tmp/err" && pass "run --uncertainty with --ratio: exit 2" || fail "--ratio: $(cat "$tmp/err")"
+
 printf 'sweep: bad\nscenario: %s\naxes:\n  - {name: g, key: hypervisor.steal.0.interarrival, values: []}\n' "$scenario" >"$tmp/bad.yaml"
 "$racewin" sweep "$tmp/bad.yaml" --out "$tmp/bad" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "bad.yaml:4" "$tmp/err" && grep -q "at least one value" "$tmp/err" && pass "empty axis: file, line, cause" ||
