@@ -26,7 +26,7 @@ CaseConfig scenario(const fs::path& dir, int vcpus, double sim_ms) {
   std::string s = fmt::format(
       "scenario: bench_scaling\nrun: {{time: {}ms, seed: 1, count: madvise}}\n"
       "machine: {{vcpus: {}, pages: 40000, spinlocks: [ptl], ptes: [map]}}\nkernel: {{debug_vm: true}}\n"
-      "arch: {}/models/arch/x86_64.yaml\nhypervisor: {}/models/hypervisor/kvm.yaml\nthreads:\n"
+      "arch: {}/models/arch/x86_64.yaml\nhypervisor: {}/models/hypervisor/kvm_overcommitted.yaml\nthreads:\n"
       "  madvise: {{vcpu: 0, path: {}/models/mm/madvise_dontneed.yaml}}\n",
       sim_ms, vcpus, root, root, root);
   for (int v = 1; v < vcpus; ++v) s += fmt::format("  touch{}: {{vcpu: {}, path: {}/models/mm/touch_anon.yaml}}\n", v, v, root);

@@ -111,7 +111,7 @@ TEST_CASE("many vCPUs: both engines give the same event sequence (the native eng
   std::string root = std::filesystem::current_path().string();
   std::string s = "scenario: many\nrun: {time: 1ms, seed: 3, count: madvise}\n"
                   "machine: {vcpus: 19, pages: 8192, spinlocks: [ptl], ptes: [map]}\nkernel: {debug_vm: true}\n"
-                  "arch: " + root + "/models/arch/x86_64.yaml\nhypervisor: " + root + "/models/hypervisor/kvm.yaml\n"
+                  "arch: " + root + "/models/arch/x86_64.yaml\nhypervisor: " + root + "/models/hypervisor/kvm_overcommitted.yaml\n"
                   "threads:\n  madvise: {vcpu: 0, path: " + root + "/models/mm/madvise_dontneed.yaml}\n";
   for (int v = 1; v < 19; ++v)
     s += "  touch" + std::to_string(v) + ": {vcpu: " + std::to_string(v) + ", path: " + root + "/models/mm/touch_anon.yaml}\n";

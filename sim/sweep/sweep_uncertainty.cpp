@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "base/rng.hpp"
+#include "base/stats.hpp"
 #include "config/profile_marks.hpp"
 #include "sweep/sweep.hpp"
 
@@ -141,7 +142,8 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
       for (const auto& h : pt.at("cases").at(ci).value("hazards", nlohmann::json::array()))
         if (h.at("hazard") == u.hazard) {
           v = h.at("p").get<double>();
-          ok = h.value("reliable", true) && h.at("iterations_hit").get<uint64_t>() >= 3;
+          // A forced estimate stands on its effective hits (`reliable`); a crude one on 3 hits.
+          ok = h.value("method", "crude") == "force" ? h.value("reliable", true) : h.at("iterations_hit").get<uint64_t>() >= 3;
         }
       if (is_nominal) {
         nominal[ci] = v;
@@ -156,10 +158,14 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
   // A band is only as good as its samples: one estimate on fewer than 3 hits (or a forced one
   // on too few effective hits) and the row says UNRELIABLE.
   std::string out = "what,nominal,p05,p50,p95,min,max,samples,unreliable_samples,band,drivers\n";
-  // A rank correlation of n independent samples is noise within about +-2/sqrt(n - 1).
-  const double noise = 2 / std::sqrt(double(std::max<size_t>(2, u.samples) - 1));
+  // A rank correlation of n independent samples is noise within about +-z/sqrt(n - 1); with m
+  // estimates in a row, z is Bonferroni's for a 5% chance that any of them passes by chance.
+  auto noise_of = [&](size_t m) {
+    return t_quantile(1e9, 1 - 0.05 / double(std::max<size_t>(1, m))) / std::sqrt(double(std::max<size_t>(2, u.samples) - 1));
+  };
   auto row = [&](const std::string& what, double nom, const std::vector<double>& v, const std::vector<bool>& ok,
                  const std::vector<std::string>& keys) {
+    const double noise = noise_of(keys.size());
     std::vector<double> fin;
     std::vector<size_t> at;
     size_t bad = 0;
