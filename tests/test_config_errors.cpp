@@ -139,6 +139,14 @@ TEST_CASE("the profile and kernel keys of the review fixes reject what they cann
     check_message(rejection(file, {{"arch.spinlock.shared", "{model: pv_qspinlock}"}}), "--set arch.spinlock.shared",
                   {"needs spin_threshold"});
   }
+  SUBCASE("a pause-loop window growth on an s390 lock, below 1, or a cap without growth") {
+    check_message(rejection(file, {{"arch.spinlock.shared", "{model: classic, spin_retry: 1us, spin_retry_grow: 2}"}}),
+                  "--set arch.spinlock.shared", {"model tas or pv_qspinlock only"});
+    check_message(rejection(file, {{"arch.spinlock.shared", "{model: tas, spin_retry: 1us, spin_retry_grow: 0.5}"}}),
+                  "--set arch.spinlock.shared", {"a factor of at least 1"});
+    check_message(rejection(file, {{"arch.spinlock.shared", "{model: tas, spin_retry: 1us, spin_retry_max: 4us}"}}),
+                  "--set arch.spinlock.shared", {"give spin_retry_grow above 1"});
+  }
   SUBCASE("a CPU kind that is neither dedicated nor shared") {
     check_message(rejection(file, {{"hypervisor.cpus", "some"}}), "--set hypervisor.cpus",
                   {"expected dedicated or shared", "'some'"});

@@ -298,6 +298,38 @@ Log pause_loop_run(const std::string& steal, double until) {
 }
 }  // namespace
 
+// MACHINE-REVIEW-2 N-7: KVM doubles a vCPU's pause-loop window at each exit (ple_window_grow 2)
+// and resets it when the vCPU is scheduled in again (ple_window_shrink 0).
+TEST_CASE("N-7: the pause-loop window grows at each exit, up to its cap, and is reset by a deschedule") {
+  auto run = [](const std::string& steal) {
+    TempDir d;
+    std::string hyp = "hypervisor: h\ncpus: shared\nsteal: " + steal + "\n";
+    std::string hold = "  - spin_lock: L\n";
+    for (int i = 0; i < 16; ++i) hold += "  - work: long\n";
+    hold += "  - spin_unlock: L\n  - work: idle\n  - work: idle\n";
+    auto c = make_case(d, guest_lock_arch("{model: tas, spin_retry: 1us, spin_retry_grow: 2, spin_retry_max: 4us}"), hyp,
+                       {{"holder", hold}, {"waiter", "  - work: short\n  - spin_lock: L\n  - work: short\n  - spin_unlock: L\n  - work: idle\n"}});
+    return run_logged(c, 30000);
+  };
+  // The waiter spins from 110 ns; windows of 1, 2, 4 and then 4 us (the cap), each exit 100 ns:
+  // pause-loop exits end at 1210, 3310, 7410, 11510 and 15610; the holder unlocks at 16015.
+  Log grow = run("{model: none}");
+  const char* y = "waiter yields to vCPU 0";
+  CHECK(grow.at(1, y, 0) == doctest::Approx(1210));
+  CHECK(grow.at(1, y, 1) == doctest::Approx(3310));
+  CHECK(grow.at(1, y, 2) == doctest::Approx(7410));
+  CHECK(grow.at(1, y, 3) == doctest::Approx(11510));
+  CHECK(grow.at(1, y, 4) == doctest::Approx(15610));
+  CHECK(grow.at(1, "waiter short", 1) == doctest::Approx(16015 + 7 + 100));  // the free lock seen, taken, then its work
+  // The waiter's vCPU preempted 5000..6000 inside its 4 us window: scheduled in at 6000, its
+  // window is 1 us again; the window under way runs out at 8310 and that exit grows the new one
+  // to 2 us (exit at 8410, then 10510), then 4 us (14610). Without the reset: 12510.
+  Log reset = run("{model: trace, vcpus: {1: [[5000ns, 1000ns]]}}");
+  CHECK(reset.at(1, y, 2) == doctest::Approx(8410));
+  CHECK(reset.at(1, y, 3) == doctest::Approx(10510));
+  CHECK(reset.at(1, y, 4) == doctest::Approx(14610));
+}
+
 TEST_CASE("M-C: a pause-loop exit yields to a preempted lock holder") {
   Log log = pause_loop_run("vcpus: {0: [[50ns, 100us]]}", 5000);
   // The waiter spins from 110 ns; after the 1 us window it exits (100 ns) and the host runs the

@@ -76,7 +76,7 @@ std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
 
 // spinlock: {dedicated: {model: ...}, shared: {model: ...}}; absent: FIFO for both.
 LockModel parse_lock(const CNode& n) {
-  n.allow_keys({"model", "lock_steals", "spin_retry", "spin_threshold"});
+  n.allow_keys({"model", "lock_steals", "spin_retry", "spin_threshold", "spin_retry_grow", "spin_retry_max"});
   LockModel m;
   std::string k = n.at("model").str();
   if (k == "fifo") m.kind = LockModel::Kind::Fifo;
@@ -92,6 +92,17 @@ LockModel parse_lock(const CNode& n) {
   if (auto r = n.get("spin_retry")) {
     if (m.kind == LockModel::Kind::Fifo) r->fail("spin_retry does not apply to model: fifo");
     m.spin_retry = r->duration();
+  }
+  if (auto g = n.get("spin_retry_grow")) {
+    if (m.kind != LockModel::Kind::Tas && m.kind != LockModel::Kind::PvQspinlock)
+      g->fail("spin_retry_grow is KVM's pause-loop window growth: model tas or pv_qspinlock only");
+    m.spin_retry_grow = g->number();
+    if (!(m.spin_retry_grow >= 1)) g->fail("spin_retry_grow is a factor of at least 1 (1: the window never grows)");
+  }
+  if (auto x = n.get("spin_retry_max")) {
+    if (m.spin_retry_grow <= 1) x->fail("spin_retry_max caps a growing window: give spin_retry_grow above 1");
+    m.spin_retry_max = x->duration();
+    if (m.spin_retry_max < m.spin_retry) x->fail("spin_retry_max is below spin_retry");
   }
   if (auto t = n.get("spin_threshold")) {
     if (m.kind != LockModel::Kind::PvQspinlock) t->fail("spin_threshold applies to model: pv_qspinlock only");

@@ -41,9 +41,16 @@ struct LockModel {
   // vCPU of the guest (kvm_vcpu_on_spin). 0: never.
   double spin_retry = 0;
   double spin_threshold = 0;  // PvQspinlock: ns of spinning (SPIN_THRESHOLD loops) before halting
+  // Tas, PvQspinlock: KVM grows a vCPU's pause-loop window by this factor at each pause-loop exit
+  // (grow_ple_window before kvm_vcpu_on_spin, ple_window_grow = 2), up to spin_retry_max, and
+  // resets it when the vCPU is scheduled in again (shrink_ple_window from vmx_sched_in,
+  // ple_window_shrink = 0: back to ple_window) (arch/x86/kvm/vmx/vmx.c, x86.h, v5.9). 0: fixed.
+  double spin_retry_grow = 0;
+  double spin_retry_max = 0;  // 0: no cap
   // Set by make_exponential (racewin exact/run --exponential): each spin_retry loop lasts an
   // exponential time of that mean, and a pv-qspinlock head spins an exponential time of mean
-  // spin_threshold, then halts (its pause-loop exits are left out).
+  // spin_threshold, then halts (its pause-loop exits are left out); the pause-loop window does not
+  // grow.
   bool exponential = false;
   bool unqueued() const { return kind == Kind::Classic || kind == Kind::Tas; }
   bool s390() const { return kind == Kind::Queued || kind == Kind::Classic; }

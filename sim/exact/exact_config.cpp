@@ -116,6 +116,7 @@ void make_exponential(CaseConfig& c) {
       }
   each_dist(c, [](Dist& d) { d = d.mean() > 0 ? Dist::exponential(d.mean()) : Dist::fixed(0); });
   c.lock.exponential = true;
+  c.lock.spin_retry_grow = 0;  // one exponential loop of mean spin_retry each time: no window to grow
   c.resolved["exponential"] = true;  // the outputs say the durations are not the shipped ones
 }
 

@@ -68,6 +68,7 @@ void Machine::block(Thread& t, TState st) {
 
 void Machine::wake(Thread& t, double latency, bool retry) {
   bool running = on_top(t) && (t.state == TState::Spinning || t.state == TState::WaitingAcks);
+  if (t.state == TState::Sleeping) sched_in(vcpus_[size_t(t.vcpu)]);  // out of halt
   if (running) eng_.stop_work(t.vcpu);
   if (tracing()) emit(TraceEvent::Kind::Woken, t.vcpu, t.id);
   t.waiting_lock = t.waiting_page = -1;

@@ -180,6 +180,11 @@ class Machine : private ExprContext, private MachineState {
 
   // Steal (machine_irq.cpp).
   void steal_begin(int v);
+  // The host schedules the vCPU in again (vmx_sched_in): its pause-loop window is reset.
+  void sched_in(Vcpu& c) {
+    c.descheduled = false;
+    c.ple_window = cfg_.lock.spin_retry;
+  }
   void steal_end(int v, int source);
   void unsteal(int v);
 

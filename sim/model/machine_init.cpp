@@ -85,6 +85,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_until.assign(cfg.hypervisor.steal.size(), 0);
+    c.ple_window = cfg.lock.spin_retry;
     c.irq_pending.assign(irq_sources_.size(), 0);
     c.arrivals.assign(cfg.hypervisor.steal.size() + irq_sources_.size(), {});
   }

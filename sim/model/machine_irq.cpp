@@ -239,6 +239,7 @@ void Machine::unsteal(int v) {
   c.stolen = false;
   c.stolen_total += eng_.now() - c.stolen_since;
   eng_.set_stolen(v, false);
+  if (c.descheduled) sched_in(c);
   if (tracing()) emit(TraceEvent::Kind::StealEnd, v);
   if (c.flush_deferred) {  // kvm_steal_time: the flush requested while preempted, at VM entry
     c.flush_deferred = false;
@@ -270,6 +271,7 @@ void Machine::on_timer(const Timer& tm) {
       int gen = ++c.steal_gen[size_t(tm.arg)];
       c.steal_on[size_t(tm.arg)] = 1;
       c.steal_until[size_t(tm.arg)] = eng_.now() + len;
+      if (p.preempts) c.descheduled = true;
       eng_.schedule(eng_.now() + len, {Timer::StealEnd, tm.vcpu, tm.arg, gen});
       steal_begin(tm.vcpu);
       break;

@@ -115,7 +115,7 @@ void Machine::spin_start(Thread& t, SpinPhase ph) {
         if (mean > 0) amount = draw(Dist::exponential(mean), t.spin_rng);
         break;
       }
-      if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.spin_retry;
+      if (cfg_.lock.spin_retry > 0) amount = cfg_.lock.s390() ? cfg_.lock.spin_retry : vcpus_[size_t(t.vcpu)].ple_window;
       if (pv_head) amount = std::min(amount, std::max(0.0, cfg_.lock.spin_threshold - t.spun));
       break;
     }
@@ -137,6 +137,7 @@ bool Machine::spin_poll(Thread& t) {
   if (l.owner >= 0 || !eligible(l, t)) return false;
   if (t.phase == SpinPhase::Halt) {  // pv_kick: the host wakes the halted vCPU
     if (on_top(t)) eng_.stop_work(t.vcpu);
+    sched_in(vcpus_[size_t(t.vcpu)]);
     if (tracing()) emit(TraceEvent::Kind::Kick, t.vcpu, t.id, t.waiting_lock);
     spin_start(t, SpinPhase::Kick);
     return true;
@@ -168,7 +169,14 @@ void Machine::spin_phase_done(Thread& t) {
         return spin_start(t, SpinPhase::Halt);
       }
       if (l.owner < 0 || cfg_.lock.spin_retry <= 0) break;
-      if (!cfg_.lock.s390()) return spin_start(t, SpinPhase::Yield);  // a pause-loop exit
+      if (!cfg_.lock.s390()) {  // a pause-loop exit: KVM grows the window, then kvm_vcpu_on_spin
+        Vcpu& c = vcpus_[size_t(t.vcpu)];
+        if (cfg_.lock.spin_retry_grow > 1) {
+          c.ple_window *= cfg_.lock.spin_retry_grow;
+          if (cfg_.lock.spin_retry_max > 0) c.ple_window = std::min(c.ple_window, cfg_.lock.spin_retry_max);
+        }
+        return spin_start(t, SpinPhase::Yield);
+      }
       return spin_start(t, cfg_.hypervisor.spin_yield == HypervisorProfile::Yield::Always ? SpinPhase::Yield
                                                                                            : SpinPhase::Check);
     }
@@ -209,6 +217,7 @@ void Machine::directed_yield(Thread& t) {
   if (!cfg_.hypervisor.yield_ends_slice || rest <= 0) return;
   Vcpu& c = vcpus_[size_t(t.vcpu)];
   c.yielded = true;
+  c.descheduled = true;
   eng_.schedule(eng_.now() + rest, {Timer::YieldEnd, t.vcpu, 0, ++c.yield_gen});
   steal_begin(t.vcpu);
 }

@@ -6,6 +6,7 @@
 //           kept), window_stretch, cost_rngs;
 //   Vcpu:   stolen_since, stolen_total, steal_gen and yield_gen (the driver drops dead StealEnd and
 //           YieldEnd timers instead), steal_until (with means, the source's mean, never a state's),
+//           ple_window and descheduled (the window never grows with exponential durations),
 //           first_steal_len (unused with means), every Rng, arrivals (forcing only: the exact
 //           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, ipis_sent_, drained_

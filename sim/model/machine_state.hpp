@@ -116,6 +116,11 @@ struct MachineState {
     std::vector<int> steal_gen;     // per steal source: steals begun, to drop a StealEnd a yield made moot
     std::vector<double> steal_until;  // per steal source: when its steal under way ends
     bool yielded = false;  // waiting in the host after a directed yield ended its slice
+    // KVM's pause-loop window for this vCPU (lock.spin_retry, grown at each pause-loop exit) and
+    // whether the host has descheduled the vCPU since it was last scheduled in (the window is
+    // reset then: machine_lock.cpp).
+    double ple_window = 0;
+    bool descheduled = false;
     int yield_gen = 0;     // such waits begun (a YieldEnd of another is dropped)
     bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
     std::vector<Interrupt> handlers;  // running interrupt handlers, innermost last
