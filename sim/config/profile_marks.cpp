@@ -127,6 +127,7 @@ std::optional<RangeFactors> range_factors(const ProfileParam& p, const nlohmann:
   if (p.range.empty()) return std::nullopt;
   size_t dots = p.range.find("..");
   std::string a = p.range.substr(0, dots), b = p.range.substr(dots + 2);
+  auto fail = [&](const std::string& why) { throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + why); };
   auto bound = [&](const std::string& t) -> double {
     if (!t.empty() && t[0] == 'x') {
       try {
@@ -135,18 +136,16 @@ std::optional<RangeFactors> range_factors(const ProfileParam& p, const nlohmann:
         if (used + 1 == t.size() && f > 0) return f;
       } catch (const std::exception&) {
       }
-      throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": '" + t + "' is not a factor (x0.5, x3)");
+      fail(": '" + t + "' is not a factor (x0.5, x3)");
     }
     auto ns = parse_duration_ns(t);
-    if (!ns) throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": '" + t + "' is neither a factor (x2) nor a duration (3us)");
+    if (!ns) fail(": '" + t + "' is neither a factor (x2) nor a duration (3us)");
     auto nominal = first_duration(value);
-    if (!nominal || *nominal <= 0)
-      throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + ": the value holds no duration to bound; give factors (x0.5..x2)");
+    if (!nominal || *nominal <= 0) fail(": the value holds no duration to bound; give factors (x0.5..x2)");
     return *ns / *nominal;
   };
   RangeFactors r{bound(a), bound(b)};
-  if (!(r.lo <= 1 && 1 <= r.hi && r.lo < r.hi))
-    throw ConfigError(p.loc, "range '" + p.range + "' of " + p.key + " does not hold the value itself");
+  if (!(r.lo <= 1 && 1 <= r.hi && r.lo < r.hi)) fail(" does not hold the value itself");
   return r;
 }
 

@@ -68,7 +68,10 @@ void Machine::block(Thread& t, TState st) {
 
 void Machine::wake(Thread& t, double latency, bool retry) {
   bool running = on_top(t) && (t.state == TState::Spinning || t.state == TState::WaitingAcks);
-  if (t.state == TState::Sleeping) sched_in(vcpus_[size_t(t.vcpu)]);  // out of halt
+  if (t.state == TState::Sleeping) {  // its vCPU idles in halt: the host wakes it, then schedules it in
+    latency += draw(cfg_.hypervisor.halt_wakeup, vcpus_[size_t(t.vcpu)].halt_wakeup_rng);
+    sched_in(vcpus_[size_t(t.vcpu)]);
+  }
   if (running) eng_.stop_work(t.vcpu);
   if (tracing()) emit(TraceEvent::Kind::Woken, t.vcpu, t.id);
   t.waiting_lock = t.waiting_page = -1;
@@ -222,10 +225,10 @@ bool Machine::apply(Thread& t, const Step& s) {
           pg.locked = true;
           pg.lock_owner = w.id;
           w.page_lock_tries = 0;
-          wake(w, cost(w, wakeup_cost_) + halt_wakeup(w));
+          wake(w, cost(w, wakeup_cost_));
         } else {  // the sleeper must take it itself when it runs, and may find it taken again
           ++w.page_lock_tries;
-          wake(w, cost(w, wakeup_cost_) + halt_wakeup(w), true);
+          wake(w, cost(w, wakeup_cost_), true);
         }
       }
       break;

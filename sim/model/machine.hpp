@@ -218,8 +218,6 @@ class Machine : private ExprContext, private MachineState {
   int sigp_cost_ = -1;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
   int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C; ple_exit: a pause-loop exit and its yield
   int kick_cost_ = -1;   // pv_kick: a halted pv-qspinlock waiter woken by the host
-  // The host's part of waking thread t's halted vCPU (a sleeper's vCPU idles in halt).
-  double halt_wakeup(Thread& t) { return draw(cfg_.hypervisor.halt_wakeup, vcpus_[size_t(t.vcpu)].halt_wakeup_rng); }
   double draw(const Dist& d, Rng& r) const { return sampling_ == Sampling::kMeans ? d.mean() : d.sample(r); }
   double cost(Thread& t, int index) {  // with means no stream is kept: a copy of the state stays small
     return sampling_ == Sampling::kMeans ? cfg_.costs[size_t(index)].mean() : cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]);

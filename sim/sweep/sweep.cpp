@@ -103,6 +103,19 @@ Axis plain_axis(const CNode& a) {
   return x;
 }
 
+}  // namespace
+
+std::vector<double> sample_quantiles(Rng& rng, size_t n, bool latin) {
+  std::vector<size_t> strata(n);
+  std::iota(strata.begin(), strata.end(), 0);
+  for (size_t i = strata.size(); i > 1; --i) std::swap(strata[i - 1], strata[size_t(rng.uniform() * double(i))]);
+  std::vector<double> u(n);
+  for (size_t i = 0; i < n; ++i) u[i] = latin ? (double(strata[i]) + rng.uniform()) / double(n) : rng.uniform();
+  return u;
+}
+
+namespace {
+
 Group sample_group(const CNode& s, uint64_t default_seed) {
   s.allow_keys({"method", "points", "seed", "axes"});
   std::string method = s.at("method").str();
@@ -118,11 +131,7 @@ Group sample_group(const CNode& s, uint64_t default_seed) {
     std::string scale = a.has("scale") ? a.at("scale").str() : "linear";
     if (scale != "linear" && scale != "log") a.at("scale").fail("expected linear or log");
     check_range(a, from, to, n, scale == "log");
-    std::vector<size_t> strata(static_cast<size_t>(n));
-    std::iota(strata.begin(), strata.end(), 0);
-    for (size_t i = strata.size(); i > 1; --i) std::swap(strata[i - 1], strata[size_t(rng.uniform() * double(i))]);
-    for (long i = 0; i < n; ++i) {
-      double u = method == "random" ? rng.uniform() : (double(strata[size_t(i)]) + rng.uniform()) / double(n);
+    for (double u : sample_quantiles(rng, size_t(n), method == "latin_hypercube")) {
       double v = scale == "log" ? std::exp(std::log(from.v) + u * (std::log(to.v) - std::log(from.v))) : from.v + u * (to.v - from.v);
       x.values.push_back(show(v, from.ns));
     }

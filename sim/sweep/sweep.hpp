@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/rng.hpp"
 #include "config/scenario.hpp"
 
 namespace racewin {
@@ -98,6 +99,9 @@ void sensitivity_points(const CNode& node, Sweep& sw);
 std::vector<std::string> estimated_parameters(const CaseConfig& c);
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
 void uncertainty_points(const CNode& node, Sweep& sw);
+// n quantiles in [0, 1) drawn from `rng`: one in each of n equal strata in a random order (a Latin
+// hypercube's column), or, not `latin`, n independent uniforms (after the same shuffle's draws).
+std::vector<double> sample_quantiles(Rng& rng, size_t n, bool latin);
 std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
 // `v` with every duration in it multiplied by f; a bare number is scaled only as the whole value (top).
 nlohmann::json scaled_value(const nlohmann::json& v, double f, bool top);

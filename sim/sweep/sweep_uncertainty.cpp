@@ -94,13 +94,8 @@ void uncertainty_points(const CNode& node, Sweep& sw) {
     for (const auto& pc : d.per_case) u.case_parameters[pc.first].push_back(d.key);
   // Latin hypercube: per dimension a random permutation of the strata, a uniform draw inside each.
   Rng rng(seed, 0x0ce27a1u);
-  std::vector<std::vector<double>> q(dims.size(), std::vector<double>(u.samples));
-  for (auto& col : q) {
-    std::vector<size_t> strata(u.samples);
-    std::iota(strata.begin(), strata.end(), 0);
-    for (size_t i = strata.size(); i > 1; --i) std::swap(strata[i - 1], strata[size_t(rng.uniform() * double(i))]);
-    for (size_t i = 0; i < u.samples; ++i) col[i] = (double(strata[i]) + rng.uniform()) / double(u.samples);
-  }
+  std::vector<std::vector<double>> q;
+  for (size_t k = 0; k < dims.size(); ++k) q.push_back(sample_quantiles(rng, u.samples, true));
   sw.param_names = {"sample"};
   for (const auto& d : dims) sw.param_names.push_back(d.key);
   SweepPoint nominal{0, {{"sample", "nominal"}}, {}};
