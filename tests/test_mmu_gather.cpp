@@ -123,3 +123,30 @@ TEST_CASE("an index outside its PTE array stops the run with the step that made 
   CHECK(contains(r.failure, "PTE index 6 outside the array of 4"));
   CHECK(contains(r.failure, "p.yaml:4"));
 }
+
+// KERNEL-REVIEW-2 N2: tlb_finish_mmu after a zap that cleared nothing flushes nothing
+// (tlb_flush_mmu_tlbonly returns at once: asm-generic/tlb.h:414-422) and frees nothing (an empty
+// gather: mmu_gather.c:44-53). The shipped madvise thread against the writer, x86_64 bare: each
+// call either zaps the page (then it flushes and frees) or finds the PTE empty (then neither).
+TEST_CASE("an empty madvise call flushes and frees nothing; one that zapped does both") {
+  Scenario sc = load_scenario("configs/dirtyc0w_child.yaml", {}, {"x86_64_bare_v5.9-rc4"});
+  Log log = run_logged(sc.cases.at(0), 2e6);
+  int empty = 0, zapped = 0;
+  bool in_call = false, cleared = false, flushed = false, freed = false;
+  for (const auto& e : log.events) {
+    if (e.vcpu != 0) continue;
+    if (e.what.find("madvise_syscall") != std::string::npos) in_call = true, cleared = flushed = freed = false;
+    if (!in_call) continue;
+    cleared |= e.what.find("ptep_get_and_clear") != std::string::npos;
+    flushed |= e.what.find("tlb_flush_mmu_tlbonly") != std::string::npos;
+    freed |= e.what.find("tlb_flush_mmu_free") != std::string::npos;
+    if (e.what.find("madvise_return") == std::string::npos) continue;
+    in_call = false;
+    CHECK(flushed == cleared);
+    CHECK(freed == cleared);
+    ++(cleared ? zapped : empty);
+  }
+  MESSAGE(zapped << " calls zapped the page, " << empty << " found it empty");
+  CHECK(zapped > 10);
+  CHECK(empty > 10);
+}
