@@ -50,13 +50,12 @@ int run_uncertainty(const UncertaintyRequest& r) {
   // `racewin sweep FILE --out DIR`, parsed and run in this process.
   CLI::App app;
   auto sweep = make_sweep_command();
-  CLI::App* sub = sweep->add(app);
+  sweep->add(app);
   std::vector<std::string> args = {"sweep", file.string(), "--out", dir.string()};
   if (r.jobs) args.insert(args.end(), {"--jobs", std::to_string(r.jobs)});
   if (r.quiet) args.push_back("-q");
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   app.parse(args);
-  (void)sub;
   return sweep->exec("");
 }
 
