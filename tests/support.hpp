@@ -49,14 +49,14 @@ inline std::string fixed_arch(const std::string& flush, const std::string& free)
          "  lock_page: 3ns\n  trylock_page: 3ns\n  unlock_page: 3ns\n"
          "  tlb_gather_mmu: 1ns\n  tlb_remove_tlb_entry: 1ns\n  tlb_remove_page: 30ns\n"
          "  tlb_flush_mmu_tlbonly: 25ns\n  tlb_flush_mmu_free: 60ns\n  free_pages_prepare: 0ns\n"
-         "  mark_page_accessed: 2ns\n  lru_add_drain: 5ns\n"
+         "  mark_page_accessed: 2ns\n  set_page_dirty: 2ns\n  lru_add_drain: 5ns\n"
          "  idle: 1000ns\n  short: 100ns\n  long: 1000ns\n";
 }
 
 // `threads` is YAML for the threads map; paths are written as files named <thread>.yaml.
 inline CaseConfig make_case(const TempDir& d, const std::string& arch, const std::string& hypervisor,
                             const std::vector<std::pair<std::string, std::string>>& paths, int vcpus = 2,
-                            const std::string& extra_machine = "") {
+                            const std::string& extra_machine = "", const std::string& extra_kernel = "") {
   d.write("arch.yaml", arch);
   d.write("hyp.yaml", hypervisor);
   std::string threads;
@@ -67,7 +67,7 @@ inline CaseConfig make_case(const TempDir& d, const std::string& arch, const std
   }
   std::string sc = "scenario: test\nrun: {time: 1ms, seed: 1}\nmachine: {vcpus: " + std::to_string(vcpus) +
                    ", pages: 16, spinlocks: [L, ptl], ptes: [map]" + extra_machine + "}\n" +
-                   "kernel: {debug_vm: true, pcp_high: 6, pcp_batch: 2}\n" +
+                   "kernel: {debug_vm: true, pcp_high: 6, pcp_batch: 2" + extra_kernel + "}\n" +
                    "arch: arch.yaml\nhypervisor: hyp.yaml\nthreads:\n" + threads;
   return load_scenario(d.write("scenario.yaml", sc), {}).cases.at(0);
 }
@@ -90,6 +90,11 @@ struct Log {
     for (const auto& e : events)
       if (e.vcpu == vcpu && e.what.find(what) != std::string::npos && n-- == 0) return e.time;
     return -1;
+  }
+  int count(int vcpu, const std::string& what) const {
+    int n = 0;
+    for (const auto& e : events) n += e.vcpu == vcpu && e.what.find(what) != std::string::npos;
+    return n;
   }
   std::string dump() const {
     std::string s;

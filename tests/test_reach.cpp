@@ -17,7 +17,7 @@ namespace {
 CaseConfig small_case(const std::string& name) {
   Scenario s = load_scenario("configs/dirtyc0w_child.yaml",
                              {{"hypervisor.steal", "[]"}, {"arch.interrupts", "[]"}, {"arch.lru_pagevec_size", "2"},
-                              {"machine.pages", "16"}},
+                              {"machine.pages", "16"}, {"kernel.config", "production"}, {"kernel.task", "null"}},
                              {name});
   CaseConfig c = s.cases.at(0);
   make_exponential(c);
@@ -54,7 +54,8 @@ TEST_CASE("reach: the symmetry reduction leaves a chain's answers unchanged, wit
   // A case whose chain also completes without the reduction: page ids kept few by a 4-page pool and pagevecs of 1.
   Scenario s = load_scenario("configs/dirtyc0w_child.yaml",
                              {{"hypervisor.steal", "[]"}, {"arch.interrupts", "[]"}, {"arch.lru_pagevec_size", "1"},
-                              {"machine.pages", "4"}, {"kernel.pcp_high", "1"}, {"kernel.pcp_batch", "1"}},
+                              {"machine.pages", "4"}, {"kernel.pcp_high", "1"}, {"kernel.pcp_batch", "1"},
+                              {"kernel.config", "production"}, {"kernel.task", "null"}},
                              {"s390x_zvm_v5.9-fixed"});
   CaseConfig c = s.cases.at(0);
   make_exponential(c);

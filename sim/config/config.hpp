@@ -44,6 +44,7 @@ class CNode {
   bool is_map() const { return node_.IsMap(); }
   bool is_seq() const { return node_.IsSequence(); }
   bool is_scalar() const { return node_.IsScalar(); }
+  bool is_null() const { return node_.IsNull(); }
   bool has(const std::string& key) const;
   CNode at(const std::string& key) const;                  // required
   std::optional<CNode> get(const std::string& key) const;  // optional

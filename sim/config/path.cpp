@@ -44,6 +44,7 @@ const std::vector<OpSpec>& specs() {
       {"lru_cache_add", Op::LruCacheAdd, Arg::Page, true, {}},
       {"lru_add_drain", Op::LruAddDrain, Arg::None, true, {}},
       {"mark_page_accessed", Op::MarkPageAccessed, Arg::Page, true, {}},
+      {"set_page_dirty", Op::SetPageDirty, Arg::Page, true, {}},
       {"lock_page", Op::LockPage, Arg::Page, true, {}},
       {"trylock_page", Op::TrylockPage, Arg::Map, true, {"page", "into"}},
       {"unlock_page", Op::UnlockPage, Arg::Page, true, {}},

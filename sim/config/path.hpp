@@ -19,7 +19,7 @@ enum class Op {
   SpinLock, SpinUnlock,
   PteRead, PtepGetAndClear, SetPte, PtepSetAccessFlags, PtepClearFlush,
   GetPage, PutPage, TryGetPage, PageAddRmap, PageRemoveRmap, AllocPage, LruCacheAdd, LruAddDrain,
-  MarkPageAccessed,
+  MarkPageAccessed, SetPageDirty,
   LockPage, TrylockPage, UnlockPage,
   TlbGatherMmu, TlbRemoveTlbEntry, TlbRemovePage, TlbFlushMmuTlbonly, TlbFlushMmuFree,
   WindowOpen, WindowClose, WindowHit,
@@ -58,6 +58,11 @@ struct Step {
   std::string cost_name;            // looked up in the arch/hypervisor cost table
   std::optional<Dist> cost_inline;  // or given in the step
   int cost_index = -1;              // resolved by the scenario
+  // A debug kernel's work on top of the step's own (kernel.config: debug), charged with it; -1: none.
+  int extra_cost_index = -1;
+  // A step the debug configuration added after the one before it (a traced preempt_enable): a
+  // pending reschedule is not taken before it.
+  bool overlay = false;
 };
 
 struct Path {

@@ -116,7 +116,7 @@ LockModel parse_lock(const CNode& n) {
 }  // namespace
 
 ArchProfile parse_arch(const CNode& root) {
-  root.allow_keys({"arch", "doc", "tlb", "ipi", "lru_pagevec_size", "spinlock", "interrupts", "costs"});
+  root.allow_keys({"arch", "doc", "tlb", "ipi", "lru_pagevec_size", "spinlock", "interrupts", "costs", "debug_costs"});
   ArchProfile a;
   a.name = root.at("arch").str();
   CNode tlb = root.at("tlb");
@@ -143,6 +143,11 @@ ArchProfile parse_arch(const CNode& root) {
   }
   if (auto irqs = root.get("interrupts")) a.interrupts = parse_irqs(*irqs);
   a.costs = parse_costs(root.at("costs"));
+  if (auto dc = root.get("debug_costs")) {
+    a.debug_costs = parse_costs(*dc);
+    for (const auto& [k, _] : a.debug_costs)
+      if (!a.costs.count(k)) dc->at(k).fail("debug_costs." + k + " replaces no cost of costs:");
+  }
   return a;
 }
 

@@ -68,6 +68,9 @@ struct ArchProfile {
   LockModel lock_dedicated, lock_shared;
   std::vector<IrqSource> interrupts;
   std::map<std::string, Dist> costs;
+  // Under kernel.config: debug, these replace costs of the same name: framing whose locks
+  // (mmap_lock, the pagevecs' local_lock, the allocator's) lockdep also tracks.
+  std::map<std::string, Dist> debug_costs;
 };
 
 // One source of steal on every vCPU (or on those listed); a vCPU is stolen while any of its

@@ -17,6 +17,46 @@ const std::vector<std::string> kModelCosts = {"spin_lock_handoff", "lock_page_wa
 // locks under KVM: a pause-loop exit with its directed yield, and the kick of a halted waiter.
 const std::vector<std::string> kS390LockCosts = {"arch_vcpu_is_preempted", "smp_yield_cpu"};
 const std::vector<std::string> kPvLockCosts = {"ple_exit", "pv_kick"};
+// ... and those of a debug kernel (KernelConfig::debug).
+const std::vector<std::string> kDebugCosts = {"lockdep_acquire", "lockdep_release", "preempt_enable_traced", "trace_hardirqs"};
+
+// The debug configuration's work, where the kernel does it: lockdep's lock_acquire before the
+// lock is taken and lock_release before the store that frees it (include/linux/spinlock_api_smp.h,
+// __raw_spin_lock / __raw_spin_unlock), then preempt_enable, traced (trace_preempt_on), after the
+// store; trace_hardirqs_off / _on in local_irq_disable / _enable (IRQSOFF_TRACER). The traced
+// preempt_enable of a spin_unlock is a step of its own after it, so that a reschedule pending at
+// the unlock is taken after it, as preempt_enable() does.
+void debug_overlay(Path& p, const std::vector<std::string>& names) {
+  auto index = [&](const char* n) { return int(std::find(names.begin(), names.end(), n) - names.begin()); };
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    Step& s = p.steps[i];
+    switch (s.op) {
+      case Op::SpinLock: s.extra_cost_index = index("lockdep_acquire"); break;
+      case Op::PreemptEnable: s.extra_cost_index = index("preempt_enable_traced"); break;
+      case Op::LocalIrqDisable: case Op::LocalIrqEnable: s.extra_cost_index = index("trace_hardirqs"); break;
+      case Op::SpinUnlock: {
+        s.extra_cost_index = index("lockdep_release");
+        // After the markers at the unlock's instant (a window that opens with the unlock).
+        size_t j = i + 1;
+        while (j < p.steps.size() && (p.steps[j].op == Op::WindowOpen || p.steps[j].op == Op::WindowClose) && !p.steps[j].cond) ++j;
+        Step traced;
+        traced.op = Op::Work;
+        traced.loc = s.loc;
+        traced.text = "preempt_enable() (traced, after " + s.text + ")";
+        traced.cost_name = "preempt_enable_traced";
+        traced.cost_index = index("preempt_enable_traced");
+        traced.cond = s.cond;
+        traced.overlay = true;
+        for (auto& o : p.steps)
+          if (o.target >= int(j)) ++o.target;
+        p.steps.insert(p.steps.begin() + std::ptrdiff_t(j), std::move(traced));
+        i = j;
+        break;
+      }
+      default: break;
+    }
+  }
+}
 
 struct Pending {
   std::string key;
@@ -143,7 +183,28 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       if (c.names.ptes[i] == c.names.ptes[j]) m.at("ptes").fail("pte '" + c.names.ptes[i] + "' is declared twice");
 
   if (auto k = root.get("kernel")) {
-    k->allow_keys({"debug_vm", "pcp_high", "pcp_batch", "skew_tick", "page_lock_unfairness", "mmu_gather_batch"});
+    k->allow_keys({"config", "preempt", "debug_pagealloc", "task", "debug_vm", "pcp_high", "pcp_batch", "skew_tick",
+                   "page_lock_unfairness", "mmu_gather_batch"});
+    if (auto cf = k->get("config")) {
+      if (cf->str() != "debug" && cf->str() != "production") cf->fail("config is debug or production");
+      c.kernel.debug = c.kernel.preempt = cf->str() == "debug";
+    }
+    if (auto pr = k->get("preempt")) c.kernel.preempt = pr->boolean();
+    if (auto dp = k->get("debug_pagealloc")) c.kernel.debug_pagealloc = dp->boolean();
+    if (auto tk = k->get("task"); tk && !tk->is_null()) {  // task: null takes a scenario's task away
+      tk->allow_keys({"wakeup", "first", "run", "vcpus"});
+      auto& w = c.kernel.task.wakeup;
+      c.kernel.task.on = true;
+      w.name = "task_wakeup";
+      w.interarrival = Dist::parse(tk->at("wakeup"));
+      if (!(w.interarrival.mean() > 0)) tk->at("wakeup").fail("the wakeups' interarrival time must be positive");
+      c.kernel.task.run_cost = tk->at("run").str();
+      if (auto f = tk->get("first")) w.first = f->duration();  // the first wakeup (tests); else a random phase
+      if (auto vs = tk->get("vcpus")) {
+        if (!vs->is_seq()) vs->fail("vcpus is a list of vCPU numbers, e.g. [0]");
+        for (const auto& v : vs->items()) w.vcpus.push_back(int(v.integer(0, c.vcpus - 1)));
+      }
+    }
     if (auto mg = k->get("mmu_gather_batch")) c.kernel.mmu_gather_batch = int(mg->integer(1, 1 << 20));
     if (auto u = k->get("page_lock_unfairness")) c.kernel.page_lock_unfairness = int(u->integer(-1, 1 << 20));
     if (auto t = k->get("skew_tick")) c.kernel.skew_tick = t->boolean();
@@ -211,11 +272,29 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
 
   // The cost table: the arch's, with the hypervisor's on top; steps point into it.
   std::map<std::string, Dist> costs = c.arch.costs;
+  if (c.kernel.debug)
+    for (auto& [k, v] : c.arch.debug_costs) costs.insert_or_assign(k, v);
   for (auto& [k, v] : c.hypervisor.costs) costs.insert_or_assign(k, v);
   for (auto& [k, v] : costs) c.cost_names.push_back(k), c.costs.push_back(v);
   for (const auto& k : kModelCosts)
     if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the model charges it)");
   for (const auto* l : {&kModelCosts, &kS390LockCosts, &kPvLockCosts}) g.charged.insert(l->begin(), l->end());
+  auto need_cost = [&](const std::string& k, const std::string& why) {
+    if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (" + why + ")");
+    g.charged.insert(k);
+  };
+  if (c.kernel.debug)
+    for (const auto& k : kDebugCosts) need_cost(k, "kernel.config: debug charges it");
+  if (c.kernel.debug_pagealloc) need_cost("debug_pagealloc_free", "kernel.debug_pagealloc charges it");
+  if (c.kernel.task.on) {
+    need_cost("context_switch", "kernel.task charges it");
+    need_cost("hrtimer_wakeup", "kernel.task's wakeups are this timer interrupt");
+    c.kernel.task.wakeup.handler = costs.at("hrtimer_wakeup");
+    if (!costs.count(c.kernel.task.run_cost))
+      root.at("kernel").at("task").at("run").fail("no cost '" + c.kernel.task.run_cost + "' in arch '" + c.arch.name +
+                                                  "' or hypervisor '" + c.hypervisor.name + "'");
+    g.charged.insert(c.kernel.task.run_cost);
+  }
   if (c.lock.kind != LockModel::Kind::Fifo)
     for (const auto& k : c.lock.s390() ? kS390LockCosts : kPvLockCosts)
       if (!costs.count(k)) arch_doc.at("costs").fail("missing cost '" + k + "' (the " + (c.hypervisor.shared_cpus ? "shared" : "dedicated") + " spinlock model charges it)");
@@ -235,6 +314,8 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
         g.charged.insert(s.cost_name);
       }
     }
+  if (c.kernel.debug)
+    for (auto& t : c.threads) debug_overlay(t.path, c.cost_names);
 
   c.resolved = {{"scenario", yaml_to_json(root)},
                 {"case", case_name},
@@ -246,6 +327,13 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
 }
 
 }  // namespace
+
+std::vector<IrqSource> interrupt_sources(const CaseConfig& c) {
+  std::vector<IrqSource> out = c.arch.interrupts;
+  out.insert(out.end(), c.hypervisor.interrupts.begin(), c.hypervisor.interrupts.end());
+  if (c.kernel.task.on) out.push_back(c.kernel.task.wakeup);
+  return out;
+}
 
 nlohmann::json yaml_to_json(const CNode& doc) {
   // Keys anywhere in the document, also under keys racewin does not read (a path file's source:),

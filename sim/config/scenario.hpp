@@ -48,6 +48,31 @@ struct KernelConfig {
   // MAX_GATHER_BATCH = 510 entries taken with GFP_NOWAIT: 8 + 19 x 510 = 9698 with 4 KiB pages
   // (include/asm-generic/tlb.h, mm/mmu_gather.c, v5.9) [C]; 8 when no batch page can be had.
   int mmu_gather_batch = 9698;
+  // The configuration as a whole (KERNEL-REVIEW-2 N4): `debug` is s390's debug_defconfig of v5.9
+  // (CONFIG_PREEMPT, PROVE_LOCKING with LOCK_STAT, PREEMPT_TRACER and IRQSOFF_TRACER, DEBUG_VM):
+  // every spin_lock pays lockdep's lock_acquire and every spin_unlock its lock_release before the
+  // store and a traced preempt_enable after it; local_irq_* pay trace_hardirqs_*; preempt_enable
+  // is traced. `production` is defconfig: none of these.
+  bool debug = false;
+  // CONFIG_PREEMPT: a pending reschedule switches the thread out wherever its preempt count drops
+  // to 0 (spin_unlock's preempt_enable, preempt_enable, the return from an interrupt). Without
+  // it (PREEMPT_NONE, and PREEMPT_VOLUNTARY, whose cond_resched points are not in these paths),
+  // only at the return to user space or when the thread sleeps. Default: on with `debug`.
+  bool preempt = false;
+  // debug_pagealloc=on (CONFIG_DEBUG_PAGEALLOC is built by debug_defconfig, but off at boot
+  // unless DEBUG_PAGEALLOC_ENABLE_DEFAULT or the command line turns it on): each freed page is
+  // unmapped from the kernel's direct map (s390: ipte_range, arch/s390/mm/pageattr.c), charged
+  // as the cost debug_pagealloc_free per page.
+  bool debug_pagealloc = false;
+  // A second runnable task in the guest (`kernel.task`): its wakeups arrive as an interrupt
+  // (a high-resolution timer ending a sleep) and set need_resched on the vCPU they interrupt; at
+  // the next preemption point the thread is switched out for a context switch, the task's run
+  // and a switch back (costs context_switch, twice, and `run`). Off: no second task.
+  struct Task {
+    bool on = false;
+    IrqSource wakeup;      // name "task_wakeup"; interarrival per vCPU, handler the timer interrupt
+    std::string run_cost;  // a cost of the table: the task's work per wakeup
+  } task;
 };
 
 struct CaseConfig {
@@ -81,6 +106,10 @@ struct Scenario {
   std::string doc;
   std::vector<CaseConfig> cases;
 };
+
+// Interrupt sources in the machine's order: the arch's, the hypervisor's, then a guest task's
+// wakeup (kernel.task) if there is one.
+std::vector<IrqSource> interrupt_sources(const CaseConfig& c);
 
 // The value at a dotted key (map keys, list indexes) of a case's resolved configuration: arch.*
 // and hypervisor.* in their profiles, anything else in the scenario file's own keys; null if none.

@@ -51,6 +51,12 @@ void each_dist(CaseConfig& c, F&& f) {
 
 void check_exponential(const CaseConfig& c) {
   const std::string where = "case " + c.name + ": ";
+  if (c.kernel.task.on)
+    throw NotExponential(where + "kernel.task (a second guest task and the scheduler's preemption points) is not in "
+                                 "the exact driver; racewin run simulates it");
+  if (c.kernel.debug)
+    throw NotExponential(where + "kernel.config: debug adds lockdep's and the tracers' costs to steps that have a cost "
+                                 "of their own: sums the exact driver cannot take; use --set kernel.config=production");
   for (const auto& t : c.threads)
     for (const auto& s : t.path.steps)
       if (s.cost_index >= 0)

@@ -8,6 +8,12 @@ namespace racewin {
 
 // ---- threads ---------------------------------------------------------------------------------
 
+namespace {
+bool marker(Op op) {
+  return op == Op::WindowOpen || op == Op::WindowClose || op == Op::Set || op == Op::Goto || op == Op::Nop;
+}
+}  // namespace
+
 bool Machine::on_top(const Thread& t) const { return vcpus_[size_t(t.vcpu)].handlers.empty(); }
 
 void Machine::begin_work(Thread& t, double amount) {
@@ -22,6 +28,7 @@ void Machine::next_step(Thread& t) {
 
 void Machine::end_iteration(Thread& t) {
   t.pc = 0;
+  t.in_user = true;
   ++t.iterations;
   if (t.id == cfg_.count_thread)
     for (size_t h = 0; h < hazards_.size(); ++h)
@@ -35,8 +42,18 @@ void Machine::run_thread(Thread& t) {
   for (int guard = 0;; ++guard) {
     if (guard > 100000)
       throw ModelError("livelock: " + where(t) + " loops without spending time (every step in the loop costs 0)");
-    if (!t.freeing.empty() && start_free(t)) return;
     const Step& s = steps[size_t(t.pc)];
+    Vcpu& c = vcpus_[size_t(t.vcpu)];
+    // A preemption point: a reschedule that waited for the preempt count to drop (spin_unlock's or
+    // preempt_enable's, after a traced one's own work) or for the return to user space. It is
+    // taken before the next step that spends time or acts: markers (window_open, set, goto) after
+    // an unlock happen at the instant of the unlock, before its preempt_enable.
+    if (c.need_resched && !s.overlay && !marker(s.op) && preemptible(c, t)) {
+      t.state = TState::Ready;
+      return switch_to_task(t.vcpu);
+    }
+    t.in_user = false;
+    if (!t.freeing.empty() && start_free(t)) return;
     cur_ = &t;
     if (s.cond && !s.cond->truthy(*this)) {
       next_step(t);
@@ -48,11 +65,12 @@ void Machine::run_thread(Thread& t) {
     int ci = s.cost_index;
     if (s.op == Op::PtepSetAccessFlags && s.cost_name == "ptep_set_access_flags" && !access_flags_change(s))
       ci = pte_read_cost_;  // s390 and x86 return after pte_same(): no store, no IPTE, no flush
-    double c = ci >= 0 ? cost(t, ci) : 0.0;
-    if (c > 0) {
+    double amount = ci >= 0 ? cost(t, ci) : 0.0;
+    if (s.extra_cost_index >= 0) amount += cost(t, s.extra_cost_index);
+    if (amount > 0) {
       t.effect_pending = true;
       if (tracing()) emit(TraceEvent::Kind::StepBegin, t.vcpu, t.id, t.pc);
-      begin_work(t, c);
+      begin_work(t, amount);
       return;
     }
     if (!apply(t, s)) return;
@@ -100,7 +118,7 @@ void Machine::work_done(int v) {
 void Machine::work_completed(Thread& t) {
   t.remaining = 0;
   if (t.in_free) {
-    finish_free(t);
+    if (finish_free(t)) return;  // debug_pagealloc's unmapping follows
   } else if (t.effect_pending) {
     t.effect_pending = false;
     if (!apply(t, step_of(t))) return;
@@ -152,6 +170,9 @@ bool Machine::apply(Thread& t, const Step& s) {
       break;
     }
     case Op::MarkPageAccessed: mark_page_accessed(page_arg(t, s), t); break;
+    case Op::SetPageDirty:  // an anonymous page: __set_page_dirty_no_writeback, SetPageDirty
+      if (Page* pg = live_page(page_arg(t, s), "set_page_dirty", t)) pg->dirty = true;
+      break;
     case Op::LruAddDrain:
       drain_pagevec(c.pagevec, t, false);  // lru_add_drain_cpu(): lru_add first, activate_page last
       drain_pagevec(c.activate_pvec, t, true);
@@ -272,6 +293,7 @@ bool Machine::apply(Thread& t, const Step& s) {
       ++w.length_hist[WindowStats::length_bin(len)];
       if (t.window_stretch[size_t(s.obj)] & 1) ++w.stretched_by_steal;
       if (t.window_stretch[size_t(s.obj)] & 2) ++w.stretched_by_irq;
+      if (t.window_stretch[size_t(s.obj)] & 4) ++w.stretched_by_task;
       if (t.window_hit[size_t(s.obj)]) ++w.hit;
       t.window_open_at[size_t(s.obj)] = -1;
       --t.open_windows, --open_windows_;

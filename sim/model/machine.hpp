@@ -163,6 +163,10 @@ class Machine : private ExprContext, private MachineState {
   bool preempted(const Vcpu& c) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
+  // The guest scheduler (kernel.task): whether the thread on vCPU v can be switched out now for a
+  // pending reschedule, and the switch itself (the task runs as a handler that IRQs may nest in).
+  bool preemptible(const Vcpu& c, const Thread& t) const;
+  void switch_to_task(int v);
 
   // Spinlocks (machine_lock.cpp).
   bool try_take_free(SpinLock& l, Thread& t);
@@ -193,8 +197,10 @@ class Machine : private ExprContext, private MachineState {
   void get_page(int p, Thread& t);
   void put_page(int p, Thread& t);
   bool start_free(Thread& t);  // true: free_pages_prepare is under way
-  void finish_free(Thread& t);
+  bool finish_free(Thread& t);  // true: more work of the free is under way
   void check_free_page(int p, Thread& t);
+  void dump_page(int p);
+  static std::string page_flags(const Page& pg);
   void pcp_free(int v, int p);
   int alloc_page(Thread& t);
   void mark_page_accessed(int p, Thread& t);
@@ -218,6 +224,11 @@ class Machine : private ExprContext, private MachineState {
   int sigp_cost_ = -1;   // arch_vcpu_is_preempted: SIGP SENSE RUNNING
   int yield_cost_ = -1;  // smp_yield_cpu: DIAG 9C; ple_exit: a pause-loop exit and its yield
   int kick_cost_ = -1;   // pv_kick: a halted pv-qspinlock waiter woken by the host
+  int dump_cost_ = -1;       // bad_page_report: bad_page()'s pr_alert before __dump_page reads the flags
+  int pagealloc_cost_ = -1;  // debug_pagealloc_free: kernel_map_pages(page, 1, 0) of a freed page
+  int task_src_ = -1;       // kernel.task: the interrupt source of its wakeups
+  int switch_cost_ = -1;    // context_switch: out to the task, and back
+  int task_run_cost_ = -1;  // the task's work per wakeup
   double draw(const Dist& d, Rng& r) const { return sampling_ == Sampling::kMeans ? d.mean() : d.sample(r); }
   double cost(Thread& t, int index) {  // with means no stream is kept: a copy of the state stays small
     return sampling_ == Sampling::kMeans ? cfg_.costs[size_t(index)].mean() : cfg_.costs[size_t(index)].sample(t.cost_rngs[size_t(index)]);

@@ -139,7 +139,7 @@ void Machine::canonical_key(std::string& out, bool with_iterations, const PageSy
     if (with_iterations && t.id == cfg_.count_thread) k.i(int64_t(t.iterations));
   }
   for (const Vcpu& c : vcpus_) {
-    k.i(c.irq_on), k.i(c.preempt), k.i(c.stolen), k.i(c.steal_depth);
+    k.i(c.irq_on), k.i(c.preempt), k.i(c.need_resched), k.i(c.stolen), k.i(c.steal_depth);
     for (int x : c.trace_pos) k.i(x);
     for (int x : c.steal_on) k.i(x);
     k.i(c.yielded);

@@ -54,7 +54,12 @@ Machine::Machine(const Machine& o, EngineOps& engine)
       pte_read_cost_(o.pte_read_cost_),
       sigp_cost_(o.sigp_cost_),
       yield_cost_(o.yield_cost_),
-      kick_cost_(o.kick_cost_) {}
+      kick_cost_(o.kick_cost_),
+      dump_cost_(o.dump_cost_),
+      pagealloc_cost_(o.pagealloc_cost_),
+      task_src_(o.task_src_),
+      switch_cost_(o.switch_cost_),
+      task_run_cost_(o.task_run_cost_) {}
 
 Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampling sampling)
     : cfg_(cfg),
@@ -71,8 +76,16 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     yield_cost_ = cost_index(cfg, "ple_exit");
     kick_cost_ = cost_index(cfg, "pv_kick");
   }
-  irq_sources_ = cfg.arch.interrupts;
-  irq_sources_.insert(irq_sources_.end(), cfg.hypervisor.interrupts.begin(), cfg.hypervisor.interrupts.end());
+  // The dump's delay is drawn only when sampling: the exact driver stops at the hazard.
+  auto report = std::find(cfg.cost_names.begin(), cfg.cost_names.end(), "bad_page_report");
+  if (report != cfg.cost_names.end() && sampling == Sampling::kSample) dump_cost_ = int(report - cfg.cost_names.begin());
+  if (cfg.kernel.debug_pagealloc) pagealloc_cost_ = cost_index(cfg, "debug_pagealloc_free");
+  irq_sources_ = interrupt_sources(cfg);
+  if (cfg.kernel.task.on) {
+    task_src_ = int(irq_sources_.size()) - 1;
+    switch_cost_ = cost_index(cfg, "context_switch");
+    task_run_cost_ = cost_index(cfg, cfg.kernel.task.run_cost);
+  }
   for (const auto& src : irq_sources_) {
     auto it = cfg.hypervisor.irq_extra.find(src.name);
     irq_exit_.push_back(it == cfg.hypervisor.irq_extra.end() ? nullptr : &it->second);
@@ -106,9 +119,9 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   for (int p = cfg.pages - 1; p >= 0; --p) free_pages_.push_back(p);
   ptes_.resize(cfg.names.ptes.size());
   locks_.resize(cfg.names.spinlocks.size());
-  for (const auto& w : cfg.names.windows) window_stats_.push_back({w, 0, 0, 0, 0, 0, 0, 0});
-  for (const auto& h : builtin_hazards()) hazards_.push_back({h, 0, 0, -1, 0, {}});
-  for (const auto& w : cfg.names.windows) hazards_.push_back({"window:" + w, 0, 0, -1, 0, {}});
+  for (const auto& w : cfg.names.windows) window_stats_.emplace_back().name = w;
+  for (const auto& h : builtin_hazards()) hazards_.emplace_back().name = h;
+  for (const auto& w : cfg.names.windows) hazards_.emplace_back().name = "window:" + w;
   iteration_hits_.assign(hazards_.size(), 0);
   // Linux sets every CPU's tick to the same jiffy edge; skew_tick=1 offsets CPU n by n/ncpus of
   // half a period (tick_setup_sched_timer, kernel/time/tick-sched.c, v5.9).

@@ -127,12 +127,14 @@ void Machine::handler_done(int v) {
   Vcpu& c = vcpus_[size_t(v)];
   Interrupt& h = c.handlers.back();
   // irq_exit(): softirqs run with IRQs on, unless this interrupt nested in another (in_interrupt).
-  if (h.kind == HKind::Irq && !h.soft && c.handlers.size() == 1 && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
+  bool outermost = c.handlers.size() == 1 || (c.handlers.size() == 2 && c.handlers[0].kind == HKind::Task);
+  if (h.kind == HKind::Irq && !h.soft && outermost && !irq_sources_[size_t(h.arg)].softirq.is_zero()) {
     h.soft = true;
     h.remaining = draw(irq_sources_[size_t(h.arg)].softirq, c.softirq_rngs[size_t(h.arg)]);
     if (tracing()) emit(TraceEvent::Kind::Softirq, v, -1, h.arg);
+    size_t depth = c.handlers.size();
     if (!c.pending.empty()) try_deliver(v, true);
-    if (c.handlers.size() == 1) eng_.start_work(v, h.remaining);
+    if (c.handlers.size() == depth) eng_.start_work(v, c.handlers.back().remaining);
     return;
   }
   Interrupt done = h;
@@ -143,14 +145,44 @@ void Machine::handler_done(int v) {
     double lat = draw(cfg_.arch.ipi_ack_latency, c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
-  if (tracing()) emit(TraceEvent::Kind::HandlerEnd, v);
+  bool task_on = std::any_of(c.handlers.begin(), c.handlers.end(), [](const Interrupt& i) { return i.kind == HKind::Task; });
+  // The timer that ends the task's sleep wakes it (try_to_wake_up, check_preempt_curr): the thread
+  // must let it run at its next preemption point. A wakeup while it runs finds it awake.
+  if (done.kind == HKind::Irq && done.arg == task_src_ && !task_on) c.need_resched = true;
+  if (tracing()) emit(done.kind == HKind::Task ? TraceEvent::Kind::TaskEnd : TraceEvent::Kind::HandlerEnd, v, c.thread);
   if (!c.pending.empty() && !c.stolen) {
     size_t depth = c.handlers.size();
     try_deliver(v, true);
     if (c.handlers.size() > depth) return;  // another handler runs now
   }
-  if (!c.handlers.empty()) return eng_.start_work(v, c.handlers.back().remaining);  // back to the softirq
+  if (!c.handlers.empty()) return eng_.start_work(v, c.handlers.back().remaining);  // back to the softirq or task
+  // The return from the interrupt: with CONFIG_PREEMPT, preempt_schedule_irq() if the count is 0.
+  if (c.thread >= 0 && preemptible(c, threads_[size_t(c.thread)])) return switch_to_task(v);
   resume_vcpu(v);
+}
+
+bool Machine::preemptible(const Vcpu& c, const Thread& t) const {
+  if (!c.need_resched || !c.handlers.empty()) return false;
+  switch (t.state) {
+    case TState::Sleeping: return true;  // lock_page's schedule() picks the task
+    case TState::Spinning: case TState::WaitingAcks: return false;  // preemption off in spin_lock, get_cpu()
+    case TState::Working: case TState::Ready: break;
+  }
+  if (t.in_user) return true;  // the return to user space (exit_to_user_mode_loop)
+  return cfg_.kernel.preempt && c.preempt == 0 && c.irq_on;
+}
+
+void Machine::switch_to_task(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  Thread& t = threads_[size_t(c.thread)];
+  c.need_resched = false;
+  for (size_t w = 0; w < t.window_open_at.size(); ++w)
+    if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 4;
+  c.handlers.push_back({HKind::Task, 0, true});
+  if (tracing()) emit(TraceEvent::Kind::TaskBegin, v, t.id);
+  // __schedule() to the task, its work, and its sleep switching back; the thread's own work, if
+  // it was in a step, is saved in t.remaining (as under an interrupt).
+  eng_.start_work(v, cost(t, switch_cost_) + cost(t, task_run_cost_) + cost(t, switch_cost_));
 }
 
 void Machine::resume_vcpu(int v) {
@@ -257,9 +289,12 @@ void Machine::on_timer(const Timer& tm) {
       if (!arrival_live(tm)) break;  // redrawn by forcing
       arrived(tm.vcpu, size_t(tm.arg));
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
-      if (p.kind == StealProcess::Kind::Renewal && halted(c) && c.first_steal_len[size_t(tm.arg)] < 0) {
-        // A halted vCPU is blocked in the host, not preempted: nothing to steal. The next chance
-        // comes one running time later.
+      // A halted vCPU is blocked in the host, not preempted: nothing to steal. A vCPU the host has
+      // descheduled makes no exits either: a source that does not preempt (exits taken in KVM's
+      // run loop) only runs while the vCPU is in guest mode (MACHINE-REVIEW-2 L-E). The next
+      // chance comes one running time later.
+      bool off_cpu = halted(c) || (!p.preempts && preempted(c));
+      if (p.kind == StealProcess::Kind::Renewal && off_cpu && c.first_steal_len[size_t(tm.arg)] < 0) {
         eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
         break;
       }

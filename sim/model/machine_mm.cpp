@@ -49,12 +49,9 @@ void Machine::put_page(int p, Thread& t) {
 bool Machine::start_free(Thread& t) {
   double amount = 0;
   for (size_t i = 0; i < t.freeing.size(); ++i) amount += cost(t, free_cost_);
-  t.in_free = true;
+  t.in_free = 1;
   if (tracing()) emit(TraceEvent::Kind::FreeBegin, t.vcpu, t.id, -1, -1, int(t.freeing.size()));
-  if (amount <= 0) {
-    finish_free(t);
-    return false;
-  }
+  if (amount <= 0) return finish_free(t);
   t.state = TState::Working;
   t.effect_pending = false;
   t.remaining = amount;
@@ -62,18 +59,59 @@ bool Machine::start_free(Thread& t) {
   return true;
 }
 
-void Machine::finish_free(Thread& t) {
-  t.in_free = false;
+bool Machine::finish_free(Thread& t) {
+  if (t.in_free == 2) {
+    t.in_free = 0;
+    for (int p : t.dumping) dump_page(p);
+    t.dumping.clear();
+    return false;
+  }
+  t.in_free = 0;
   if (tracing()) emit(TraceEvent::Kind::FreeEnd, t.vcpu, t.id);
   drained_.swap(t.freeing);
   t.freeing.clear();
-  for (int p : drained_) check_free_page(p, t);
+  double amount = 0;
+  for (int p : drained_) {
+    check_free_page(p, t);
+    // free_pages_prepare() goes on past the check only for a good page (page_alloc.c:1205).
+    if (pagealloc_cost_ >= 0 && pages_[size_t(p)].state == Page::State::Free) amount += cost(t, pagealloc_cost_);
+  }
+  for (size_t i = 0; i < t.dumping.size(); ++i) amount += cost(t, dump_cost_);
+  if (amount <= 0) return false;
+  t.in_free = 2;
+  t.state = TState::Working;
+  t.effect_pending = false;
+  t.remaining = amount;
+  if (on_top(t)) eng_.start_work(t.vcpu, amount);
+  return true;
 }
 
 // free_pages_prepare(): PAGE_FLAGS_CHECK_AT_FREE (of which only PG_locked can be set here: the
 // free path clears PG_lru and PG_active and the mapping first), _mapcount and _refcount. With
 // CONFIG_DEBUG_VM the check runs now; without it the flags are cleared unchecked and the counts
 // are checked when the page leaves the pcp list for the buddy allocator.
+// The flags a dump shows, in the kernel's order (include/trace/events/mmflags.h); uptodate is
+// not modelled (every anonymous page here was filled by a copy, so a dump would show it).
+std::string Machine::page_flags(const Page& pg) {
+  std::string s;
+  auto add = [&s](bool on, const char* n) {
+    if (!on) return;
+    if (!s.empty()) s += '|';
+    s += n;
+  };
+  add(pg.locked, "locked"), add(pg.referenced, "referenced"), add(pg.dirty, "dirty"), add(pg.lru, "lru");
+  add(pg.active, "active"), add(pg.swapbacked, "swapbacked");
+  return s.empty() ? "none" : s;
+}
+
+// __dump_page() after bad_page()'s pr_alert: the flags as the report shows them.
+void Machine::dump_page(int p) {
+  BadPageReports& r = hazards_[0].reports;
+  const Page& pg = pages_[size_t(p)];
+  if (++r.dumped == 1) r.first_dump = page_flags(pg);
+  r.locked_at_dump += pg.locked;
+}
+
 void Machine::check_free_page(int p, Thread& t) {
   Page& pg = pages_[size_t(p)];
   pg.lru = pg.active = false;  // __page_cache_release / release_pages
@@ -83,7 +121,13 @@ void Machine::check_free_page(int p, Thread& t) {
     if (pg.mapcount != 0) bad += " nonzero mapcount";
     if (pg.refcount != 0) bad += " nonzero _refcount";
     if (!bad.empty()) {
-      hazard(t.vcpu, "bad_page_state", where(t, t.free_pc) + ": page " + std::to_string(p) + " freed with" + bad);
+      BadPageReports& r = hazards_[0].reports;  // builtin_hazards() starts with bad_page_state
+      (pg.dirty ? r.written : r.fresh) += 1;
+      std::string flags = page_flags(pg);
+      if (r.written + r.fresh == 1) r.first_check = flags;
+      hazard(t.vcpu, "bad_page_state", where(t, t.free_pc) + ": page " + std::to_string(p) + " freed with" + bad +
+                                            " (flags " + flags + ", a " + (pg.dirty ? "page a write() went through" : "fresh COW page") + ")");
+      if (dump_cost_ >= 0) t.dumping.push_back(p);
       pg.state = Page::State::Leaked;  // bad_page() takes it out of circulation
       return;
     }

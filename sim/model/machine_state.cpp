@@ -74,6 +74,7 @@ void Machine::state_key(std::string& out, bool with_iterations) const {
   for (const Vcpu& c : vcpus_) {
     k.i(c.irq_on);
     k.i(c.preempt);
+    k.i(c.need_resched);
     k.i(c.stolen);
     k.i(c.steal_depth);
     k.ints(c.trace_pos);

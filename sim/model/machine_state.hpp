@@ -15,6 +15,16 @@
 
 namespace racewin {
 
+// What the reports of a bad page would show (bad_page_state; KERNEL-REVIEW-2 N6): per hit, the
+// route to it, read from PG_dirty at the check (set_page_dirty_lock of a write() went through the
+// page, or it is a fresh COW page reused at its second fault), and whether PG_locked was still
+// set when __dump_page read the flags, after bad_page()'s pr_alert (cost bad_page_report).
+struct BadPageReports {
+  uint64_t written = 0, fresh = 0;
+  uint64_t dumped = 0, locked_at_dump = 0;  // a run may end between a check and its dump
+  std::string first_check, first_dump;      // the first hit's flags at each
+};
+
 struct HazardStats {
   std::string name;
   uint64_t count = 0;            // events
@@ -22,6 +32,7 @@ struct HazardStats {
   Time first_time = -1;
   uint64_t first_iteration = 0;
   std::string first_detail;
+  BadPageReports reports;  // bad_page_state only
 };
 
 struct WindowStats {
@@ -30,6 +41,7 @@ struct WindowStats {
   uint64_t hit = 0;  // closed windows that another thread's window_hit found open at least once
   double length_sum = 0, length_max = 0;
   uint64_t stretched_by_steal = 0, stretched_by_irq = 0;
+  uint64_t stretched_by_task = 0;  // the thread switched out for the guest task (kernel.task) inside it
   // Closed windows by length, kBinsPerDecade bins a decade from 1 ns: bin 0 holds those under
   // 1 ns, bin k >= 1 those in [10^((k-1)/4), 10^(k/4)) ns, the last also everything longer.
   static constexpr int kBinsPerDecade = 4;
@@ -86,7 +98,10 @@ struct MachineState {
     int page_lock_tries = 0;  // lock_page: wake-ups that found PG_locked taken again
     Time wait_since = 0;
     std::vector<int> freeing;  // pages whose last reference this step dropped: freed after free_pages_prepare
-    bool in_free = false;
+    std::vector<int> dumping;  // pages bad_page() reports: __dump_page reads their flags after the pr_alert
+    // In a free: 1 free_pages_prepare up to check_free_page; 2 after it, debug_pagealloc's
+    // kernel_map_pages (kernel.debug_pagealloc); 0 not.
+    uint8_t in_free = 0;
     int free_pc = -1;          // the step that dropped them, for messages
     MmuGather tlb;
     uint64_t iterations = 0;
@@ -96,8 +111,11 @@ struct MachineState {
     std::vector<uint8_t> window_stretch;
     std::vector<uint8_t> window_hit;  // per window: found open by another thread since it opened
     int open_windows = 0;
+    bool in_user = true;  // between iterations: back in user space (a preemption point in any kernel)
   };
-  enum class HKind : uint8_t { Irq, Ipi };
+  // Irq and Ipi are interrupts; Task is a second guest task the thread was switched out for
+  // (kernel.task): it runs with IRQs on, so interrupts nest in it as in a softirq tail.
+  enum class HKind : uint8_t { Irq, Ipi, Task };
   struct Interrupt {  // pending, or running as a handler
     HKind kind;
     int arg;
@@ -107,6 +125,7 @@ struct MachineState {
   struct Vcpu {
     bool irq_on = true;
     int preempt = 0;
+    bool need_resched = false;  // TIF_NEED_RESCHED: a woken guest task waits for a preemption point
     bool stolen = false;
     Time stolen_since = 0;
     double stolen_total = 0;

@@ -35,6 +35,8 @@ std::string Machine::describe(const TraceEvent& e) const {
     case K::HandlerEnd: return "handler done";
     case K::StealBegin: return "steal begins";
     case K::StealEnd: return "steal ends";
+    case K::TaskBegin: return who + " is switched out: the guest task runs";
+    case K::TaskEnd: return "the guest task sleeps; " + who + " is switched back in";
     case K::Hazard: return "HAZARD " + hazards_[size_t(e.obj)].name + ": " + (e.detail ? *e.detail : "");
     case K::StepBegin: case K::FreeBegin: case K::FreeEnd: case K::SpinWait: case K::LockTaken:
     case K::LockReleased: case K::Sleep: case K::Woken: case K::IpiSend: break;

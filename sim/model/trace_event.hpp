@@ -35,6 +35,8 @@ struct TraceEvent {
     StealBegin,    // vcpu
     StealEnd,      // vcpu
     Hazard,        // vcpu and thread that found it, obj: hazard index, detail
+    TaskBegin,     // vcpu, thread: switched out for the guest task (kernel.task)
+    TaskEnd,       // vcpu: the task sleeps again, the thread is switched back in
   };
   Time time = 0;
   Kind kind = Kind::StepDone;

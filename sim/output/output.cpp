@@ -65,6 +65,11 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
                            {"time_per_hit_iteration_s", json_number(h.mttf_s)},
                            {"time_per_hit_iteration_s_ci95", {json_number(h.mttf_ci.lo), json_number(h.mttf_ci.hi)}}};
       if (h.count) hj["first"] = {{"time_s", h.first_time_s}, {"iteration", h.first_iteration}, {"detail", h.first_detail}};
+      const BadPageReports& b = h.reports;
+      if (b.written + b.fresh > 0)  // bad_page_state as the reports show it (docs/paths.md, Hazards)
+        hj["reports"] = {{"route_written", b.written}, {"route_fresh", b.fresh}, {"dumped", b.dumped},
+                         {"locked_at_dump", b.locked_at_dump}, {"first_flags_at_check", b.first_check},
+                         {"first_flags_at_dump", b.first_dump}};
       c["hazards"].push_back(hj);
     }
     for (const auto& wr : r.windows) {
@@ -79,6 +84,7 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
                               {"max_length_ns", w.length_max},
                               {"stretched_by_steal", w.stretched_by_steal},
                               {"stretched_by_irq", w.stretched_by_irq},
+                              {"stretched_by_task", w.stretched_by_task},
                               {"length_histogram", length_histogram(w)}});
     }
     for (const auto& [name, s] : r.locks)

@@ -140,7 +140,7 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
   hits_at_start_.assign(nh, 0);
   for (size_t j = 0; j < m.arrival_processes(); ++j) {
     size_t k = cfg_.hypervisor.steal.size();
-    out_.processes.push_back(j < k ? "steal:" + cfg_.hypervisor.steal[j].name : "irq:" + (j - k < cfg_.arch.interrupts.size() ? cfg_.arch.interrupts[j - k].name : cfg_.hypervisor.interrupts[j - k - cfg_.arch.interrupts.size()].name));
+    out_.processes.push_back(j < k ? "steal:" + cfg_.hypervisor.steal[j].name : "irq:" + interrupt_sources(cfg_)[j - k].name);
   }
   for (const auto& h : m.hazards()) names_.push_back(h.name);
   m.start();

@@ -38,7 +38,10 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
         raw[h].first_time = t0 + hr.first_time_s * 1e9;
         raw[h].first_iteration = it0 + hr.first_iteration;
         raw[h].first_detail = hr.first_detail;
+        raw[h].reports.first_check = hr.reports.first_check, raw[h].reports.first_dump = hr.reports.first_dump;
       }
+      raw[h].reports.written += hr.reports.written, raw[h].reports.fresh += hr.reports.fresh;
+      raw[h].reports.dumped += hr.reports.dumped, raw[h].reports.locked_at_dump += hr.reports.locked_at_dump;
       raw[h].count += hr.count;
       raw[h].iterations_hit += hr.iterations_hit;
     }
@@ -62,6 +65,7 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
       a.opened += b.opened, a.closed += b.closed, a.hit += b.hit, a.length_sum += b.length_sum;
       a.length_max = std::max(a.length_max, b.length_max);
       a.stretched_by_steal += b.stretched_by_steal, a.stretched_by_irq += b.stretched_by_irq;
+      a.stretched_by_task += b.stretched_by_task;
       for (size_t bin = 0; bin < a.length_hist.size(); ++bin) a.length_hist[bin] += b.length_hist[bin];
     }
     for (size_t l = 0; l < r.locks.size(); ++l) {

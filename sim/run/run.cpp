@@ -35,6 +35,7 @@ HazardResult summarize_hazard(const HazardStats& h, uint64_t iterations, double 
     r.first_iteration = h.first_iteration;
     r.first_detail = h.first_detail;
   }
+  r.reports = h.reports;
   return r;
 }
 

@@ -35,6 +35,7 @@ struct HazardResult {
   double first_time_s = -1;
   uint64_t first_iteration = 0;
   std::string first_detail;
+  BadPageReports reports;
 };
 
 // P(a window is hit): of the windows that closed, the share another thread found open.

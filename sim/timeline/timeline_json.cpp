@@ -20,8 +20,7 @@ enum : int { kSteps = 0, kIrq = 1, kSteal = 2, kIrqOff = 3, kLock = 100, kWindow
 class Builder {
  public:
   Builder(const CaseConfig& cfg, bool excerpt) : cfg_(cfg), excerpt_(excerpt) {
-    for (const auto& s : cfg.arch.interrupts) irq_names_.push_back(s.name);
-    for (const auto& s : cfg.hypervisor.interrupts) irq_names_.push_back(s.name);
+    for (const auto& s : interrupt_sources(cfg)) irq_names_.push_back(s.name);
     hazard_names_ = builtin_hazards();
     for (const auto& w : cfg.names.windows) hazard_names_.push_back("window:" + w);
   }
@@ -67,6 +66,8 @@ class Builder {
         break;
       case K::HandlerEnd: end(tid(v, kIrq), t, "handler", "irq"); break;
       case K::StealBegin: begin(tid(v, kSteal), t, "stolen", 'x', "steal"); break;
+      case K::TaskBegin: begin(tid(v, kIrq), t, "guest task (thread switched out)", 'i', "sched"); break;
+      case K::TaskEnd: end(tid(v, kIrq), t, "guest task (thread switched out)", "sched"); break;
       case K::StealEnd: end(tid(v, kSteal), t, "stolen", "steal"); break;
       case K::Hazard:
         instant(tid(v, kSteps), t, "HAZARD " + hazard_names_[size_t(e.obj)], {{"detail", detail}}, "hazard");

@@ -41,6 +41,8 @@ std::string what(const CaseConfig& cfg, const std::vector<std::string>& irqs, co
       auto it = stolen_since.find(e.vcpu);
       return it == stolen_since.end() ? "steal ends" : fmt::format("steal ends (stolen {:.3f} us)", (e.time - it->second) / 1000);
     }
+    case K::TaskBegin: return "switched out for the guest task (preemption point)";
+    case K::TaskEnd: return "the guest task sleeps: switched back in";
     case K::Hazard: return "HAZARD " + hazards[size_t(e.obj)] + ": " + detail;
   }
   return {};
@@ -50,8 +52,7 @@ std::string what(const CaseConfig& cfg, const std::vector<std::string>& irqs, co
 
 std::string timeline_text(const CaseConfig& cfg, const std::vector<Recorded>& events, const TimelineMeta& meta) {
   std::vector<std::string> irqs, hazards = builtin_hazards();
-  for (const auto& s : cfg.arch.interrupts) irqs.push_back(s.name);
-  for (const auto& s : cfg.hypervisor.interrupts) irqs.push_back(s.name);
+  for (const auto& s : interrupt_sources(cfg)) irqs.push_back(s.name);
   for (const auto& w : cfg.names.windows) hazards.push_back("window:" + w);
   size_t width = 6;
   for (const auto& t : cfg.threads) width = std::max(width, t.name.size());

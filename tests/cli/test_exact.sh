@@ -21,13 +21,20 @@ check "exact.json holds the window probability" \
 w=c[\"windows\"][0][\"p_window_hit\"]; h=[x for x in c[\"hazards\"] if x[\"hazard\"]==\"window:race\"][0]; \
 sys.exit(0 if abs(w/(73/325)-1)<1e-9 and abs(h[\"p_iteration_hit\"]/(73/325)-1)<1e-9 and c[\"states\"]>0 else 1)'"
 
+# The study's configuration (a debug kernel, the LTP parent as a second task) is refused first;
+# without them, the fixed durations are.
 "$racewin" exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 -q >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a guest task is refused with exit 1, in one line naming kernel.task" \
+  '[ $rc -eq 1 ] && [ $(wc -l <"$tmp/err") -eq 1 ] && grep -q "kernel.task" "$tmp/err"'
+prod=(--set kernel.config=production --set kernel.task=null)
+"$racewin" exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 "${prod[@]}" -q >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "a fixed duration is refused with exit 1" '[ $rc -eq 1 ]'
 check "the refusal is one line naming a cost and its step" \
   '[ $(wc -l <"$tmp/err") -eq 1 ] && grep -q "cost .* of step .* is .*: the exact driver needs exponential" "$tmp/err"'
 
-"$racewin" exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 --exponential --max-states 500 -q \
+"$racewin" exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 "${prod[@]}" --exponential --max-states 500 -q \
   >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "--max-states stops with exit 1" '[ $rc -eq 1 ]'

@@ -130,7 +130,8 @@ if [ -n "$limit" ]; then
 else
   skip "F8 exact out of memory: this racewin cannot run under ulimit -v (a sanitizer build); it would take the machine's memory"
 fi
-rw exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 --exponential --max-states 3000
+rw exact configs/dirtyc0w_child.yaml --case s390x_zvm_v5.9-rc4 --exponential --max-states 3000 \
+  --set kernel.config=production --set kernel.task=null
 expect "F8 --max-states: exit 1 with the states" 1 "stopped after 3000 states"
 grep -Eq "about [0-9.]+ [KMG]?B a state" err && pass "F8 ... how much a state takes" || fail "F8 bytes per state"
 grep -q "hypervisor.steal=\[\]" err && grep -q "machine.pages=16" err && grep -q -- "--reachable" err &&
