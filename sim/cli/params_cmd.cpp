@@ -38,8 +38,8 @@ class ParamsCommand final : public Command {
           std::string marks = p.marks.empty() ? "unmarked" : "[" + p.marks + (p.range.empty() ? "" : " " + p.range) + "]";
           if (p.estimate() && p.range.empty()) marks += " (no range)";
           std::string value = shown(resolved_value(c.resolved, p.key));
-          if (replaced_by_hypervisor(c.resolved, p.key))
-            value = "(hypervisor." + p.key.substr(5) + " instead)";  // the hypervisor's cost table is on top
+          std::string instead = replaced_by(c, p.key);  // the hypervisor's costs, or a debug kernel's
+          if (!instead.empty()) value = "(" + instead + " instead)";
           // An overridden value is the override's, not the profile line's: the last one applied.
           std::string where = p.loc.str();
           for (const auto& o : c.overrides)

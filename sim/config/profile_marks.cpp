@@ -167,10 +167,12 @@ std::vector<ProfileParam> case_params(const CaseConfig& c) {
   return out;
 }
 
-bool replaced_by_hypervisor(const nlohmann::json& resolved, const std::string& key) {
-  if (key.rfind("arch.costs.", 0) != 0) return false;
-  const auto& h = resolved.at("hypervisor");
-  return h.contains("costs") && h.at("costs").contains(key.substr(11));
+std::string replaced_by(const CaseConfig& c, const std::string& key) {
+  if (key.rfind("arch.costs.", 0) != 0) return "";
+  const std::string name = key.substr(11);
+  if (c.hypervisor.costs.count(name)) return "hypervisor.costs." + name;
+  if (c.kernel.debug && c.arch.debug_costs.count(name)) return "arch.debug_costs." + name;
+  return "";
 }
 
 std::vector<ProfileParam> profile_params(const std::string& file) {

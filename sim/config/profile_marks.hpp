@@ -49,8 +49,10 @@ struct CaseConfig;
 // (arch.costs.unlock_page, hypervisor.steal.0.interarrival); none for a profile given inline.
 std::vector<ProfileParam> case_params(const CaseConfig& c);
 
-// True for an arch.costs.X key that the case's hypervisor profile replaces (its costs are on top).
-bool replaced_by_hypervisor(const nlohmann::json& resolved, const std::string& key);
+// The key whose value the case uses instead of `key`: hypervisor.costs.X for an arch.costs.X that
+// the hypervisor's cost table replaces (it is on top), arch.debug_costs.X for one that a debug
+// kernel (kernel.config: debug) replaces; "" if the case uses `key` itself.
+std::string replaced_by(const CaseConfig& c, const std::string& key);
 
 // The mark letters in a comment (the text after '#'), "" if none.
 std::string marks_in_comment(const std::string& comment);

@@ -35,7 +35,7 @@ std::vector<std::string> estimated_parameters(const CaseConfig& c) {
   std::vector<std::string> out;
   for (const auto& p : case_params(c)) {
     const nlohmann::json* v = resolved_value(c.resolved, p.key);
-    if (p.estimate() && v && scaled_value(*v, 2, false) != *v && !replaced_by_hypervisor(c.resolved, p.key)) out.push_back(p.key);
+    if (p.estimate() && v && scaled_value(*v, 2, false) != *v && replaced_by(c, p.key).empty()) out.push_back(p.key);
   }
   return out;
 }

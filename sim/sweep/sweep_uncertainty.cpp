@@ -28,7 +28,7 @@ std::vector<std::pair<ProfileParam, RangeFactors>> ranged_estimates(const CaseCo
   std::vector<std::pair<ProfileParam, RangeFactors>> out;
   for (const auto& p : case_params(c)) {
     const nlohmann::json* v = resolved_value(c.resolved, p.key);
-    if (!p.estimate() || !v || scaled_value(*v, 2, false) == *v || replaced_by_hypervisor(c.resolved, p.key)) continue;
+    if (!p.estimate() || !v || scaled_value(*v, 2, false) == *v || !replaced_by(c, p.key).empty()) continue;
     auto r = range_factors(p, *v);
     if (!r) throw ConfigError(p.loc, p.key + " is an estimate without a range: write it in its mark, [E lo..hi] or [E x0.5..x2]");
     out.push_back({p, *r});
