@@ -77,9 +77,7 @@ void check_exponential(const CaseConfig& c) {
     need_sum({{c.arch.ipi_handler, where + "arch.ipi_handler"}, {c.hypervisor.ipi_target_exit, "hypervisor.ipi.target_exit"}});
     need(c.arch.ipi_ack_latency, where + "arch.ipi_ack_latency");
   }
-  std::vector<IrqSource> irqs = c.arch.interrupts;
-  irqs.insert(irqs.end(), c.hypervisor.interrupts.begin(), c.hypervisor.interrupts.end());
-  for (const auto& s : irqs) {
+  for (const auto& s : interrupt_sources(c)) {
     std::string w = where + "interrupt source '" + s.name + "'";
     need(s.interarrival, w + " interarrival");
     auto x = c.hypervisor.irq_extra.find(s.name);

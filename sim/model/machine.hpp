@@ -198,6 +198,7 @@ class Machine : private ExprContext, private MachineState {
   void put_page(int p, Thread& t);
   bool start_free(Thread& t);  // true: free_pages_prepare is under way
   bool finish_free(Thread& t);  // true: more work of the free is under way
+  void free_work(Thread& t, double amount);
   void check_free_page(int p, Thread& t);
   void dump_page(int p);
   static std::string page_flags(const Page& pg);

@@ -145,10 +145,11 @@ void Machine::handler_done(int v) {
     double lat = draw(cfg_.arch.ipi_ack_latency, c.ack_rng);
     eng_.schedule(eng_.now() + lat, {Timer::AckArrive, ipi.from_vcpu, ipi.from_thread});
   }
-  bool task_on = std::any_of(c.handlers.begin(), c.handlers.end(), [](const Interrupt& i) { return i.kind == HKind::Task; });
   // The timer that ends the task's sleep wakes it (try_to_wake_up, check_preempt_curr): the thread
   // must let it run at its next preemption point. A wakeup while it runs finds it awake.
-  if (done.kind == HKind::Irq && done.arg == task_src_ && !task_on) c.need_resched = true;
+  if (done.kind == HKind::Irq && done.arg == task_src_ &&
+      std::none_of(c.handlers.begin(), c.handlers.end(), [](const Interrupt& i) { return i.kind == HKind::Task; }))
+    c.need_resched = true;
   if (tracing()) emit(done.kind == HKind::Task ? TraceEvent::Kind::TaskEnd : TraceEvent::Kind::HandlerEnd, v, c.thread);
   if (!c.pending.empty() && !c.stolen) {
     size_t depth = c.handlers.size();

@@ -52,11 +52,16 @@ bool Machine::start_free(Thread& t) {
   t.in_free = 1;
   if (tracing()) emit(TraceEvent::Kind::FreeBegin, t.vcpu, t.id, -1, -1, int(t.freeing.size()));
   if (amount <= 0) return finish_free(t);
+  free_work(t, amount);
+  return true;
+}
+
+// The free's own work, a phase of it (t.in_free) rather than a step: no step effect follows it.
+void Machine::free_work(Thread& t, double amount) {
   t.state = TState::Working;
   t.effect_pending = false;
   t.remaining = amount;
   if (on_top(t)) eng_.start_work(t.vcpu, amount);
-  return true;
 }
 
 bool Machine::finish_free(Thread& t) {
@@ -79,10 +84,7 @@ bool Machine::finish_free(Thread& t) {
   for (size_t i = 0; i < t.dumping.size(); ++i) amount += cost(t, dump_cost_);
   if (amount <= 0) return false;
   t.in_free = 2;
-  t.state = TState::Working;
-  t.effect_pending = false;
-  t.remaining = amount;
-  if (on_top(t)) eng_.start_work(t.vcpu, amount);
+  free_work(t, amount);
   return true;
 }
 
