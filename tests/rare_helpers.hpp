@@ -28,13 +28,12 @@ inline size_t race(const CaseResult& r) {
 }
 
 // `iterations` of the counted thread, no time limit, the case's seed unless one is given.
-inline CaseResult run_fixed(CaseConfig c, uint64_t iterations, bool forced, uint64_t seed = 0) {
+inline CaseResult run_fixed(CaseConfig c, uint64_t iterations, bool forced, uint64_t seed = 0, ForceOptions opt = {}) {
   c.limits.iterations = iterations;
   c.limits.time_ns = 0;
   if (seed) c.seed = seed;
   RunControl ctl;
   StoppingRule rule;
-  ForceOptions opt;
   CaseResult r = run_case(c, EngineKind::Native, ctl, {}, &rule, {}, forced ? &opt : nullptr);
   REQUIRE(r.failure.empty());
   return r;

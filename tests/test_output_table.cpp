@@ -124,6 +124,43 @@ TEST_CASE("tables: a window no step hits gets no P(hit) row, and is marked where
   CHECK(short_run_line(sc, {r}).empty());
 }
 
+TEST_CASE("tables: a forced run shows one estimate per probability, each saying its method (issue 27)") {
+  // A window another thread hits: the hazard table has the forced P per iteration, the windows
+  // table the main run's crude share of closed windows, said so in its title and in its cell.
+  Scenario sc = scenario_with_unhit_window();
+  Step hit;
+  hit.op = Op::WindowHit, hit.obj = 0;
+  ThreadSpec t;
+  t.name = "h";
+  t.path.steps = {hit};
+  sc.cases[0].threads = {t};
+  CaseResult r = forced("c", 1e-6, {0.8e-6, 1.2e-6}, 600, 500);
+  r.hazards.push_back(hazard("window:w", 3, r.iterations, 10));
+  r.forced->hazards.push_back(ForcedHazard{"window:w", 2e-6, {1.5e-6, 2.5e-6}, 700, 600});
+  r.hazards.back().p = 2e-6, r.hazards.back().p_ci = {1.5e-6, 2.5e-6};
+  WindowStats w;
+  w.name = "w", w.opened = w.closed = 1000000, w.hit = 3;
+  r.windows = {summarize_window(w)};
+  std::string text = table(sc, {r});
+  CHECK(line_with(text, "race windows").find("the main run's crude share of closed windows") != std::string::npos);
+  std::string row = line_with(text, "c                            w ");
+  INFO(text);
+  CHECK(row.find("crude 3e-06") != std::string::npos);
+  CHECK(line_with(text, "hazard window:w") != "");
+  // Not forced: no such label.
+  CaseResult c = crude("c", 0);
+  c.windows = r.windows;
+  CHECK(table(sc, {c}).find("crude 3e-06") == std::string::npos);
+}
+
+TEST_CASE("--ratio: a side on fewer than 3 crude hits makes the ratio UNRELIABLE; the interval says what it assumes") {
+  std::string few = ratio_line({crude("a", 2), crude("b", 500)}, "a/b", "bad_page_state");
+  CHECK(few.find("UNRELIABLE") != std::string::npos);
+  std::string many = ratio_line({crude("a", 400), crude("b", 500)}, "a/b", "bad_page_state");
+  CHECK(many.find("UNRELIABLE") == std::string::npos);
+  CHECK(many.find("taken as independent though they share the seed") != std::string::npos);
+}
+
 TEST_CASE("tables: column names carry no glued units; totals and rates say which they are") {
   Scenario sc = scenario_with_unhit_window();
   CaseResult r = crude("c", 5);

@@ -157,6 +157,32 @@ TEST_CASE("rare validation stall_irq: without coalescing the value would differ 
   CHECK(rel(without, with) > 0.01);
 }
 
+TEST_CASE("rare validation stream_steal: a hit needs no stall, steal adds 0.5-5%; racewin exact = closed form") {
+  // configs/validation/stream_steal.yaml: R open and running, S open and stolen; the stream hits
+  // in both. (lam+mu+sigma) R = lam + sigma S, (lam+rho) S = lam + rho R.
+  Scenario s = load_scenario(kDir + "stream_steal.yaml", {});
+  struct Want {
+    const char* name;
+    double p, share;  // P as the file's header gives it, and steal's share of it
+  };
+  for (Want w : {Want{"p1e-6", 1.0497501418045775e-06, 0.047}, Want{"p1e-6_low", 1.0049741144041239e-06, 0.005},
+                 Want{"p1e-9", 1.0049999739901e-09, 0.005}, Want{"p1e-9_high", 1.0499997488987505e-09, 0.048}}) {
+    const CaseConfig& c = the_case(s, w.name);
+    INFO(std::string(w.name));
+    REQUIRE(c.hypervisor.steal.size() == 1);
+    CHECK(c.hypervisor.steal[0].vcpus == std::vector<int>{0});
+    long double mu = cost_rate(c, "window_length"), lam = cost_rate(c, "hit_gap");
+    long double sigma = rate_of(c.hypervisor.steal[0].interarrival, "steal interarrival");
+    long double rho = rate_of(c.hypervisor.steal[0].duration, "steal duration");
+    double p = double(lam * (lam + rho + sigma) / ((lam + mu) * (lam + rho) + sigma * lam)), p0 = double(lam / (lam + mu));
+    CHECK(rel(p, w.p) < 1e-12);
+    CHECK((p - p0) / p == doctest::Approx(w.share).epsilon(0.03));
+    ExactResult r = solve_chain(build_chain(c, {}), 1);
+    MESSAGE(std::string(w.name) << ": closed form " << p << ", racewin exact " << r.windows.at(0).p_hit);
+    CHECK(rel(hazard(r, "window:race").p_iteration, p) < 1e-9);
+  }
+}
+
 TEST_CASE("rare validation stall_steal heavy: the simulation's 95% interval contains the exact value") {
   Scenario s = load_scenario(kDir + "stall_steal.yaml", {});
   const CaseConfig& c = the_case(s, "heavy");

@@ -85,6 +85,36 @@ TEST_CASE("sequential: --rel-error stops at the first checkpoint where the half-
   CHECK(h.p == doctest::Approx(f.p).epsilon(0.25));
 }
 
+TEST_CASE("sequential: with no hazards named, the rule looks at those the case can hit, and says which it left out") {
+  // window_case has no page or PTE step: bad_page_state cannot be raised, and a rule that waited
+  // for its relative precision could never stop (issue 27). The default leaves it out.
+  TempDir d;
+  StoppingRule rule;
+  rule.rel_error = 0.1;
+  Run x = run_rule(window_case(d, true), rule);
+  REQUIRE(x.r.stopping);
+  const Stopping& s = *x.r.stopping;
+  CHECK(s.reason == "rel-error 0.1 reached");
+  CHECK(s.rule.hazards == std::vector<std::string>{"window:win"});
+  CHECK(s.left_out == std::vector<std::string>{"bad_page_state"});
+  Scenario sc;
+  sc.name = "t";
+  sc.cases = {window_case(d, true)};
+  sc.cases[0].name = x.r.case_name;
+  std::ostringstream o;
+  print_stopping(o, sc, {x.r});
+  CHECK(o.str().find("left out, as nothing can hit them: bad_page_state (every case)") != std::string::npos);
+  CHECK(stopping_json(s).at("left_out") == nlohmann::json::array({"bad_page_state"}));
+  // Nothing the case can hit at all: the defaults stay (the budgets end the run), none left out.
+  Run z = run_rule(window_case(d, false), rule);
+  REQUIRE(z.r.stopping);
+  CHECK(z.r.stopping->left_out.empty());
+  CHECK(z.r.stopping->reason == "sim time budget spent");
+  // A rule that names its hazards is taken as it is.
+  rule.hazards = {"bad_page_state", "window:win"};
+  CHECK(rule_left_out(rule, window_case(d, true)).empty());
+}
+
 TEST_CASE("sequential: the stopping point is a function of configuration and seed, on either engine") {
   TempDir d;
   StoppingRule rule;
@@ -141,12 +171,12 @@ TEST_CASE("sequential: --p-below stops a zero-hit case when the upper bound drop
 
 TEST_CASE("sequential: budgets stop the run and say which") {
   TempDir d;
-  StoppingRule never;  // bad_page_state (no hit, never precise) is in the default selection
-  never.rel_error = 0.1;
+  StoppingRule never;  // a relative error no run this short reaches
+  never.rel_error = 1e-6;
   {
     Run x = run_rule(window_case(d, true, "50ms"), never);
     REQUIRE(x.r.stopping);
-    CHECK(x.r.stopping->rule.hazards == std::vector<std::string>{"bad_page_state", "window:win"});
+    CHECK(x.r.stopping->rule.hazards == std::vector<std::string>{"window:win"});  // bad_page_state cannot be hit here
     CHECK(x.r.stopping->reason == "sim time budget spent");
     CHECK(x.r.sim_time_ns == doctest::Approx(50e6));
     CHECK(x.r.failure.empty());

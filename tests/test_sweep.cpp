@@ -157,6 +157,23 @@ TEST_CASE("sensitivity: the base point, then each parameter divided and multipli
   MESSAGE(csv);
   CHECK(csv.find("1,hypervisor.steal.0.interarrival,4e-06,2.5e-07,-1,") != std::string::npos);  // P ~ 1 / interarrival
   CHECK(csv.find("2,hypervisor.steal.0.duration,1e-06,1e-06,0,") != std::string::npos);
+  CHECK(csv.find("rank,parameter,p_divided,p_multiplied,elasticity,elasticity_lo,elasticity_hi,reliable\n") == 0);
+  // These points carry no hit counts: crude estimates on fewer than 3 hits, so every elasticity
+  // is marked; a forced end on enough effective hits, and one with none.
+  CHECK(csv.find(",true\n") == std::string::npos);
+  auto forced = [](double p, bool reliable) {
+    return nlohmann::json{{"cases", {{{"hazards", {{{"hazard", "bad_page_state"}, {"p", p}, {"p_lo", 0.9 * p}, {"p_hi", 1.1 * p},
+                                                     {"method", "force"}, {"reliable", reliable}}}}}}}};
+  };
+  std::string f = sensitivity_csv(s, {forced(1e-6, true), forced(1e-6, true), forced(1e-6, true), forced(4e-6, true), forced(0, true)});
+  MESSAGE(f);
+  auto row = [&](const std::string& key) {
+    size_t at = f.find("," + key + ",");
+    return at == std::string::npos ? std::string() : f.substr(at, f.find('\n', at) - at);
+  };
+  CHECK(row("hypervisor.steal.0.duration").find(",1e-06,1e-06,0,") != std::string::npos);
+  CHECK(row("hypervisor.steal.0.duration").substr(row("hypervisor.steal.0.duration").rfind(',')) == ",true");
+  CHECK(row("hypervisor.steal.0.interarrival").substr(row("hypervisor.steal.0.interarrival").rfind(',')) == ",UNRELIABLE");  // no weighted hit
 }
 
 TEST_CASE("sensitivity: refused with several cases, a factor not above 1, or a key without a value") {
@@ -286,4 +303,17 @@ TEST_CASE("uncertainty summary: percentiles over the samples, the ratio sample b
   CHECK(csv.find(",20,1,UNRELIABLE,\"k1 +1.00; k2 -1.00\"") != std::string::npos);  // sample 4 had 2 hits
   CHECK(csv.find("b,1e-07,1e-07,1e-07,1e-07,1e-07,1e-07,20,0,ok,\"none beyond noise (+-0.45)\"") != std::string::npos);
   CHECK(csv.find(fmt::format("a / b,10,{:.4g},", p05 / 1e-7)) != std::string::npos);
+  // A forced sample without a weighted hit is an upper bound, not a value: the row is UNRELIABLE
+  // though the sample's own `reliable` (written before issue 27) says true.
+  auto fz = [](double p) {
+    return nlohmann::json{{{"hazard", "bad_page_state"}, {"p", p}, {"iterations_hit", 0}, {"method", "force"}, {"reliable", true}}};
+  };
+  pts[5]["cases"][1]["hazards"] = fz(0);
+  std::string z = uncertainty_csv(s, pts);
+  CHECK(z.find("\nb,1e-07,") != std::string::npos);
+  CHECK(z.find(",20,1,UNRELIABLE,") != std::string::npos);
+  CHECK(estimate_reliable(fz(1e-7)[0]));
+  CHECK_FALSE(estimate_reliable(fz(0)[0]));
+  CHECK_FALSE(estimate_reliable({{"p", 1e-3}, {"iterations_hit", 2}}));  // crude: 3 hits or more
+  CHECK(estimate_reliable({{"p", 1e-3}, {"iterations_hit", 3}}));
 }

@@ -255,7 +255,8 @@ def load_sweep(directory):
 
 def load_sensitivity(directory):
     """sensitivity.csv of a sensitivity sweep: rank, parameter, p_divided, p_multiplied, elasticity
-    (d ln P / d ln parameter) and its 95% interval, most influential first."""
+    (d ln P / d ln parameter) and its 95% interval, most influential first; `reliable` is "true", or
+    "UNRELIABLE" when an end's estimate cannot stand (few hits, or a forced one with none)."""
     return pd.read_csv(os.path.join(directory, "sensitivity.csv"))
 
 

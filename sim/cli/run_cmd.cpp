@@ -74,7 +74,9 @@ class RunCommand final : public Command {
     run->add_option("--rare-event", rare_event_,
                     "estimate rare hazards by forcing: steal and interrupt arrivals sped up inside race windows, "
                     "each hit weighted by its likelihood ratio (METHOD: force, or force:X for X forced arrivals "
-                    "per window-opening iteration, default 0.5; native engine, one replication per case)");
+                    "per window-opening iteration, default 0.5; then ,defensive=D for a nominal share D of the "
+                    "branches, default from the pilot, and ,fallback=no to keep forcing where crude would pay "
+                    "better; native engine, one replication per case)");
     timeline_.add(run);
     run->add_option("--uncertainty", uncertainty_,
                     "the answer over the box of the estimates' ranges ([E lo..hi] in the profiles): N Latin hypercube "

@@ -97,7 +97,9 @@ class Machine : private ExprContext, private MachineState {
   // summed; 0: never; a timer ends it at the crossing), or after `max_arrivals` of them (0: no
   // limit): a window held open for long would otherwise see many forced arrivals, each dividing
   // the weight by its factor. Stages and ends depend on the past only, so the ratio stays exact.
-  void set_force(const std::vector<double>& factor, double cap = 0, uint64_t max_arrivals = 0);
+  // `sample_nominal`: the arrivals keep the nominal law, and only the bookkeeping is the forced
+  // law's (log_weight() is then log nominal/forced density of a nominally drawn path).
+  void set_force(const std::vector<double>& factor, double cap = 0, uint64_t max_arrivals = 0, bool sample_nominal = false);
   void clear_force();
   double log_weight() const;
   // Per stage and process (as the factors): cumulative hazard in windows, open regions included.
@@ -115,6 +117,15 @@ class Machine : private ExprContext, private MachineState {
   void enable_tick_phase();
   void rephase_ticks(int v);
   int window_vcpu() const;  // the vCPU of the first thread with a window open, or -1
+  // The guest task's wakeup under CONFIG_PREEMPT is taken at the next preemption point, so one
+  // that arrives while a window's thread has preemption off (holding the PTL before it opens the
+  // window) can switch it out inside the window: forcing treats that process as reaching windows
+  // from the start of such a section (want_force), and a branch begins there (armed()).
+  // The process's index among arrival_processes(), or -1 (no task, or no CONFIG_PREEMPT).
+  int deferred_process() const;
+  // A window is open, or a thread that opens windows has preemption off while deferred_process()
+  // exists: where a forced branch can begin.
+  bool armed() const;
   const Dist& interarrival(size_t j) const;
   bool iteration_hit(size_t hazard) const { return iteration_hits_[hazard] != 0; }
   // Every random stream started afresh from `seed` (the streams a new machine would have): a

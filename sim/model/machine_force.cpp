@@ -8,8 +8,9 @@
 // from the gap's age under the new intensity (the residual of a hazard-driven process given no
 // arrival so far), so the old timer is dropped by its generation.
 //
-// A vCPU is in a forcing region while its thread has a window open and the process can matter
-// there: the vCPU runs (not stolen, not halted); a steal source is not stealing; an interrupt
+// A vCPU is in a forcing region while its thread has a window open (or, for the guest task's
+// wakeup under CONFIG_PREEMPT, preemption off in a thread that opens windows) and the process can
+// matter there: the vCPU runs (not stolen, not halted); a steal source is not stealing; an interrupt
 // source has none pending, IRQs are on and no handler runs. Left out: the one-nanosecond floor
 // the model puts under an interrupt gap (forced draws ignore it: a bias of order 1 ns / mean gap).
 #include <algorithm>
@@ -32,7 +33,7 @@ bool Machine::forcible(size_t j) const {
   return src.first < 0 && src.interarrival.has_hazard();
 }
 
-void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t max_arrivals) {
+void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t max_arrivals, bool sample_nominal) {
   const size_t P = arrival_processes();
   if (P ? factor.empty() || factor.size() % P : !factor.empty()) throw std::invalid_argument("set_force: one factor per arrival process and stage");
   if (sampling_ != Sampling::kSample) throw std::invalid_argument("set_force: forcing needs sampled durations");
@@ -49,6 +50,7 @@ void Machine::set_force(const std::vector<double>& factor, double cap, uint64_t 
   force_max_arrivals_ = max_arrivals;
   forced_h_ = 0;
   force_spent_ = false;
+  force_nominal_ = sample_nominal;
   if (P) refresh_force();
 }
 
@@ -57,7 +59,7 @@ void Machine::clear_force() {
   for (size_t v = 0; v < vcpus_.size(); ++v)
     for (size_t j = 0; j < arrival_processes(); ++j) {
       Vcpu::Arrival& a = vcpus_[v].arrivals[j];
-      if (a.forced && a.factor != 1) rearm(int(v), j, 1, hazard_now(a, j));
+      if (a.forced && a.factor != 1 && !force_nominal_) rearm(int(v), j, 1, hazard_now(a, j));
       a.forced = false;
     }
   force_.clear();
@@ -106,7 +108,12 @@ void Machine::arrived(int v, size_t j) {
 
 bool Machine::want_force(int v, size_t j) const {
   const Vcpu& c = vcpus_[size_t(v)];
-  if (force_spent_ || c.thread < 0 || threads_[size_t(c.thread)].open_windows == 0 || c.stolen || halted(c)) return false;
+  if (force_spent_ || c.thread < 0 || c.stolen || halted(c)) return false;
+  // A window open on this vCPU; for the deferred task wakeup (deferred_process()), also preemption
+  // off in a thread that opens windows: its wakeup waits for a preemption point inside one.
+  bool window = threads_[size_t(c.thread)].open_windows > 0;
+  bool deferred = int(j) == deferred_process() && opens_window_[size_t(c.thread)] && c.preempt > 0;
+  if (!window && !deferred) return false;
   size_t k = cfg_.hypervisor.steal.size();
   const std::vector<int>& only = j < k ? cfg_.hypervisor.steal[j].vcpus : irq_sources_[j - k].vcpus;
   if (!applies_to(only, v)) return false;  // not on this vCPU
@@ -148,10 +155,12 @@ void Machine::refresh_force() {
       double b = force_[stage * P + j];
       if (want == a.forced && (!want || (a.factor == b && size_t(a.stage) == stage))) continue;
       changed = true;
-      double h = hazard_now(a, j), armed = a.forced ? a.factor : 1;
+      // The factor the pending draw was made at, and the one it needs now (1 throughout when the
+      // path keeps the nominal law: only the bookkeeping changes).
+      double h = hazard_now(a, j), armed = a.forced && !force_nominal_ ? a.factor : 1;
       if (a.forced) close_region(a, j, h);  // a new stage closes it at the old factor and reopens it
       if (want) a.forced = true, a.h0 = h, a.factor = b, a.stage = int(stage);
-      double now = want ? b : 1;
+      double now = want && !force_nominal_ ? b : 1;
       if (now != armed) rearm(int(v), j, now, h);
     }
   }

@@ -1,4 +1,6 @@
 // The machine set up: random streams, per-vCPU and per-thread state, the processes started.
+#include <algorithm>
+
 #include "model/machine.hpp"
 
 namespace racewin {
@@ -81,6 +83,8 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   if (report != cfg.cost_names.end() && sampling == Sampling::kSample) dump_cost_ = int(report - cfg.cost_names.begin());
   if (cfg.kernel.debug_pagealloc) pagealloc_cost_ = cost_index(cfg, "debug_pagealloc_free");
   irq_sources_ = interrupt_sources(cfg);
+  for (const auto& t : cfg.threads)
+    opens_window_.push_back(std::any_of(t.path.steps.begin(), t.path.steps.end(), [](const Step& s) { return s.op == Op::WindowOpen; }));
   if (cfg.kernel.task.on) {
     task_src_ = int(irq_sources_.size()) - 1;
     switch_cost_ = cost_index(cfg, "context_switch");

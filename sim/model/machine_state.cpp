@@ -11,8 +11,8 @@
 //           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, ipis_sent_, drained_
 //           (scratch), open_windows_ and Thread::open_windows (counts of window_open_at, which is
-//           in the key), force_, log_weight_, exposure_, forced_arrivals_, force_cap_, force_max_arrivals_, forced_h_, force_spent_, forced_by_, phase_law_ (forcing only), and what never changes
-//           after construction (irq_sources_, irq_phase_, irq_exit_).
+//           in the key), force_, log_weight_, exposure_, forced_arrivals_, force_cap_, force_max_arrivals_, forced_h_, force_spent_, force_nominal_, forced_by_, phase_law_ (forcing only), and what never changes
+//           after construction (irq_sources_, opens_window_, irq_phase_, irq_exit_).
 // When a field is added to MachineState, it goes in the key or in this list.
 #include <cstring>
 

@@ -185,6 +185,7 @@ struct MachineState {
   std::vector<Ipi> ipis_;
   std::vector<int> free_ipis_;
   std::vector<IrqSource> irq_sources_;
+  std::vector<uint8_t> opens_window_;  // per thread: its path has a window_open step
   std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
   std::vector<const Dist*> irq_exit_;  // per source: the hypervisor's exits in its hardirq part, or null
   std::vector<HazardStats> hazards_;  // builtin_hazards(), then one per window
@@ -209,6 +210,10 @@ struct MachineState {
   uint64_t force_max_arrivals_ = 0;  // forced arrivals before forcing ends (0: no limit)
   double forced_h_ = 0;      // of closed forced regions
   bool force_spent_ = false;
+  // The path is drawn from the nominal law while log_weight_ keeps the forced law's bookkeeping, so
+  // that exp(-log_weight()) is the forced law's density over the nominal one at this path: the
+  // nominal part of a defensive mixture (rare/rare_event.hpp).
+  bool force_nominal_ = false;
   // Per interrupt source: the law of a tick's next arrival once its phase is drawn afresh, uniform
   // over one period (empty: ticks keep their phase; machine_tick_phase.cpp).
   std::vector<Dist> phase_law_;

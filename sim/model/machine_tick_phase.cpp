@@ -38,6 +38,18 @@ int Machine::window_vcpu() const {
   return -1;
 }
 
+int Machine::deferred_process() const {
+  return task_src_ >= 0 && cfg_.kernel.preempt ? int(cfg_.hypervisor.steal.size()) + task_src_ : -1;
+}
+
+bool Machine::armed() const {
+  if (open_windows_ > 0) return true;
+  if (deferred_process() < 0) return false;
+  for (const Thread& t : threads_)
+    if (opens_window_[size_t(t.id)] && vcpus_[size_t(t.vcpu)].preempt > 0) return true;
+  return false;
+}
+
 void Machine::rephase_ticks(int v) {
   if (phase_law_.empty()) throw std::logic_error("rephase_ticks: enable_tick_phase() first");
   const size_t k = cfg_.hypervisor.steal.size();

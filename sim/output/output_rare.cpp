@@ -33,9 +33,12 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
       if (f.stages > 1 && f.exposure[P + j] > 0) sped += fmt::format(" then x{}", g(f.factor[P + j]));  // a tick's comes once
     }
     if (sped.find(" then ") != std::string::npos) sped += " (after a forced arrival)";
+    if (f.defensive > 0) sped += fmt::format(", {:.2g} of the branches nominal (defensive mixture)", f.defensive);
+    // A fallback to crude keeps what was sped up before it, and says why it stopped.
+    std::string what = f.note.empty() ? "sped up " + sped : f.fallback_gain > 0 ? "sped up " + sped + "; " + f.note : f.note;
     out << fmt::format("{}: {}; pilots {} iterations, {} forced branches ({} hit); {} branches ({} a window iteration), {} with forced arrivals; "
                        "events {} main + {} in branches + {} in pilot branches\n",
-                       label_of(sc, r.case_name), f.note.empty() ? "sped up " + sped : f.note, f.pilot, f.pilot_branches, f.pilot_hits,
+                       label_of(sc, r.case_name), what, f.pilot, f.pilot_branches, f.pilot_hits,
                        f.branches, std::max<uint64_t>(f.branches_per_window, 1), f.forced_arrival_branches, f.main_events, f.branch_events, f.pilot_events);
     const CaseConfig* cfg = nullptr;
     for (const auto& c : sc.cases)
@@ -71,8 +74,12 @@ std::string ratio_line(const std::vector<CaseResult>& results, const std::string
     return nullptr;
   };
   const HazardResult *x = find(a), *y = find(b);
+  // An estimate a ratio cannot stand on: a forced one on few effective hits, a crude one on fewer
+  // than 3 hits (the table's own marks); the ratio is then UNRELIABLE too.
   auto unreliable = [&](const CaseResult* r, const HazardResult* h) {
-    return r && h && r->forced && r->forced->hazards[size_t(h - r->hazards.data())].unreliable();
+    if (!r || !h) return false;
+    if (r->forced) return r->forced->hazards[size_t(h - r->hazards.data())].unreliable();
+    return h->iterations_hit < 3;
   };
   if (!x || !y) return fmt::format("{}: not both cases ran", spec);
   if (x->p <= 0 || y->p <= 0 || !std::isfinite(x->p_ci.hi) || !std::isfinite(y->p_ci.hi))
@@ -80,9 +87,12 @@ std::string ratio_line(const std::vector<CaseResult>& results, const std::string
   // Independent runs: log P has standard error (half-width / 1.96) / P each side.
   double sa = (x->p_ci.hi - x->p_ci.lo) / 2 / 1.959964 / x->p, sb = (y->p_ci.hi - y->p_ci.lo) / 2 / 1.959964 / y->p;
   double r = x->p / y->p, f = std::exp(1.959964 * std::hypot(sa, sb));
-  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, independent runs, delta method on log P){}", spec, hazard, g(r),
-                     g(r / f), g(r * f),
-                     unreliable(a, x) || unreliable(b, y) ? "; UNRELIABLE: an estimate rests on few effective hits" : "");
+  // The two runs share the seed, so their errors may be correlated: the interval takes them as
+  // independent, and says so (a paired interval needs the runs' batches side by side).
+  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, delta method on log P, the two runs taken as independent though they "
+                     "share the seed){}",
+                     spec, hazard, g(r), g(r / f), g(r * f),
+                     unreliable(a, x) || unreliable(b, y) ? "; UNRELIABLE: an estimate rests on few hits" : "");
 }
 
 nlohmann::json forced_json(const ForcedRun& f) {
@@ -98,7 +108,11 @@ nlohmann::json forced_json(const ForcedRun& f) {
                       {"main_events", f.main_events},
                       {"branch_events", f.branch_events},
                       {"mean_weight_of_hit_branches", f.mean_weight_hit},
+                      {"max_weight_of_hit_branches", f.max_weight_hit},
                       {"tick_phase_drawn_afresh", f.tick_phase},
+                      {"defensive_share", f.defensive},
+                      {"fallback_gain", f.fallback_gain > 0 ? nlohmann::json(f.fallback_gain) : nlohmann::json(nullptr)},
+                      {"fallback_after_window_iterations", f.fallback_gain > 0 ? nlohmann::json(f.fallback_at) : nlohmann::json(nullptr)},
                       {"note", f.note}};
   // Per stage (forced arrivals so far): factor, exposure, and share of the pilot's weighted hits.
   const size_t P = f.processes.size();
@@ -119,7 +133,8 @@ nlohmann::json forced_json(const ForcedRun& f) {
                             {"weighted_hits", h.nonzero},
                             {"effective_hits", h.ess},
                             {"variance_per_iteration", h.variance},
-                            {"gain_vs_crude", h.gain}});
+                            {"gain_vs_crude", h.gain},
+                            {"method", h.crude ? "crude" : "force"}});
   }
   return j;
 }

@@ -2,6 +2,7 @@
 // line a terminal shows while a case runs.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "output/format.hpp"
@@ -20,6 +21,12 @@ std::string half_width(const HazardCheck& h) {
 
 std::string met_by(const HazardCheck& h) {
   return h.rel_met && h.below_met ? "both" : h.rel_met ? "rel-error" : h.below_met ? "p-below" : "not met";
+}
+
+bool any_rule(const std::vector<CaseResult>& results) {
+  for (const auto& r : results)
+    if (r.stopping && r.stopping->rule.has_rule()) return true;
+  return false;
 }
 
 }  // namespace
@@ -44,6 +51,27 @@ void print_stopping(std::ostream& out, const Scenario& sc, const std::vector<Cas
                          estimate(h.p, h.ci, h.iterations_hit == 0), half_width(h), s.rule.has_rule() ? met_by(h) : "-");
     }
   }
+  // A default hazard nothing can hit is left out of the rule (it could never be met): say which.
+  std::vector<std::pair<std::string, std::vector<std::string>>> sets;  // the names left out, and the cases
+  size_t ruled = 0;
+  for (const auto& r : results) {
+    if (!r.stopping) continue;
+    ++ruled;
+    if (r.stopping->left_out.empty()) continue;
+    std::string names;
+    for (const auto& h : r.stopping->left_out) names += (names.empty() ? "" : ", ") + h;
+    auto it = std::find_if(sets.begin(), sets.end(), [&](const auto& x) { return x.first == names; });
+    if (it == sets.end()) it = sets.insert(sets.end(), {names, {}});
+    it->second.push_back(label_of(sc, r.case_name));
+  }
+  std::string left;
+  for (const auto& [names, cases] : sets) {
+    std::string who;
+    for (const auto& c : cases) who += (who.empty() ? "" : ", ") + c;
+    left += fmt::format("{}{} ({})", left.empty() ? "" : "; ", names, sets.size() == 1 && cases.size() == ruled ? "every case" : who);
+  }
+  if (!left.empty() && any_rule(results))
+    out << "note: the rule looks at the hazards each case can hit; left out, as nothing can hit them: " << left << "\n";
   if (wall) out << "note: a wall-clock budget (--max-wall) makes the stopping point machine-dependent\n";
 }
 
@@ -62,6 +90,7 @@ nlohmann::json stopping_json(const Stopping& s) {
                         {"iterations", s.limits.iterations ? nlohmann::json(s.limits.iterations) : nlohmann::json(nullptr)},
                         {"events", s.rule.max_events ? nlohmann::json(s.rule.max_events) : nlohmann::json(nullptr)},
                         {"wall_s", opt(s.rule.max_wall_s)}}}};
+  j["left_out"] = s.left_out;  // default hazards nothing in the case can hit
   j["hazards"] = nlohmann::json::array();
   for (const auto& h : s.hazards)
     j["hazards"].push_back({{"hazard", h.name},

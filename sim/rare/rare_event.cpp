@@ -1,10 +1,13 @@
 #include "rare/rare_event.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
+#include "base/rng.hpp"
 #include "engines/native_engine.hpp"
 #include "model/machine.hpp"
 
@@ -49,7 +52,13 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
   uint64_t x = cfg_.seed ^ (0x7f4a7c159e3779b9ULL * (out_.branches + out_.pilot_branches + 1));
   b.reseed(splitmix64(x));  // the main run's streams hold its own future: a branch needs its own
   if (out_.tick_phase) b.rephase_ticks(b.window_vcpu());
-  b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals);
+  // The defensive mixture's draw: this branch keeps the nominal law, or is forced (a pilot's is).
+  bool nominal = false;
+  if (phase_ == Phase::Estimate && alpha_ > 0) {
+    uint64_t y = x ^ 0x5bd1e9955bd1e995ULL;
+    nominal = double(splitmix64(y) >> 11) * 0x1.0p-53 < alpha_;
+  }
+  b.set_force(factor, opt_.cap_factor * opt_.arrivals, opt_.max_arrivals, nominal);
   if (first_hits_) first_hits_->begin_branch();
   const size_t nh = m.hazards().size();
   std::vector<uint64_t> hits0(nh);
@@ -69,7 +78,10 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
     }
     if (ev > kMaxBranchEvents) throw ModelError("a forced branch ran " + std::to_string(ev) + " events without ending its iteration");
   }
-  double w = std::exp(b.log_weight());
+  // Nominal over proposal density: exp(log_weight) for pure forcing; for the mixture
+  // alpha p + (1 - alpha) q, 1 / (alpha + (1 - alpha) q/p) whichever part drew the path.
+  const double lw = b.log_weight();
+  double w = phase_ == Phase::Estimate && alpha_ > 0 ? 1 / (alpha_ + (1 - alpha_) * std::exp(-lw)) : std::exp(lw);
   if (first_hits_) first_hits_->end_branch(w, beng_->now());
   bool ended = b.iterations() != it0, any = false;
   if (phase_ != Phase::Estimate) {
@@ -88,7 +100,7 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
     if (m.iteration_hit(h)) y_[h] += 1 / k;  // hit before the branch point: no weight
     else if (hit) y_[h] += w / k, any = true;
   }
-  if (any) weight_hit_sum_ += w, ++weight_hit_n_;
+  if (any) weight_hit_sum_ += w, ++weight_hit_n_, max_weight_hit_ = std::max(max_weight_hit_, w);
   return true;
 }
 
@@ -148,22 +160,26 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
   uint64_t pilot_end = opt_.pilot_iterations;
   if (cfg_.limits.iterations) pilot_end = std::min(pilot_end, std::max<uint64_t>(cfg_.limits.iterations / 10, 1));
   uint64_t n = 0;
-  bool window_seen = false;  // in this iteration (pilot)
+  bool window_seen = false, real_seen = false;  // in this iteration (pilot): armed, a window open
   while (!m.finished() && eng.step(m, cfg_.limits.time_ns)) {
     if (m.iterations() != iteration_) {
       end_iteration(m);
-      window_seen = false;
+      window_seen = real_seen = false;
       now_ = eng.now();
       if (phase_ == Phase::Nominal && m.iterations() >= pilot_end) end_pilot(m);
       else if (phase_ != Phase::Nominal && phase_ != Phase::Estimate && phase_over(m)) next_phase(m);
     }
-    if (m.open_windows() > 0) {
+    // The branch point: a window open, or (Machine::armed) the section before one where a
+    // deferred wakeup can still switch its thread out inside it.
+    if (m.armed()) {
       if (phase_ == Phase::Nominal && !window_seen) window_seen = true, ++out_.window_iterations;
       else if (phase_ != Phase::Nominal && forcing_ && !branched_) branch(m, eng, control);
     }
+    if (phase_ == Phase::Nominal && !real_seen && m.open_windows() > 0) real_seen = true, ++pilot_windows_;
     if ((++n & 0xffff) == 0) {  // a checkpoint, as the native engine's
       m.check_progress();
       out_.main_events = m.events();
+      if (pilot_done_ && forcing_) check_gain(false);
       if (control.progress) control.progress(eng.now());
       if (pilot_done_ && control.should_stop && control.should_stop(m)) {
         control.stopped = true;
@@ -177,12 +193,33 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
   }
   if (phase_ == Phase::Nominal) end_pilot(m);
   out_.main_events = m.events();
+  if (pilot_done_ && forcing_ && !control.stopped) check_gain(true);
+}
+
+// Forcing pays only if its variance per unit of work is below crude Monte Carlo's. Where most of P
+// needs no stall (another thread's step lands in the open window), branches cost work and find
+// little: the estimate's gain, measured from its batches, says so, and from then on the main run's
+// own counts (a crude run throughout) are the estimate.
+void ForcingDriver::check_gain(bool at_end) {
+  if (!opt_.fallback) return;
+  double worst = 0;
+  for (size_t h : targets_) {
+    ForcedHazard e = estimate(h);
+    if (e.gain > 0 && (at_end || e.ess >= 3) && (worst == 0 || e.gain < worst)) worst = e.gain;
+  }
+  if (worst == 0 || worst >= 1) return;
+  forcing_ = false;
+  out_.fallback_gain = worst, out_.fallback_at = window_branched_;
+  out_.note = fmt::format("forcing's gain over crude Monte Carlo measured {:.3g} after {} window iterations: crude Monte Carlo "
+                          "from then on, the main run's own counts",
+                          worst, window_branched_);
 }
 
 ForcedHazard ForcingDriver::estimate(size_t h) const {
   ForcedHazard r;
   r.name = h < names_.size() ? names_[h] : "";
   if (!forcing_ || !estimated_[h]) {  // crude, exact
+    r.crude = true;
     r.p = stats_.n() ? double(main_hits_[h]) / double(stats_.n()) : 0;
     r.nonzero = main_hits_[h];
     r.ess = double(main_hits_[h]);
@@ -192,7 +229,9 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
   r.p = stats_.mean(h);
   r.nonzero = stats_.nonzero(h);
   r.ess = stats_.ess(h);
-  r.variance = stats_.variance(h);
+  // The variance per iteration as the batches show it (correlated contributions count as what
+  // they are), the records' own before two batches exist.
+  r.variance = stats_.batch_variance(h) > 0 ? stats_.batch_variance(h) : stats_.variance(h);
   r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(main_hits_[h], stats_.n());  // none: the crude bound
   double iters = double(std::max<uint64_t>(stats_.n(), 1));
   double crude_cost = double(out_.main_events) / iters, cost = double(out_.main_events + out_.branch_events) / iters;
@@ -204,6 +243,8 @@ ForcedRun ForcingDriver::result() const {
   ForcedRun r = out_;
   for (size_t h = 0; h < names_.size(); ++h) r.hazards.push_back(estimate(h));
   r.mean_weight_hit = weight_hit_n_ ? weight_hit_sum_ / double(weight_hit_n_) : 0;
+  r.defensive = alpha_;
+  r.max_weight_hit = max_weight_hit_;
   return r;
 }
 

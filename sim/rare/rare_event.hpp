@@ -56,32 +56,51 @@ struct ForceOptions {
   // pile of arrivals whose weights vanish. Two arrivals cover a hit that needs a second stall.
   double cap_factor = 8;
   uint64_t max_arrivals = 2;
+  // Defensive mixture: each of the estimate's branches keeps the nominal law with probability
+  // `defensive` (its forced bookkeeping still kept) and is forced otherwise; a hit weighs
+  // 1 / (defensive + (1 - defensive) q/p), at most 1 / defensive, so hits that need no stall are
+  // seen at their natural rate with a bounded weight. Below 0: from the share pilot, the share of
+  // its weighted hits that came without a forced arrival, kept within [0.1, 0.5] (0.1 without a
+  // share pilot). 0: pure forcing.
+  double defensive = -1;
+  // Crude Monte Carlo instead, said so, once forcing's gain over it is measured below 1 (a
+  // checkpoint's estimate on at least 3 effective hits, or the run's end): the main run is a crude
+  // run throughout, so its own counts are the estimate.
+  bool fallback = true;
   // "force" or "force:X" (X: arrivals); throws std::invalid_argument naming what was expected.
   static ForceOptions parse(const std::string& method);
 };
 
 // Per-iteration contributions, their mean and a 95% interval from batch means: at most 64 batches,
-// merged pairwise when full, so that nearby iterations' correlation widens the interval. From two
-// batches on, mean and interval are of the completed batches (a large weight in the batch under
-// way would move the mean and not the interval).
+// merged pairwise when full, so that nearby iterations' correlation widens the interval. Every
+// figure (mean, interval, variance, positive contributions, effective hits) is of the records in
+// completed batches, the same records for all: a weight in the batch under way moves none of them,
+// so that a count cannot say "hits" while the mean and interval still say 0 (issue 27's false stop).
 class BatchMeans {
  public:
   explicit BatchMeans(size_t hazards = 0);
   void add(const std::vector<double>& y);
-  uint64_t n() const { return n_; }
+  uint64_t n() const { return n_; }        // every record
+  uint64_t used() const { return used_; }  // those in completed batches: what the figures are of
   double mean(size_t h) const;
-  // Effective number of contributions, (sum y)^2 / sum y^2: a few large weights make it small
-  // whatever the count of positive ones.
-  double ess(size_t h) const { return sumsq_[h] > 0 ? sum_[h] * sum_[h] / sumsq_[h] : 0; }
-  double variance(size_t h) const;  // of one contribution
+  // Effective number of positive contributions: (sum y)^2 / sum y^2, the count that a few large
+  // weights make small, divided by the design effect the batches show (the batch means' variance,
+  // scaled to one record, over the records' own variance, when larger): contributions that are
+  // one event's consequence, seen by many consecutive branches, count about once.
+  double ess(size_t h) const;
+  double variance(size_t h) const;  // of one contribution, as if independent
+  // Of one contribution as the batches show it (batch size x the batch means' variance): the
+  // variance of the mean is this over used(). 0 with fewer than two batches.
+  double batch_variance(size_t h) const;
   uint64_t nonzero(size_t h) const { return nonzero_[h]; }
   Interval interval(size_t h) const;  // [0, inf) with fewer than two batches
 
  private:
+  size_t batches() const { return batches_.size() / std::max<size_t>(h_, 1); }
   size_t h_;
-  uint64_t n_ = 0, size_ = 1, in_cur_ = 0;
-  std::vector<double> sum_, sumsq_, cur_, batches_;  // batches_: per batch, per hazard: its mean
-  std::vector<uint64_t> nonzero_;
+  uint64_t n_ = 0, used_ = 0, size_ = 1, in_cur_ = 0;
+  std::vector<double> sum_, sumsq_, cur_, cur_sq_, batches_;  // batches_: per batch, per hazard: its mean
+  std::vector<uint64_t> nonzero_, cur_nonzero_;
 };
 
 // A forced estimate carried by fewer effective hits than this is unreliable: a few weights make it,
@@ -94,8 +113,9 @@ struct ForcedHazard {
   Interval ci;
   uint64_t nonzero = 0;  // iterations with a positive contribution
   double ess = 0;        // their effective number (BatchMeans::ess)
-  bool unreliable() const { return nonzero && ess < kMinEffectiveHits; }
-  double variance = 0;   // of one iteration's contribution
+  bool crude = false;     // the main run's own counts (not a target, or forcing fell back)
+  bool unreliable() const { return !crude && nonzero && ess < kMinEffectiveHits; }
+  double variance = 0;   // of one iteration's contribution, as the batches show it
   // Work-normalised variance of crude Monte Carlo over this estimator's, work = model events:
   // p(1-p) * events per main iteration / (variance * events per iteration with branches).
   double gain = 0;
@@ -109,11 +129,18 @@ struct ForcedRun {
   // and the share of the share pilot's weighted hits whose forced arrival of that stage was j's.
   size_t stages = 1;
   std::vector<double> factor, exposure, hit_share;
+  // window_iterations: of the nominal pilot, those with a branch point (a window open, or the
+  // section before one: Machine::armed), which the exposures are per.
   uint64_t pilot = 0, window_iterations = 0, branches = 0, forced_arrival_branches = 0;
   uint64_t branches_per_window = 0;  // forced copies of a window iteration, the last (0: still timing them)
   uint64_t pilot_branches = 0, pilot_events = 0, pilot_hits = 0;  // of the forced pilots
   uint64_t main_events = 0, branch_events = 0;
-  double mean_weight_hit = 0;  // of the branches that were hit
+  double mean_weight_hit = 0, max_weight_hit = 0;  // of the estimate's branches that were hit
+  double defensive = 0;        // the nominal share of the estimate's branches (ForceOptions::defensive)
+  // Forcing's gain when it fell back to crude Monte Carlo (0: it did not), and the window
+  // iterations branched by then.
+  double fallback_gain = 0;
+  uint64_t fallback_at = 0;
   std::vector<ForcedHazard> hazards;
   std::string note;  // why nothing was forced, if nothing was
   // Periodic ticks forced with their phase drawn afresh at each branch (no process with a density
@@ -151,6 +178,7 @@ class ForcingDriver {
   void branch(Machine& m, NativeEngine& eng, RunControl& control);
   bool one_branch(Machine& m, NativeEngine& eng, RunControl& control, double k);
   void end_iteration(const Machine& m);
+  void check_gain(bool at_end);  // ForceOptions::fallback
 
   const CaseConfig& cfg_;
   ForceOptions opt_;
@@ -161,6 +189,7 @@ class ForcingDriver {
   uint64_t iteration_ = 0, phase_branches_ = 0, phase_arrivals_ = 0, phase_end_iteration_ = 0;
   double now_ = 0, phase_end_time_ = 0;  // simulated time at the last iteration's end
   std::vector<double> stage_exposure_, hit_weight_;  // forced pilots' sums, per stage and process
+  uint64_t pilot_windows_ = 0;  // nominal pilot iterations with a window open (window_iterations: armed)
   uint64_t window_branched_ = 0, main_events_at_pilot_ = 0;  // estimate-phase window iterations; main events then
   std::vector<uint64_t> hits_at_start_;  // main's iterations_hit per hazard at this iteration's start
   std::vector<double> y_;                // this iteration's contributions, if it branched
@@ -168,7 +197,9 @@ class ForcingDriver {
   std::vector<size_t> targets_;   // what a branch stops for
   std::vector<uint8_t> estimated_;  // per hazard: a target (forced estimate) or not (crude)
   std::vector<uint64_t> main_hits_;      // main's own hit iterations (a crude estimate beside)
-  double weight_hit_sum_ = 0;
+  double weight_hit_sum_ = 0, max_weight_hit_ = 0;
+  double alpha_ = 0;  // the defensive share in use (estimate phase)
+  double pilot_hit_weight_ = 0, pilot_nostall_weight_ = 0;  // the share pilot's weighted hits, and those without a forced arrival
   uint64_t weight_hit_n_ = 0;
   std::unique_ptr<NativeEngine> beng_;
   std::unique_ptr<Machine> bm_;

@@ -46,9 +46,9 @@ void ForcingDriver::end_pilot(Machine& m) {
     out_.exposure[j] = out_.window_iterations ? e[j] / double(out_.window_iterations) : 0;
     if (out_.exposure[j] > 0) ++live;
   }
-  if (out_.window_iterations && live == 0) live = tick_phase(m, out_.exposure);
+  if (pilot_windows_ && live == 0) live = tick_phase(m, out_.exposure);
   out_.factor.assign(P, 1);
-  if (out_.window_iterations == 0)
+  if (pilot_windows_ == 0)
     out_.note = "no window opened in the pilot's " + std::to_string(out_.pilot) + " iterations: crude Monte Carlo";
   else if (live == 0)
     out_.note = "no steal or interrupt process with a density can arrive inside a window: crude Monte Carlo";
@@ -127,7 +127,13 @@ void ForcingDriver::next_phase(Machine& m) {
     phase_ = Phase::Estimate;
   }
   start_phase(m);
-  if (phase_ == Phase::Estimate) pilot_done_ = true, out_.pilot = m.iterations(), main_events_at_pilot_ = m.events();
+  if (phase_ == Phase::Estimate) {
+    pilot_done_ = true, out_.pilot = m.iterations(), main_events_at_pilot_ = m.events();
+    // The defensive share: as asked, or the share pilot's weight of hits that needed no forced
+    // arrival (the part of P forcing cannot speed up), within [0.1, 0.5].
+    double nostall = pilot_hit_weight_ > 0 ? pilot_nostall_weight_ / pilot_hit_weight_ : 0;
+    alpha_ = opt_.defensive >= 0 ? opt_.defensive : std::clamp(nostall, 0.1, 0.5);
+  }
 }
 
 // What a forced pilot's branch tells: stage 1's exposure, or which processes a hit came through.
@@ -142,6 +148,8 @@ void ForcingDriver::pilot_branch(const Machine& b, bool hit) {
   if (phase_ == Phase::Shares && hit) {
     ++out_.pilot_hits;
     double w = std::exp(b.log_weight());
+    pilot_hit_weight_ += w;
+    if (b.forced_arrivals() == 0) pilot_nostall_weight_ += w;  // a hit that needed no forced arrival
     for (size_t s = 0; s < std::min<size_t>(2, b.forced_by().size()); ++s) hit_weight_[s * P + size_t(b.forced_by()[s])] += w;
   }
 }

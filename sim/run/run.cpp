@@ -58,9 +58,20 @@ std::vector<std::string> case_hazards(const CaseConfig& cfg) {
 
 std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig& cfg) {
   if (!rule.hazards.empty()) return rule.hazards;
-  std::vector<std::string> h = {"bad_page_state"};
+  std::vector<std::string> h = {"bad_page_state"}, can;
   for (const auto& w : cfg.names.windows) h.push_back("window:" + w);
-  return h;
+  for (const auto& x : h)
+    if (hazard_can_be_hit(cfg, x)) can.push_back(x);
+  return can.empty() ? h : can;
+}
+
+std::vector<std::string> rule_left_out(const StoppingRule& rule, const CaseConfig& cfg) {
+  std::vector<std::string> out;
+  if (!rule.hazards.empty()) return out;
+  std::vector<std::string> in = rule_hazards(rule, cfg);
+  for (const auto& x : case_hazards(cfg))
+    if ((x == "bad_page_state" || x.rfind("window:", 0) == 0) && std::find(in.begin(), in.end(), x) == in.end()) out.push_back(x);
+  return out;
 }
 
 bool hazard_can_be_hit(const CaseConfig& cfg, const std::string& hazard) {
@@ -96,8 +107,10 @@ HazardCheck check_estimate(const StoppingRule& rule, const std::string& name, ui
                            uint64_t min_hits) {
   HazardCheck c{name, hits, p, ci};
   // Clopper-Pearson is not symmetric: "half-width" is half the interval's width. No hit, no
-  // relative precision.
-  c.rel_met = rule.rel_error > 0 && hits >= std::max<uint64_t>(min_hits, 1) && (c.ci.hi - c.ci.lo) / 2 <= rule.rel_error * c.p;
+  // relative precision; and never on p = 0 or an interval of no width, whatever the hit count says
+  // (a count and an interval of different records once stopped a run at "0 [0, 0]": issue 27).
+  c.rel_met = rule.rel_error > 0 && hits >= std::max<uint64_t>(min_hits, 1) && c.p > 0 && c.ci.hi > c.ci.lo &&
+              (c.ci.hi - c.ci.lo) / 2 <= rule.rel_error * c.p;
   c.below_met = rule.p_below > 0 && c.ci.hi < rule.p_below;
   return c;
 }
@@ -169,14 +182,18 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
   // A rule looks at the forced estimate, trusted for relative precision from kMinEffectiveHits
   // effective hits on (a t interval on a few dominant weights is not).
   constexpr auto kForcedMinHits = uint64_t(kMinEffectiveHits);
+  // A crude estimate inside a forced run (not a target, or forcing fell back) is checked as crude.
+  auto check_forced = [&](const ForcedHazard& e) {
+    return e.crude ? check_estimate(stop.rule, e.name, e.nonzero, e.p, e.ci) : check_estimate(stop.rule, e.name, uint64_t(e.ess), e.p, e.ci, kForcedMinHits);
+  };
   auto check = [&](const HazardStats& h, size_t i, uint64_t iterations) {
     if (!forced) return check_hazard(stop.rule, h.name, h.iterations_hit, iterations);
-    ForcedHazard e = forced->estimate(i);
-    return check_estimate(stop.rule, h.name, uint64_t(e.ess), e.p, e.ci, kForcedMinHits);
+    return check_forced(forced->estimate(i));
   };
   if (rule) {
     stop.rule = *rule;
     stop.rule.hazards = rule_hazards(*rule, cfg);
+    stop.left_out = rule_left_out(*rule, cfg);
     stop.limits = cfg.limits;
     std::vector<std::string> all = case_hazards(cfg);
     for (const auto& h : stop.rule.hazards) {
@@ -267,8 +284,7 @@ CaseResult run_case(const CaseConfig& cfg, EngineKind engine, RunControl& contro
     for (size_t i : watched) {
       const HazardResult& h = r.hazards[i];
       if (r.forced) {
-        const ForcedHazard& e = r.forced->hazards[i];
-        stop.hazards.push_back(check_estimate(stop.rule, h.name, uint64_t(e.ess), e.p, e.ci, kForcedMinHits));
+        stop.hazards.push_back(check_forced(r.forced->hazards[i]));
       } else {
         stop.hazards.push_back(check_hazard(stop.rule, h.name, h.iterations_hit, r.iterations));
       }

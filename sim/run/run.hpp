@@ -53,7 +53,9 @@ HazardResult summarize_hazard(const HazardStats& h, uint64_t iterations, double 
 struct StoppingRule {
   double rel_error = 0;  // > 0: met when the 95% interval's half-width is <= rel_error * p (p > 0)
   double p_below = 0;    // > 0: met when the interval's upper bound is < p_below
-  std::vector<std::string> hazards;  // empty: bad_page_state and every window:* hazard of the case
+  // Empty: those of bad_page_state and the case's window:* hazards that can be hit
+  // (hazard_can_be_hit), or all of them if none can: a rule on a hazard nothing can hit is never met.
+  std::vector<std::string> hazards;
   uint64_t max_events = 0;  // > 0: stop at the first checkpoint at or past this many events
   double max_wall_s = 0;    // > 0: wall-clock seconds per case
   bool has_rule() const { return rel_error > 0 || p_below > 0; }
@@ -64,6 +66,9 @@ struct StoppingRule {
 // Every hazard a case reports (builtins, then window:NAME), and those a rule looks at.
 std::vector<std::string> case_hazards(const CaseConfig& cfg);
 std::vector<std::string> rule_hazards(const StoppingRule& rule, const CaseConfig& cfg);
+// The default hazards rule_hazards left out because nothing in the case can hit them (said in the
+// output); empty when the rule names its hazards.
+std::vector<std::string> rule_left_out(const StoppingRule& rule, const CaseConfig& cfg);
 // False for window:NAME when no path of the case has a window_hit step for NAME: such a window only
 // measures lengths, nothing can hit it, and a P(hit) for it (0, or a bound) would mean nothing.
 // False for a builtin hazard when no step of the case touches a page or a PTE.
@@ -103,6 +108,7 @@ struct Stopping {
   StoppingRule rule;
   RunLimits limits;                  // the sim time and iteration budgets
   std::vector<HazardCheck> hazards;  // at the end of the run
+  std::vector<std::string> left_out;  // rule_left_out: defaults nothing can hit
   std::string reason;  // "rel-error 0.1 reached", "sim time budget spent", "interrupted", ...
   bool machine_dependent = false;  // the wall budget ended it
   uint64_t events = 0;

@@ -98,6 +98,10 @@ Sweep load_sweep(const std::string& file, bool check_points = true);
 void sensitivity_points(const CNode& node, Sweep& sw);
 std::vector<std::string> estimated_parameters(const CaseConfig& c);
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points);
+// Whether a point's estimate of one hazard (an entry of its case's "hazards") can stand: a forced
+// one on enough effective hits and above zero (no weighted hit is an upper bound, not a value), a
+// crude one on at least 3 hits. A figure made from one that cannot is UNRELIABLE too.
+bool estimate_reliable(const nlohmann::json& hazard);
 void uncertainty_points(const CNode& node, Sweep& sw);
 // n quantiles in [0, 1) drawn from `rng`: one in each of n equal strata in a random order (a Latin
 // hypercube's column), or, not `latin`, n independent uniforms (after the same shuffle's draws).

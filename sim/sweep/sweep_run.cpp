@@ -91,7 +91,8 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
                            {"method", r.forced ? "force" : "crude"}};
       if (r.forced) {
         hj["effective_hits"] = r.forced->hazards[h].ess;
-        hj["reliable"] = !r.forced->hazards[h].unreliable();
+        const ForcedHazard& f = r.forced->hazards[h];
+        hj["reliable"] = !f.unreliable() && f.nonzero > 0;  // no weighted hit: an upper bound
       }
       cj["hazards"].push_back(hj);
     }
@@ -110,7 +111,8 @@ std::string point_checksum(const nlohmann::json& point) {
 std::string sweep_csv(const std::vector<std::string>& param_names, const std::vector<nlohmann::json>& points) {
   std::string out = "point";
   for (const auto& n : param_names) out += "," + csv_field(n);
-  // `reliable`: false for a forced estimate on fewer than kMinEffectiveHits effective hits.
+  // `reliable`: false for a forced estimate on fewer than kMinEffectiveHits effective hits, or on
+  // none (an upper bound).
   out += ",case,hazard,p,p_lo,p_hi,method,reliable,iterations,sim_time_s,iterations_hit,events,stopped_by,failed,iterations_per_s,ipis_per_iteration\n";
   for (const auto& p : points)
     for (const auto& c : p.at("cases"))

@@ -78,16 +78,23 @@ void sensitivity_points(const CNode& node, Sweep& sw) {
   sw.sensitivity = s;
 }
 
+bool estimate_reliable(const nlohmann::json& h) {
+  if (h.value("method", "crude") == "force") return h.value("reliable", true) && h.value("p", 0.0) > 0;
+  return h.value("iterations_hit", uint64_t(0)) >= 3;
+}
+
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points) {
   const Sensitivity& s = *sw.sensitivity;
   struct Row {
     std::string parameter;
     double lo_p, hi_p, e, e_lo, e_hi;
+    bool reliable;
   };
-  auto estimate = [&](const nlohmann::json& pt, double& p, double& se_log) {
+  auto estimate = [&](const nlohmann::json& pt, double& p, double& se_log, bool& ok) {
     for (const auto& h : pt.at("cases").at(0).at("hazards"))
       if (h.at("hazard") == s.hazard) {
         p = h.at("p").get<double>();
+        ok = estimate_reliable(h);
         double hi = h.at("p_hi").is_null() ? INFINITY : h.at("p_hi").get<double>();
         se_log = p > 0 ? (hi - h.at("p_lo").get<double>()) / 2 / 1.959964 / p : INFINITY;
         return true;
@@ -97,18 +104,21 @@ std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
   std::vector<Row> rows;
   for (size_t i = 0; i < s.parameters.size(); ++i) {
     double a = 0, sa = 0, b = 0, sb = 0;
-    if (!estimate(points.at(1 + 2 * i), a, sa) || !estimate(points.at(2 + 2 * i), b, sb)) continue;
+    bool oka = false, okb = false;
+    if (!estimate(points.at(1 + 2 * i), a, sa, oka) || !estimate(points.at(2 + 2 * i), b, sb, okb)) continue;
     double l = 2 * std::log(s.factor), e = a > 0 && b > 0 ? (std::log(b) - std::log(a)) / l : NAN;
     double half = 1.959964 * std::hypot(sa, sb) / l;  // independent runs, delta method on ln P
-    rows.push_back({s.parameters[i], a, b, e, e - half, e + half});
+    rows.push_back({s.parameters[i], a, b, e, e - half, e + half, oka && okb});
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
     return std::isnan(y.e) ? !std::isnan(x.e) : !std::isnan(x.e) && std::abs(x.e) > std::abs(y.e);
   });
-  std::string out = "rank,parameter,p_divided,p_multiplied,elasticity,elasticity_lo,elasticity_hi\n";
+  // `reliable`: both ends' estimates can stand (estimate_reliable); an elasticity from one that
+  // cannot is UNRELIABLE whatever its interval says.
+  std::string out = "rank,parameter,p_divided,p_multiplied,elasticity,elasticity_lo,elasticity_hi,reliable\n";
   for (size_t r = 0; r < rows.size(); ++r)
-    out += fmt::format("{},{},{:.6g},{:.6g},{:.4g},{:.4g},{:.4g}\n", r + 1, rows[r].parameter, rows[r].lo_p, rows[r].hi_p,
-                       rows[r].e, rows[r].e_lo, rows[r].e_hi);
+    out += fmt::format("{},{},{:.6g},{:.6g},{:.4g},{:.4g},{:.4g},{}\n", r + 1, rows[r].parameter, rows[r].lo_p, rows[r].hi_p,
+                       rows[r].e, rows[r].e_lo, rows[r].e_hi, rows[r].reliable ? "true" : "UNRELIABLE");
   return out;
 }
 

@@ -137,8 +137,7 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
       for (const auto& h : pt.at("cases").at(ci).value("hazards", nlohmann::json::array()))
         if (h.at("hazard") == u.hazard) {
           v = h.at("p").get<double>();
-          // A forced estimate stands on its effective hits (`reliable`); a crude one on 3 hits.
-          ok = h.value("method", "crude") == "force" ? h.value("reliable", true) : h.at("iterations_hit").get<uint64_t>() >= 3;
+          ok = estimate_reliable(h);
         }
       if (is_nominal) {
         nominal[ci] = v;
@@ -150,8 +149,8 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
     if (!is_nominal)
       for (size_t k = 0; k < u.parameters.size(); ++k) qs[k].push_back(std::stod(pt.at("params").at(u.parameters[k]).get<std::string>()));
   }
-  // A band is only as good as its samples: one estimate on fewer than 3 hits (or a forced one
-  // on too few effective hits) and the row says UNRELIABLE.
+  // A band is only as good as its samples: one estimate on fewer than 3 hits, a forced one on too
+  // few effective hits or on none (an upper bound), and the row says UNRELIABLE.
   std::string out = "what,nominal,p05,p50,p95,min,max,samples,unreliable_samples,band,drivers\n";
   // A rank correlation of n independent samples is noise within about +-z/sqrt(n - 1); with m
   // estimates in a row, z is Bonferroni's for a 5% chance that any of them passes by chance.

@@ -67,7 +67,7 @@ def test_sensitivity(sensitivity_dir):
     assert sw.attrs["params"] == ["parameter", "factor"] and sw["point"].nunique() == 7
     s = L.load_sensitivity(sensitivity_dir)
     assert list(s.columns) == ["rank", "parameter", "p_divided", "p_multiplied", "elasticity", "elasticity_lo",
-                               "elasticity_hi"]
+                               "elasticity_hi", "reliable"]
     assert len(s) == 3 and (s["elasticity_lo"] <= s["elasticity"]).all()
     # the IPI is never sent on s390x: exactly zero
     assert s.set_index("parameter").loc["arch.ipi.latency", "elasticity"] == 0
