@@ -232,7 +232,9 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
   // The variance per iteration as the batches show it (correlated contributions count as what
   // they are), the records' own before two batches exist.
   r.variance = stats_.batch_variance(h) > 0 ? stats_.batch_variance(h) : stats_.variance(h);
-  r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(main_hits_[h], stats_.n());  // none: the crude bound
+  // No weighted hit: the crude bound of the main run, over all of it (a crude run throughout, the
+  // pilots' iterations included).
+  r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(hits_at_start_[h], iteration_);
   double iters = double(std::max<uint64_t>(stats_.n(), 1));
   double crude_cost = double(out_.main_events) / iters, cost = double(out_.main_events + out_.branch_events) / iters;
   if (r.variance > 0 && cost > 0) r.gain = r.p * (1 - r.p) * crude_cost / (r.variance * cost);
