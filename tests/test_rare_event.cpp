@@ -163,6 +163,18 @@ TEST_CASE("coverage: 100 forced estimations at 1e-6 cover racewin exact 90 to 99
   CHECK(covered <= 99);
 }
 
+TEST_CASE("--rare-event: force[:X][,defensive=D][,fallback=no], anything else refused with what is expected") {
+  ForceOptions o = ForceOptions::parse("force:0.7,defensive=0.25,fallback=no");
+  CHECK(o.arrivals == 0.7);
+  CHECK(o.defensive == 0.25);
+  CHECK_FALSE(o.fallback);
+  CHECK(ForceOptions::parse("force").defensive < 0);  // from the pilot
+  CHECK(ForceOptions::parse("force").fallback);
+  CHECK(ForceOptions::parse("force,defensive=1").defensive == 1);
+  for (const char* bad : {"force,defensive=1.5", "force,defensive=-0.1", "force,fallback=yes", "force:0", "force,", "forced"})
+    CHECK_THROWS_WITH_AS(ForceOptions::parse(bad), doctest::Contains("expected 'force' or 'force:X'"), std::invalid_argument);
+}
+
 TEST_CASE("defensive mixture: weights at most 1 / share, the estimate still contains racewin exact") {
   // stall_steal p1e-6 (every hit needs a steal): a share of 0.3 nominal branches bounds a hit's
   // weight by 1/0.3 and costs some precision (those branches seldom hit), never the validity.

@@ -32,10 +32,10 @@ ForceOptions ForceOptions::parse(const std::string& method) {
   ForceOptions o;
   std::string head = method, tail;
   if (size_t comma = method.find(','); comma != std::string::npos) head = method.substr(0, comma), tail = method.substr(comma + 1);
-  bool ok = head == "force";
+  bool ok = head == "force" && (method.empty() || method.back() != ',');
   if (head.rfind("force:", 0) == 0) {
     auto x = number(head.substr(6));
-    ok = x && *x > 0;
+    ok = x && *x > 0 && method.back() != ',';
     if (ok) o.arrivals = *x;
   }
   while (ok && !tail.empty()) {  // ,defensive=D ,fallback=no
@@ -47,13 +47,13 @@ ForceOptions ForceOptions::parse(const std::string& method) {
       continue;
     }
     auto d = opt.rfind("defensive=", 0) == 0 ? number(opt.substr(10)) : std::nullopt;
-    ok = d && *d >= 0 && *d < 1;
+    ok = d && *d >= 0 && *d <= 1;  // 1: every branch nominal, a check of the branches themselves
     if (ok) o.defensive = *d;
   }
   if (ok) return o;
   throw std::invalid_argument("--rare-event " + method +
                               ": expected 'force' or 'force:X' with X > 0, the forced arrivals per iteration, optionally followed by "
-                              "',defensive=D' with 0 <= D < 1 (the nominal share of the branches) and ',fallback=no' (keep forcing "
+                              "',defensive=D' with 0 <= D <= 1 (the nominal share of the branches; 1 checks the branches themselves) and ',fallback=no' (keep forcing "
                               "where its gain is below 1)");
 }
 
