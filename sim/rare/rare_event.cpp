@@ -170,10 +170,12 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
       else if (phase_ != Phase::Nominal && phase_ != Phase::Estimate && phase_over(m)) next_phase(m);
     }
     // The branch point: a window open, or (Machine::armed) the section before one where a
-    // deferred wakeup can still switch its thread out inside it.
-    if (m.armed()) {
-      if (phase_ == Phase::Nominal && !window_seen) window_seen = true, ++out_.window_iterations;
-      else if (phase_ != Phase::Nominal && forcing_ && !branched_) branch(m, eng, control);
+    // deferred wakeup can still switch its thread out inside it. Asked only while it matters:
+    // once an iteration is counted or branched, not again on each of its events.
+    const bool counting = phase_ == Phase::Nominal && !window_seen, branching = phase_ != Phase::Nominal && forcing_ && !branched_;
+    if ((counting || branching) && m.armed()) {
+      if (counting) window_seen = true, ++out_.window_iterations;
+      else branch(m, eng, control);
     }
     if (phase_ == Phase::Nominal && !real_seen && m.open_windows() > 0) real_seen = true, ++pilot_windows_;
     if ((++n & 0xffff) == 0) {  // a checkpoint, as the native engine's

@@ -102,6 +102,11 @@ nlohmann::json run_sweep_point(const Sweep& sw, const SweepPoint& p, RunControl&
   return j;
 }
 
+bool estimate_reliable(const nlohmann::json& h) {
+  if (h.value("method", "crude") == "force") return h.value("reliable", true) && h.value("p", 0.0) > 0;
+  return h.value("iterations_hit", uint64_t(0)) >= 3;
+}
+
 std::string point_checksum(const nlohmann::json& point) {
   nlohmann::json j = point;
   j.erase("checksum");

@@ -78,11 +78,6 @@ void sensitivity_points(const CNode& node, Sweep& sw) {
   sw.sensitivity = s;
 }
 
-bool estimate_reliable(const nlohmann::json& h) {
-  if (h.value("method", "crude") == "force") return h.value("reliable", true) && h.value("p", 0.0) > 0;
-  return h.value("iterations_hit", uint64_t(0)) >= 3;
-}
-
 std::string sensitivity_csv(const Sweep& sw, const std::vector<nlohmann::json>& points) {
   const Sensitivity& s = *sw.sensitivity;
   struct Row {
