@@ -112,7 +112,7 @@ TEST_CASE("tables: a window no step hits gets no P(hit) row, and is marked where
   CHECK(row.find(" w ") != std::string::npos);
   // Forced: the forcing section does not give it a bound either.
   r.forced = ForcedRun{};
-  for (const auto& h : r.hazards) r.forced->hazards.push_back(ForcedHazard{h.name, 0, {0, 3e-3}});
+  for (const auto& h : r.hazards) r.forced->hazards.push_back(ForcedHazard{h.name, 0, {0, 3e-3}, {0, 3e-3}});
   t = table(sc, {r});
   CHECK(line_with(t, "  window:w").find("cannot be hit") != std::string::npos);
   // No step at all: bad_page_state cannot be raised either, and nothing is left for the
@@ -136,7 +136,7 @@ TEST_CASE("tables: a forced run shows one estimate per probability, each saying 
   sc.cases[0].threads = {t};
   CaseResult r = forced("c", 1e-6, {0.8e-6, 1.2e-6}, 600, 500);
   r.hazards.push_back(hazard("window:w", 3, r.iterations, 10));
-  r.forced->hazards.push_back(ForcedHazard{"window:w", 2e-6, {1.5e-6, 2.5e-6}, 700, 600});
+  r.forced->hazards.push_back(ForcedHazard{"window:w", 2e-6, {1.5e-6, 2.5e-6}, {1.5e-6, 2.5e-6}, 700, 600});
   r.hazards.back().p = 2e-6, r.hazards.back().p_ci = {1.5e-6, 2.5e-6};
   WindowStats w;
   w.name = "w", w.opened = w.closed = 1000000, w.hit = 3;
@@ -158,7 +158,17 @@ TEST_CASE("--ratio: a side on fewer than 3 crude hits makes the ratio UNRELIABLE
   CHECK(few.find("UNRELIABLE") != std::string::npos);
   std::string many = ratio_line({crude("a", 400), crude("b", 500)}, "a/b", "bad_page_state");
   CHECK(many.find("UNRELIABLE") == std::string::npos);
-  CHECK(many.find("taken as independent though they share the seed") != std::string::npos);
+  CHECK(many.find("the runs taken as independent (--replications K, the same for both, pairs them)") != std::string::npos);
+  // Replications that share seeds: paired, and the same replications' independent interval beside it.
+  CaseResult a = crude("a", 400, 1000000), b = crude("b", 500, 1000000);
+  a.replication_iterations = b.replication_iterations = {250000, 250000, 250000, 250000};
+  a.hazards[0].replication_hits = {90, 110, 95, 105};
+  b.hazards[0].replication_hits = {115, 135, 118, 132};  // moves with a's: pairing narrows
+  std::string paired = ratio_line({a, b}, "a/b", "bad_page_state");
+  CHECK(paired.find("paired over 4 replications that share seeds") != std::string::npos);
+  CHECK(paired.find("taken as independent [") != std::string::npos);
+  b.seed = a.seed + 1;  // not the same seeds: not paired
+  CHECK(ratio_line({a, b}, "a/b", "bad_page_state").find("paired") == std::string::npos);
 }
 
 TEST_CASE("tables: column names carry no glued units; totals and rates say which they are") {

@@ -116,7 +116,7 @@ void check_stall(const std::string& file, const std::vector<Band>& bands, Closed
 TEST_CASE("rare validation stall_steal: a hit needs a steal inside the window; racewin exact = closed form") {
   check_stall(
       "stall_steal.yaml",
-      {{"heavy", 1e-2, 1e-1}, {"p1e-6", 5e-7, 2e-6}, {"p1e-9", 5e-10, 2e-9}, {"p1e-12", 5e-13, 2e-12}},
+      {{"heavy", 1e-2, 1e-1}, {"heavy_4ms", 1e-2, 1e-1}, {"p1e-6", 5e-7, 2e-6}, {"p1e-9", 5e-10, 2e-9}, {"p1e-12", 5e-13, 2e-12}},
       steal_closed_form, [](const CaseConfig& c) {
         REQUIRE(c.hypervisor.steal.size() == 1);
         const StealProcess& sp = c.hypervisor.steal[0];

@@ -209,7 +209,7 @@ TEST_CASE("sweep table: a forced estimate on few effective hits is marked unreli
   CHECK(csv.find(",force,true,") != std::string::npos);
   CHECK(csv.find(",crude,true,") != std::string::npos);
   CHECK(kMinEffectiveHits == 30);
-  ForcedHazard few{"h", 1e-12, {}, 5, 12.0, 0, 0}, none{"h", 0, {}, 0, 0, 0, 0}, many{"h", 1e-12, {}, 500, 31.0, 0, 0};
+  ForcedHazard few{"h", 1e-12, {}, {}, 5, 12.0, 0, 0}, none{"h", 0, {}, {}, 0, 0, 0, 0}, many{"h", 1e-12, {}, {}, 500, 31.0, 0, 0};
   CHECK(few.unreliable());
   CHECK(!none.unreliable());  // no hit at all: a bound, not an unreliable estimate
   CHECK(!many.unreliable());

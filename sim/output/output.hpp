@@ -42,7 +42,11 @@ nlohmann::json results_json(const RunInfo& info, const Scenario& sc, const std::
 // The rare-event section of the table, and of results.json (output_rare.cpp).
 void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results);
 nlohmann::json forced_json(const ForcedRun& f);
-// "A/B": P(hazard) of case A over case B with a 95% interval (log scale, independent runs).
+// The forcing section's line under a forced estimate: its part from hits with no forced arrival,
+// and the 95% bound on that part (ForcedHazard::unforced_hi).
+std::string unforced_line(const ForcedHazard& h);
+// "A/B": P(hazard) of case A over case B with a 95% interval, paired or independent as case_ratio
+// (run/ratio.hpp) decides, saying which.
 std::string ratio_line(const std::vector<CaseResult>& results, const std::string& spec, const std::string& hazard);
 // racewin compare: a batch comparison's header and rows (a hazard's P per iteration, then its events
 // per second under an empty name), and with --rare-event force: the table per case, and compare.json's "cases" (output_compare.cpp).

@@ -8,6 +8,7 @@
 
 #include "output/format.hpp"
 #include "output/output.hpp"
+#include "run/ratio.hpp"
 
 namespace racewin {
 
@@ -15,6 +16,19 @@ namespace {
 std::string g(double v) { return fmt::format("{:.3g}", v); }
 double rel_half(const ForcedHazard& h) { return h.p > 0 && std::isfinite(h.ci.hi) ? (h.ci.hi - h.ci.lo) / 2 / h.p : -1; }
 }  // namespace
+
+// What forcing assumes, and how far it could be wrong: the interval is of the routes it sampled; a
+// route it does not speed up (a hit with no forced arrival) is seen at its natural rate only, and
+// until it is seen often its part of P can be larger than the estimate shows.
+std::string unforced_line(const ForcedHazard& h) {
+  std::string bound = "at most " + g(h.unforced_hi);
+  std::string said = h.unforced_seen ? fmt::format("{} of the estimate ({:.2g}%), in {} iterations", g(h.unforced_p),
+                                                   h.p > 0 ? 100 * h.unforced_p / h.p : 0.0, h.unforced_seen)
+                                     : "none seen";
+  return fmt::format("  {:<34} hits with no forced arrival (a route forcing does not speed up): {}; the interval takes that route "
+                     "as sampled; from the branches and the main run alone its part of P is {} (95%)\n",
+                     "", said, bound);
+}
 
 void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseResult>& results) {
   bool any = false;
@@ -56,6 +70,7 @@ void print_forced(std::ostream& out, const Scenario& sc, const std::vector<CaseR
                          rel >= 0 ? fmt::format("±{:.3g}%", 100 * rel) : "-", h.nonzero, g(h.ess),
                          h.unreliable() ? " UNRELIABLE: few weights carry the estimate" : "",
                          h.gain > 0 ? g(h.gain) : "-");
+      if (!h.crude && h.nonzero) out << unforced_line(h);
     }
   }
 }
@@ -67,32 +82,14 @@ std::string ratio_line(const std::vector<CaseResult>& results, const std::string
     if (r.case_name == spec.substr(0, slash)) a = &r;
     if (r.case_name == spec.substr(slash + 1)) b = &r;
   }
-  auto find = [&](const CaseResult* r) -> const HazardResult* {
-    if (r)
-      for (const auto& h : r->hazards)
-        if (h.name == hazard) return &h;
-    return nullptr;
-  };
-  const HazardResult *x = find(a), *y = find(b);
-  // An estimate a ratio cannot stand on: a forced one on few effective hits, a crude one on fewer
-  // than 3 hits (the table's own marks); the ratio is then UNRELIABLE too.
-  auto unreliable = [&](const CaseResult* r, const HazardResult* h) {
-    if (!r || !h) return false;
-    if (r->forced) return r->forced->hazards[size_t(h - r->hazards.data())].unreliable();
-    return h->iterations_hit < 3;
-  };
-  if (!x || !y) return fmt::format("{}: not both cases ran", spec);
-  if (x->p <= 0 || y->p <= 0 || !std::isfinite(x->p_ci.hi) || !std::isfinite(y->p_ci.hi))
-    return fmt::format("{}, {}: no ratio (an estimate is zero or unbounded)", spec, hazard);
-  // Independent runs: log P has standard error (half-width / 1.96) / P each side.
-  double sa = (x->p_ci.hi - x->p_ci.lo) / 2 / 1.959964 / x->p, sb = (y->p_ci.hi - y->p_ci.lo) / 2 / 1.959964 / y->p;
-  double r = x->p / y->p, f = std::exp(1.959964 * std::hypot(sa, sb));
-  // The two runs share the seed, so their errors may be correlated: the interval takes them as
-  // independent, and says so (a paired interval needs the runs' batches side by side).
-  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, delta method on log P, the two runs taken as independent though they "
-                     "share the seed){}",
-                     spec, hazard, g(r), g(r / f), g(r * f),
-                     unreliable(a, x) || unreliable(b, y) ? "; UNRELIABLE: an estimate rests on few hits" : "");
+  if (!a || !b) return fmt::format("{}: not both cases ran", spec);
+  RatioEstimate e = case_ratio(*a, *b, hazard);
+  if (!e.why.empty()) return fmt::format("{}, {}: no ratio ({})", spec, hazard, e.why);
+  std::string beside = e.independent_ci.hi > 0 && e.independent_ci.hi != e.ci.hi
+                           ? fmt::format("; taken as independent [{}, {}]", g(e.independent_ci.lo), g(e.independent_ci.hi))
+                           : "";
+  return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, {}{}){}", spec, hazard, g(e.r), g(e.ci.lo), g(e.ci.hi), e.method, beside,
+                     e.unreliable ? "; UNRELIABLE: an estimate rests on few hits" : "");
 }
 
 nlohmann::json forced_json(const ForcedRun& f) {
@@ -134,6 +131,9 @@ nlohmann::json forced_json(const ForcedRun& f) {
                             {"effective_hits", h.ess},
                             {"variance_per_iteration", h.variance},
                             {"gain_vs_crude", h.gain},
+                            {"unforced_p", h.unforced_p},
+                            {"unforced_iterations_seen", h.unforced_seen},
+                            {"unforced_p_hi95", json_number(h.unforced_hi)},
                             {"method", h.crude ? "crude" : "force"}});
   }
   return j;

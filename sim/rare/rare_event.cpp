@@ -98,7 +98,10 @@ bool ForcingDriver::one_branch(Machine& m, NativeEngine& eng, RunControl& contro
   for (size_t h = 0; h < nh; ++h) {
     bool hit = b.hazards()[h].iterations_hit > hits0[h] || (!ended && b.iteration_hit(h));
     if (m.iteration_hit(h)) y_[h] += 1 / k;  // hit before the branch point: no weight
-    else if (hit) y_[h] += w / k, any = true;
+    else if (hit) {
+      y_[h] += w / k, any = true;
+      if (!b.forced_arrivals()) y_unforced_[h] += w / k;
+    }
   }
   if (any) weight_hit_sum_ += w, ++weight_hit_n_, max_weight_hit_ = std::max(max_weight_hit_, w);
   return true;
@@ -122,6 +125,7 @@ void ForcingDriver::branch(Machine& m, NativeEngine& eng, RunControl& control) {
     }
     ++window_branched_;
     y_.assign(m.hazards().size(), 0);
+    y_unforced_.assign(m.hazards().size(), 0);
   }
   for (uint64_t r = 0; r < k; ++r)
     if (!one_branch(m, eng, control, double(k))) return;
@@ -139,6 +143,8 @@ void ForcingDriver::end_iteration(const Machine& m) {
   }
   if (pilot_done_) {  // the pilot is a warm-up: its iterations would mix crude and forced variances
     stats_.add(branched_ ? y_ : crude);
+    if (branched_ && y_unforced_.size() == nh)
+      for (size_t h = 0; h < nh; ++h) unforced_sum_[h] += y_unforced_[h], unforced_seen_[h] += y_unforced_[h] > 0;
     for (uint64_t k = iteration_ + 1; k < m.iterations(); ++k) stats_.add(std::vector<double>(nh, 0));  // ended at once
   }
   iteration_ = m.iterations();
@@ -150,6 +156,7 @@ void ForcingDriver::run(Machine& m, NativeEngine& eng, RunControl& control) {
   stats_ = BatchMeans(nh);
   main_hits_.assign(nh, 0);
   hits_at_start_.assign(nh, 0);
+  unforced_sum_.assign(nh, 0), unforced_seen_.assign(nh, 0);
   for (size_t j = 0; j < m.arrival_processes(); ++j) {
     size_t k = cfg_.hypervisor.steal.size();
     out_.processes.push_back(j < k ? "steal:" + cfg_.hypervisor.steal[j].name : "irq:" + interrupt_sources(cfg_)[j - k].name);
@@ -225,7 +232,7 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
     r.p = stats_.n() ? double(main_hits_[h]) / double(stats_.n()) : 0;
     r.nonzero = main_hits_[h];
     r.ess = double(main_hits_[h]);
-    r.ci = binomial_interval(main_hits_[h], stats_.n());
+    r.ci = r.ci_t = binomial_interval(main_hits_[h], stats_.n());
     return r;
   }
   r.p = stats_.mean(h);
@@ -237,7 +244,13 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
   // No weighted hit: the crude bound of the main run, over all of it (a crude run throughout, the
   // pilots' iterations included).
   r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(hits_at_start_[h], iteration_);
+  r.ci_t = r.nonzero ? stats_.interval_t(h) : r.ci;
   double iters = double(std::max<uint64_t>(stats_.n(), 1));
+  r.unforced_p = unforced_sum_[h] / iters, r.unforced_seen = unforced_seen_[h];
+  // The main run is a crude run of the nominal law throughout (the pilots' iterations too): its own
+  // bound holds for all of P, so for any part.
+  const double crude_hi = binomial_interval(hits_at_start_[h], iteration_).hi;
+  r.unforced_hi = std::min(crude_hi, alpha_ > 0 ? binomial_interval(unforced_seen_[h], stats_.n()).hi / alpha_ : 1.0);
   double crude_cost = double(out_.main_events) / iters, cost = double(out_.main_events + out_.branch_events) / iters;
   if (r.variance > 0 && cost > 0) r.gain = r.p * (1 - r.p) * crude_cost / (r.variance * cost);
   return r;

@@ -93,7 +93,10 @@ class BatchMeans {
   // variance of the mean is this over used(). 0 with fewer than two batches.
   double batch_variance(size_t h) const;
   uint64_t nonzero(size_t h) const { return nonzero_[h]; }
-  Interval interval(size_t h) const;  // [0, inf) with fewer than two batches
+  // 95%, bootstrap-t over the batch means (skew-aware: see the .cpp); [0, inf) with fewer than
+  // two batches, [m, m] where every batch mean is m.
+  Interval interval(size_t h) const;
+  Interval interval_t(size_t h) const;  // Student's t on the batch means, symmetric (for comparison)
 
  private:
   size_t batches() const { return batches_.size() / std::max<size_t>(h_, 1); }
@@ -101,6 +104,8 @@ class BatchMeans {
   uint64_t n_ = 0, used_ = 0, size_ = 1, in_cur_ = 0;
   std::vector<double> sum_, sumsq_, cur_, cur_sq_, batches_;  // batches_: per batch, per hazard: its mean
   std::vector<uint64_t> nonzero_, cur_nonzero_;
+  mutable std::vector<uint64_t> cache_used_;  // interval(h) as of used() records
+  mutable std::vector<Interval> cache_;
 };
 
 // A forced estimate carried by fewer effective hits than this is unreliable: a few weights make it,
@@ -111,11 +116,22 @@ struct ForcedHazard {
   std::string name;
   double p = 0;
   Interval ci;
+  Interval ci_t;  // Student's t on the same batches, symmetric: what ci was before issue 27 (coverage checks)
   uint64_t nonzero = 0;  // iterations with a positive contribution
   double ess = 0;        // their effective number (BatchMeans::ess)
   bool crude = false;     // the main run's own counts (not a target, or forcing fell back)
   bool unreliable() const { return !crude && nonzero && ess < kMinEffectiveHits; }
   double variance = 0;   // of one iteration's contribution, as the batches show it
+  // The part of p from hits with no forced arrival (the route forcing does not speed up: another
+  // thread's step landing in the open window, say), the iterations whose branches showed one, and
+  // a 95% upper bound on that part: a branch is nominal with probability D and then shows such a hit
+  // with the nominal probability, so an iteration shows one at a rate of at least D times that
+  // part; the bound is the Clopper-Pearson bound of `unforced_seen` over the iterations, over D,
+  // or the main run's own crude bound on all of P where that is lower (with D = 0, that alone).
+  // The interval `ci` assumes every route was sampled; this says how much a route seen rarely, or
+  // not yet, could still add.
+  double unforced_p = 0, unforced_hi = 0;
+  uint64_t unforced_seen = 0;
   // Work-normalised variance of crude Monte Carlo over this estimator's, work = model events:
   // p(1-p) * events per main iteration / (variance * events per iteration with branches).
   double gain = 0;
@@ -192,6 +208,10 @@ class ForcingDriver {
   uint64_t pilot_windows_ = 0;  // nominal pilot iterations with a window open (window_iterations: armed)
   uint64_t window_branched_ = 0, main_events_at_pilot_ = 0;  // estimate-phase window iterations; main events then
   std::vector<uint64_t> hits_at_start_;  // main's iterations_hit per hazard at this iteration's start
+  // Per hazard: this iteration's contribution from hits without a forced arrival, their sum over
+  // the estimate's iterations, and the iterations with one (ForcedHazard::unforced_p).
+  std::vector<double> y_unforced_, unforced_sum_;
+  std::vector<uint64_t> unforced_seen_;
   std::vector<double> y_;                // this iteration's contributions, if it branched
   std::vector<std::string> names_;
   std::vector<size_t> targets_;   // what a branch stops for

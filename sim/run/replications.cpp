@@ -86,6 +86,10 @@ CaseResult merge_replications(const CaseConfig& cfg, const std::vector<CaseResul
   for (size_t v = 0; v < stolen.size(); ++v) r.steal_fraction[v] = r.sim_time_ns > 0 ? stolen[v] / r.sim_time_ns : 0;
   for (size_t h = 0; h < raw.size(); ++h) r.hazards[h] = summarize_hazard(raw[h], r.iterations, r.sim_time_ns);
   for (auto& w : r.windows) w = summarize_window(w.stats);
+  for (const CaseResult& x : reps) {  // per replication, for a paired ratio (ratio.hpp)
+    r.replication_iterations.push_back(x.iterations);
+    for (size_t h = 0; h < raw.size(); ++h) r.hazards[h].replication_hits.push_back(x.hazards[h].iterations_hit);
+  }
   return r;
 }
 

@@ -36,6 +36,7 @@ struct HazardResult {
   uint64_t first_iteration = 0;
   std::string first_detail;
   BadPageReports reports;
+  std::vector<uint64_t> replication_hits;  // iterations hit in each replication (two or more), in order
 };
 
 // P(a window is hit): of the windows that closed, the share another thread found open.
@@ -125,6 +126,7 @@ struct CaseResult {
   uint64_t events = 0;
   uint64_t ipis = 0;  // TLB-shootdown IPIs sent, by every thread
   std::vector<HazardResult> hazards;
+  std::vector<uint64_t> replication_iterations;  // of each replication (two or more), in order: ratio.hpp pairs them
   std::vector<WindowResult> windows;
   std::vector<std::pair<std::string, SpinLockStats>> locks;
   std::vector<double> steal_fraction;  // per vCPU
