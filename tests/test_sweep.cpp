@@ -316,4 +316,14 @@ TEST_CASE("uncertainty summary: percentiles over the samples, the ratio sample b
   CHECK_FALSE(estimate_reliable(fz(0)[0]));
   CHECK_FALSE(estimate_reliable({{"p", 1e-3}, {"iterations_hit", 2}}));  // crude: 3 hits or more
   CHECK(estimate_reliable({{"p", 1e-3}, {"iterations_hit", 3}}));
+  // A ratio defined in only 3 samples (b is 0 in the rest): its rank correlations are over 3, so
+  // the noise bound is theirs (+-1.9 with 2 estimates), and a perfect +-1.00 there is no driver.
+  for (size_t i = 1; i < pts.size(); ++i)
+    if (i > 3) pts[i]["cases"][1]["hazards"] = hz(0, 0);
+  std::string few = uncertainty_csv(s, pts);
+  MESSAGE(few);
+  CHECK(few.find("a / b,10,") != std::string::npos);
+  size_t at = few.find("a / b,");
+  REQUIRE(at != std::string::npos);
+  CHECK(few.substr(at, few.find('\n', at) - at).find("none beyond noise") != std::string::npos);
 }

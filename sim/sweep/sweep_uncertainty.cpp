@@ -154,12 +154,12 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
   std::string out = "what,nominal,p05,p50,p95,min,max,samples,unreliable_samples,band,drivers\n";
   // A rank correlation of n independent samples is noise within about +-z/sqrt(n - 1); with m
   // estimates in a row, z is Bonferroni's for a 5% chance that any of them passes by chance.
-  auto noise_of = [&](size_t m) {
-    return t_quantile(1e9, 1 - 0.05 / double(std::max<size_t>(1, m))) / std::sqrt(double(std::max<size_t>(2, u.samples) - 1));
+  // n: the samples the correlation is over (a ratio's only where both sides are nonzero).
+  auto noise_of = [&](size_t m, size_t n) {
+    return t_quantile(1e9, 1 - 0.05 / double(std::max<size_t>(1, m))) / std::sqrt(double(std::max<size_t>(2, n) - 1));
   };
   auto row = [&](const std::string& what, double nom, const std::vector<double>& v, const std::vector<bool>& ok,
                  const std::vector<std::string>& keys) {
-    const double noise = noise_of(keys.size());
     std::vector<double> fin;
     std::vector<size_t> at;
     size_t bad = 0;
@@ -167,6 +167,7 @@ std::string uncertainty_csv(const Sweep& sw, const std::vector<nlohmann::json>& 
       bad += !ok[i];
       if (std::isfinite(v[i])) fin.push_back(v[i]), at.push_back(i);
     }
+    const double noise = noise_of(keys.size(), fin.size());
     std::string band = bad ? "UNRELIABLE" : "ok";
     if (fin.empty()) return out += fmt::format("{},{:.4g},,,,,,{},{},{},\n", what, nom, v.size(), bad, band), void();
     // Drivers: Spearman's rank correlation of each quantile with the answer, strongest first.
