@@ -84,7 +84,9 @@ class RunCommand final : public Command {
                     "drivers (one --hazard, default bad_page_state; needs --out, where it runs as a resumable sweep)")
         ->check(CLI::Range(2, 100000));
     run->add_option("--ratio", ratios_,
-                    "print P(hit) of case A over case B for the rule's hazards, with a 95% interval (A/B; repeatable)");
+                    "print P(hit) of case A over case B for the rule's hazards, with a 95% interval (A/B; repeatable): paired over "
+                    "the replications with --replications K (crude runs, the same seed), else the two runs taken as independent; "
+                    "the line says which");
     run->footer(
         "Sequential stopping: with --rel-error or --p-below, each case runs as one replication (run.replications "
         "is ignored, --replications above 1 refused) until every selected hazard meets the rule, or a budget is "

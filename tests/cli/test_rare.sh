@@ -2,7 +2,7 @@
 # Rare-event forcing from the command line:
 #   - --rare-event force gives the same results.json with --jobs 1 and 2, with a rare_event section
 #     whose estimate is the hazard's P(hit) in the table, results.json and hazards.csv;
-#   - --ratio prints a ratio with its interval;
+#   - --ratio prints a ratio with its interval, saying what it assumes (paired over replications or not);
 #   - usage errors exit 2 with a message naming the problem.
 # Usage: test_rare.sh RACEWIN   (run from the source root, as ctest does)
 set -u
@@ -27,6 +27,12 @@ grep -q '"rare_event"' "$tmp/j1/results.json" && grep -q '"effective_hits"' "$tm
 grep -q 'rare-event forcing' "$tmp/stdout1" && grep -q 'sped up steal:validation_steal' "$tmp/stdout1" &&
   pass "the table says what was sped up" || fail "the table lacks the forcing section"
 grep -q 'heavy/p1e-9, window:race: P ratio' "$tmp/stdout1" && pass "--ratio prints the ratio" || fail "--ratio printed nothing"
+grep -q 'forced runs are not paired' "$tmp/stdout1" && pass "--ratio of forced runs says it takes them as independent" ||
+  fail "--ratio of forced runs does not say what it assumes"
+# Crude replications that share seeds: the interval is paired, the independent one beside it.
+"$racewin" run "$cfg" -q --case heavy --case heavy_4ms --replications 4 --iterations 8000 --ratio heavy/heavy_4ms >"$tmp/paired" 2>&1
+grep -q 'heavy/heavy_4ms, window:race: P ratio .* (95%, paired over 4 replications that share seeds.*taken as independent \[' "$tmp/paired" &&
+  pass "--ratio with --replications is paired" || { fail "--ratio with --replications is not paired"; cat "$tmp/paired"; }
 # The forced p1e-9 estimate (about 1e-9) is the P(hit) of hazards.csv, not the crude zero.
 p=$(awk -F, 'NR > 1 && $2 == "p1e-9" && $5 == "window:race" { print $0 }' "$tmp/j1/hazards.csv")
 echo "$p" | grep -qE ',[0-9.]+e-(09|10),' && pass "hazards.csv carries the forced estimate ($p)" || fail "hazards.csv: $p"
