@@ -85,9 +85,8 @@ std::string ratio_line(const std::vector<CaseResult>& results, const std::string
   if (!a || !b) return fmt::format("{}: not both cases ran", spec);
   RatioEstimate e = case_ratio(*a, *b, hazard);
   if (!e.why.empty()) return fmt::format("{}, {}: no ratio ({})", spec, hazard, e.why);
-  std::string beside = e.independent_ci.hi > 0 && e.independent_ci.hi != e.ci.hi
-                           ? fmt::format("; taken as independent [{}, {}]", g(e.independent_ci.lo), g(e.independent_ci.hi))
-                           : "";
+  std::string beside = e.paired ? fmt::format("; taken as independent [{}, {}]", g(e.independent_ci.lo), g(e.independent_ci.hi))
+                                : "";
   return fmt::format("{}, {}: P ratio {} [{}, {}] (95%, {}{}){}", spec, hazard, g(e.r), g(e.ci.lo), g(e.ci.hi), e.method, beside,
                      e.unreliable ? "; UNRELIABLE: an estimate rests on few hits" : "");
 }

@@ -241,16 +241,15 @@ ForcedHazard ForcingDriver::estimate(size_t h) const {
   // The variance per iteration as the batches show it (correlated contributions count as what
   // they are), the records' own before two batches exist.
   r.variance = stats_.batch_variance(h) > 0 ? stats_.batch_variance(h) : stats_.variance(h);
-  // No weighted hit: the crude bound of the main run, over all of it (a crude run throughout, the
-  // pilots' iterations included).
-  r.ci = r.nonzero ? stats_.interval(h) : binomial_interval(hits_at_start_[h], iteration_);
+  // The main run is a crude run of the nominal law throughout (the pilots' iterations too): its own
+  // bound holds for all of P (the interval where no branch was hit) and for any part of it
+  // (unforced_hi below).
+  const Interval crude = binomial_interval(hits_at_start_[h], iteration_);
+  r.ci = r.nonzero ? stats_.interval(h) : crude;
   r.ci_t = r.nonzero ? stats_.interval_t(h) : r.ci;
   double iters = double(std::max<uint64_t>(stats_.n(), 1));
   r.unforced_p = unforced_sum_[h] / iters, r.unforced_seen = unforced_seen_[h];
-  // The main run is a crude run of the nominal law throughout (the pilots' iterations too): its own
-  // bound holds for all of P, so for any part.
-  const double crude_hi = binomial_interval(hits_at_start_[h], iteration_).hi;
-  r.unforced_hi = std::min(crude_hi, alpha_ > 0 ? binomial_interval(unforced_seen_[h], stats_.n()).hi / alpha_ : 1.0);
+  r.unforced_hi = std::min(crude.hi, alpha_ > 0 ? binomial_interval(unforced_seen_[h], stats_.n()).hi / alpha_ : 1.0);
   double crude_cost = double(out_.main_events) / iters, cost = double(out_.main_events + out_.branch_events) / iters;
   if (r.variance > 0 && cost > 0) r.gain = r.p * (1 - r.p) * crude_cost / (r.variance * cost);
   return r;

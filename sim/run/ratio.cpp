@@ -33,6 +33,7 @@ RatioEstimate ratio_of_units(const std::vector<double>& a, const std::vector<dou
   const double f = double(K) / double(K - 1), q = t_quantile(double(K - 1));
   e.independent_ci = around(e.r, std::sqrt(f * solo), q);
   e.ci = paired ? around(e.r, std::sqrt(f * pair), q) : e.independent_ci;
+  e.paired = paired;
   return e;
 }
 

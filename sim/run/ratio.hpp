@@ -16,6 +16,7 @@ struct RatioEstimate {
   std::string method;  // what the interval assumes, for the output line
   std::string why;     // set when there is no ratio
   bool unreliable = false;
+  bool paired = false;  // ci is paired over replications; independent_ci is then the same units unpaired
   // Paired only: the interval the same replications give taken as independent, for comparison.
   Interval independent_ci;
 };
