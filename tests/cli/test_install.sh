@@ -19,7 +19,7 @@ bad() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/  /' "$tmp/err" 2>/dev/
 
 p=$tmp/prefix
 cmake --install "$build" --prefix "$p" >"$tmp/install.log" 2>"$tmp/err" && ok "cmake --install" || bad "cmake --install"
-for f in bin/racewin bin/racewin-study share/racewin/configs/dirtyc0w_child.yaml share/racewin/models/arch/s390x.yaml \
+for f in bin/racewin bin/racewin-study bin/racewin-probe share/racewin/probe/racewin-probe.c share/racewin/configs/dirtyc0w_child.yaml share/racewin/models/arch/s390x.yaml \
          share/racewin/configs/sweeps/dirtyc0w_steal.yaml share/racewin/notebooks/dirtyc0w_study.ipynb; do
   [ -e "$p/$f" ] && ok "installed $f" || bad "missing $p/$f"
 done
