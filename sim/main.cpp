@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::make_merge_command());
   commands.push_back(cli::make_params_command());
   commands.push_back(cli::make_report_command());
+  commands.push_back(cli::make_calibrate_command());
   std::vector<std::pair<CLI::App*, cli::Command*>> subs;
   for (auto& c : commands) subs.emplace_back(c->add(app), c.get());
   try {

@@ -4,7 +4,7 @@
 # file under sim/ outside a layer folder (main.cpp excepted). Usage: tests/check_layers.sh [SIM_DIR]
 set -euo pipefail
 sim=${1:-"$(cd "$(dirname "$0")/.." && pwd)/sim"}
-layers=(base config model engines exact rare timeline run output sweep cli)
+layers=(base config model engines exact rare timeline run output sweep calibrate cli)
 declare -A rank
 for i in "${!layers[@]}"; do rank[${layers[$i]}]=$i; done
 bad=0

@@ -29,12 +29,14 @@ bool covers(const Interval& ci, double x) { return ci.lo <= x && x <= ci.hi; }
 TEST_CASE("cumulative hazards: H(0) = 0, closed forms, and the inverse undoes H") {
   std::vector<Dist> dists = {Dist::exponential(5e6)};
   for (const char* y : {"{weibull: {shape: 2, scale: 3ms}}", "{weibull: {shape: 0.7, scale: 3ms}}",
-                        "{lognormal: {median: 1ms, sigma: 0.6}}", "{uniform: {min: 1ms, max: 4ms}}"})
+                        "{lognormal: {median: 1ms, sigma: 0.6}}", "{uniform: {min: 1ms, max: 4ms}}",
+                        "{gamma: {shape: 2.5, scale: 1ms}}", "{gamma: {shape: 0.6, scale: 2ms}}"})
     dists.push_back(Dist::parse(CNode::parse(y, "test")));
   CHECK(dists[0].cum_hazard(1e7) == doctest::Approx(2.0).epsilon(1e-15));
   CHECK(dists[1].cum_hazard(6e6) == doctest::Approx(4.0).epsilon(1e-12));  // (6/3)^2
   CHECK(dists[3].cum_hazard(1e6) == doctest::Approx(std::log(2.0)).epsilon(1e-12));  // S(median) = 1/2
   CHECK(dists[4].cum_hazard(2.5e6) == doctest::Approx(std::log(2.0)).epsilon(1e-12));
+  CHECK(dists[5].cum_hazard(1e6) == doctest::Approx(0.1635253).epsilon(1e-6));  // -log Q(2.5, 1), by its series
   for (const Dist& d : dists) {
     INFO(d.describe());
     CHECK(d.has_hazard());

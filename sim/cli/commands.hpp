@@ -23,5 +23,6 @@ std::unique_ptr<Command> make_sweep_command();
 std::unique_ptr<Command> make_merge_command();
 std::unique_ptr<Command> make_params_command();
 std::unique_ptr<Command> make_report_command();
+std::unique_ptr<Command> make_calibrate_command();
 
 }  // namespace racewin::cli

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <boost/math/special_functions/erf.hpp>
+#include <boost/math/special_functions/gamma.hpp>
 
 #include "base/units.hpp"
 
@@ -33,11 +34,11 @@ Dist Dist::uniform(double lo_ns, double hi_ns) {
 
 Dist Dist::parse(const CNode& node) {
   static const std::vector<std::string> kinds = {"fixed", "exponential", "lognormal", "uniform",
-                                                 "weibull", "empirical"};
+                                                 "weibull", "gamma", "empirical"};
   if (node.is_scalar()) return fixed(node.duration());
   if (!node.is_map() || node.raw().size() != 1)
     node.fail("expected a duration (e.g. 250ns) or a one-key map naming a distribution: "
-              "fixed, exponential, lognormal, uniform, weibull, empirical");
+              "fixed, exponential, lognormal, uniform, weibull, gamma, empirical");
   node.allow_keys(kinds);
   auto [name, p] = node.entries().front();
   Dist d;
@@ -67,6 +68,13 @@ Dist Dist::parse(const CNode& node) {
     d.a_ = p.at("shape").number();
     d.b_ = p.at("scale").duration();
     if (d.a_ <= 0) p.at("shape").fail("the shape must be positive");
+  } else if (name == "gamma") {
+    p.allow_keys({"shape", "scale"});
+    d.kind_ = Kind::Gamma;
+    d.a_ = p.at("shape").number();
+    d.b_ = p.at("scale").duration();
+    if (d.a_ <= 0) p.at("shape").fail("the shape must be positive");
+    if (d.b_ <= 0) p.at("scale").fail("the scale must be positive");
   } else {  // empirical
     d.kind_ = Kind::Empirical;
     for (const auto& v : p.items()) d.values_.push_back(v.duration());
@@ -75,6 +83,22 @@ Dist Dist::parse(const CNode& node) {
   return d;
 }
 
+namespace {
+// A Gamma(shape, 1) variate: Marsaglia and Tsang, "A simple method for generating gamma
+// variables" (ACM TOMS 26(3), 2000), with their boost U^(1/shape) for shape < 1.
+double gamma_unit(double shape, Rng& rng) {
+  if (shape < 1) return gamma_unit(shape + 1, rng) * std::pow(rng.uniform_open(), 1 / shape);
+  const double d = shape - 1.0 / 3, c = 1 / std::sqrt(9 * d);
+  for (;;) {
+    double x = rng.normal(), v = 1 + c * x;
+    if (v <= 0) continue;
+    v = v * v * v;
+    double u = rng.uniform_open();
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+}  // namespace
+
 double Dist::sample(Rng& rng) const {
   switch (kind_) {
     case Kind::Fixed: return a_;
@@ -82,6 +106,7 @@ double Dist::sample(Rng& rng) const {
     case Kind::Lognormal: return std::exp(a_ + b_ * rng.normal());
     case Kind::Uniform: return a_ + (b_ - a_) * rng.uniform();
     case Kind::Weibull: return b_ * std::pow(-std::log(rng.uniform_open()), 1.0 / a_);
+    case Kind::Gamma: return b_ * gamma_unit(a_, rng);
     case Kind::Empirical: return values_[size_t(rng.uniform() * double(values_.size()))];
   }
   return 0;
@@ -94,6 +119,7 @@ double Dist::mean() const {
     case Kind::Lognormal: return std::exp(a_ + b_ * b_ / 2);
     case Kind::Uniform: return (a_ + b_) / 2;
     case Kind::Weibull: return b_ * std::tgamma(1 + 1 / a_);
+    case Kind::Gamma: return a_ * b_;
     case Kind::Empirical: {
       double s = 0;
       for (double v : values_) s += v;
@@ -105,7 +131,7 @@ double Dist::mean() const {
 
 bool Dist::has_hazard() const {
   switch (kind_) {
-    case Kind::Exponential: case Kind::Weibull: return true;
+    case Kind::Exponential: case Kind::Weibull: case Kind::Gamma: return true;
     case Kind::Lognormal: return b_ > 0;
     case Kind::Uniform: return b_ > a_;
     default: return false;
@@ -116,6 +142,11 @@ double Dist::cum_hazard(double a) const {
   switch (kind_) {
     case Kind::Exponential: return std::max(a, 0.0) / a_;
     case Kind::Weibull: return a <= 0 ? 0 : std::pow(a / b_, a_);
+    case Kind::Gamma: {
+      if (a <= 0) return 0;
+      double q = boost::math::gamma_q(a_, a / b_);
+      return q > 0 ? -std::log(q) : std::numeric_limits<double>::infinity();
+    }
     case Kind::Uniform: return a <= a_ ? 0 : a >= b_ ? std::numeric_limits<double>::infinity() : -std::log((b_ - a) / (b_ - a_));
     case Kind::Lognormal: {
       if (a <= 0) return 0;
@@ -131,6 +162,10 @@ double Dist::inv_cum_hazard(double h) const {
   switch (kind_) {
     case Kind::Exponential: return h * a_;
     case Kind::Weibull: return b_ * std::pow(h, 1 / a_);
+    case Kind::Gamma: {
+      double q = std::exp(-h);
+      return q > 0 ? b_ * boost::math::gamma_q_inv(a_, q) : std::numeric_limits<double>::infinity();
+    }
     case Kind::Uniform: return b_ - (b_ - a_) * std::exp(-h);
     case Kind::Lognormal: {
       double q = 2 * std::exp(-h);  // erfc(z) = 2 S
@@ -149,6 +184,7 @@ std::string Dist::describe() const {
     case Kind::Lognormal: o << "lognormal(median " << format_duration(std::exp(a_)) << ", sigma " << b_ << ")"; break;
     case Kind::Uniform: o << "uniform(" << format_duration(a_) << ", " << format_duration(b_) << ")"; break;
     case Kind::Weibull: o << "weibull(shape " << a_ << ", scale " << format_duration(b_) << ")"; break;
+    case Kind::Gamma: o << "gamma(shape " << a_ << ", scale " << format_duration(b_) << ")"; break;
     case Kind::Empirical: o << "empirical(" << values_.size() << " values)"; break;
   }
   return o.str();

@@ -2,6 +2,7 @@
 // Duration distributions (nanoseconds) read from YAML:
 //   250ns | {fixed: 250ns} | {exponential: {mean: 5ms}} | {lognormal: {median: 1ms, sigma: 0.5}}
 //   {uniform: {min: 10ns, max: 50ns}} | {weibull: {shape: 1.5, scale: 2ms}}
+//   {gamma: {shape: 2, scale: 1us}}
 //   {empirical: [1ms, 2ms, 8ms]}   (each listed value equally likely)
 #include <string>
 #include <vector>
@@ -13,7 +14,7 @@ namespace racewin {
 
 class Dist {
  public:
-  enum class Kind { Fixed, Exponential, Lognormal, Uniform, Weibull, Empirical };
+  enum class Kind { Fixed, Exponential, Lognormal, Uniform, Weibull, Gamma, Empirical };
 
   static Dist fixed(double ns);
   static Dist exponential(double mean_ns);
@@ -27,7 +28,7 @@ class Dist {
   std::string describe() const;
 
   // The cumulative hazard H(a) = -log P(X > a) and its inverse, for distributions with a density
-  // (exponential, lognormal, uniform, weibull): what rare-event forcing needs to speed up an
+  // (exponential, lognormal, uniform, weibull, gamma): what rare-event forcing needs to speed up an
   // arrival process by a factor and weigh the result (sim/model/machine_force.cpp).
   bool has_hazard() const;
   double cum_hazard(double a) const;
@@ -35,7 +36,7 @@ class Dist {
 
  private:
   Kind kind_ = Kind::Fixed;
-  double a_ = 0, b_ = 0;  // fixed: value; exp: mean; lognormal: mu, sigma; uniform: lo, hi; weibull: shape, scale
+  double a_ = 0, b_ = 0;  // fixed: value; exp: mean; lognormal: mu, sigma; uniform: lo, hi; weibull, gamma: shape, scale
   std::vector<double> values_;
 };
 

@@ -1,0 +1,20 @@
+#pragma once
+// A calibration written as racewin reads it: a hypervisor profile (the stalls that are not the
+// guest's tick, as steal processes) and an overlay of the architecture profile (the tick), every
+// figure marked [M] with the probe file it came from, every assumption [E] with its range.
+#include <string>
+
+#include "calibrate/probe_file.hpp"
+#include "calibrate/stall_fit.hpp"
+
+namespace racewin::calibrate {
+
+struct Profiles {
+  std::string hypervisor;    // a whole hypervisor profile (models/hypervisor/*.yaml)
+  std::string arch_overlay;  // a case's keys over an arch profile (arch.interrupts.0...)
+};
+
+// `source` is how the profiles name the probe file (a path relative to where they are written).
+Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source);
+
+}  // namespace racewin::calibrate

@@ -1,0 +1,281 @@
+// racewin calibrate's fits recover what generated their input: duration laws by family (with the
+// probe's truncation at its threshold), and stall processes from gap records drawn from known
+// processes (renewal; periodic plus renewal). Every record here is drawn with a fixed seed, so each
+// check is one draw; each tolerance is several standard errors of the estimate it bounds, stated
+// beside it.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "base/rng.hpp"
+#include "calibrate/fit_dist.hpp"
+#include "calibrate/profile_writer.hpp"
+#include "calibrate/stall_fit.hpp"
+#include "config/dist.hpp"
+#include "config/profile_marks.hpp"
+#include "config/profiles.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+using namespace racewin;
+using namespace racewin::calibrate;
+
+namespace {
+
+Dist law(const char* yaml) { return Dist::parse(CNode::parse(yaml, "test")); }
+
+// n draws of `d` above `lower` (a probe sees only gaps above its threshold).
+std::vector<double> draws(const Dist& d, size_t n, double lower, uint64_t seed) {
+  Rng rng(seed, 7);
+  std::vector<double> v;
+  while (v.size() < n)
+    if (double x = d.sample(rng); x > lower) v.push_back(x);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("gamma laws: samples have the law's mean and variance, and profiles state them") {
+  Dist g = law("{gamma: {shape: 2.5, scale: 1us}}");
+  Dist small = law("{gamma: {shape: 0.4, scale: 10us}}");
+  CHECK(g.mean() == doctest::Approx(2500));
+  for (const Dist* d : {&g, &small}) {
+    Rng rng(3, 1);
+    double s = 0, s2 = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; ++i) {
+      double x = d->sample(rng);
+      s += x, s2 += x * x;
+    }
+    double m = s / n, var = s2 / n - m * m;
+    // Mean k*theta, variance k*theta^2; 200,000 draws: the mean's standard error is below 0.4%
+    // of it for these shapes, so 2% is more than 5 of them.
+    double k = d == &g ? 2.5 : 0.4, th = d == &g ? 1000 : 10000;
+    CHECK(m == doctest::Approx(k * th).epsilon(0.02));
+    CHECK(var == doctest::Approx(k * th * th).epsilon(0.06));
+  }
+}
+
+TEST_CASE("a law's family is recovered, with its parameters, from values truncated at a threshold") {
+  // 4,000 values above 1 us. Parameter tolerances: 5% on a median or scale and 8% on a shape or
+  // sigma are about 4 standard errors at this n (the truncation removes at most a third of the mass).
+  struct Case { const char* yaml; Family family; double a, b; };
+  const Case cases[] = {
+      {"{lognormal: {median: 3us, sigma: 0.6}}", Family::Lognormal, std::log(3000.0), 0.6},
+      {"{gamma: {shape: 3, scale: 1.5us}}", Family::Gamma, 3, 1500},
+      {"{weibull: {shape: 0.7, scale: 20us}}", Family::Weibull, 0.7, 20000},
+      {"{exponential: {mean: 50us}}", Family::Exponential, 50000, 0},
+  };
+  uint64_t seed = 11;
+  for (const Case& c : cases) {
+    INFO(c.yaml);
+    LawFit f = fit_law(draws(law(c.yaml), 4000, 1000, seed++), 1000);
+    CHECK(f.best().family == c.family);
+    CHECK(f.best().converged);
+    CHECK(f.parametric_fits());  // its KS distance is within the 5% bound
+    const FamilyFit& b = f.best();
+    if (c.family == Family::Lognormal) {
+      CHECK(std::exp(b.a) == doctest::Approx(std::exp(c.a)).epsilon(0.05));
+      CHECK(b.b == doctest::Approx(c.b).epsilon(0.08));
+    } else if (c.family == Family::Exponential) {
+      CHECK(b.a == doctest::Approx(c.a).epsilon(0.05));  // memoryless: the excess over 1 us
+    } else {
+      CHECK(b.a == doctest::Approx(c.a).epsilon(0.08));
+      CHECK(b.b == doctest::Approx(c.b).epsilon(0.08));
+    }
+    // The law a profile takes reads back as the family fitted.
+    Dist back = law(f.yaml().c_str());
+    CHECK(back.mean() > 0);
+  }
+}
+
+TEST_CASE("a mixture no family fits is stated as its empirical law") {
+  // Half at ~2 us, half at ~200 us: every single family misses by far more than the KS bound.
+  auto a = draws(law("{lognormal: {median: 2us, sigma: 0.1}}"), 2000, 0, 5);
+  auto b = draws(law("{lognormal: {median: 200us, sigma: 0.1}}"), 2000, 0, 6);
+  a.insert(a.end(), b.begin(), b.end());
+  LawFit f = fit_law(a, 0, 32);
+  CHECK_FALSE(f.parametric_fits());
+  CHECK(f.yaml().rfind("{empirical: [", 0) == 0);
+  Dist e = law(f.yaml().c_str());
+  CHECK(e.mean() == doctest::Approx(101000).epsilon(0.05));
+}
+
+namespace {
+
+// A spinner's record over `seconds`: gaps of a periodic source (period, phase, jitter, lengths) and
+// of a renewal process (running time between gaps, lengths), above `threshold`.
+GapRecord synthetic(double seconds, double period, double phase, const Dist* tick_len, const Dist& running,
+                    const Dist& length, double threshold, uint64_t seed) {
+  Rng rng(seed, 3);
+  std::vector<std::pair<double, double>> gaps;
+  const double T = seconds * 1e9;
+  if (tick_len)
+    for (double t = phase; t < T; t += period) {
+      double jitter = 300 * rng.normal();  // delivery jitter, 0.3 us
+      gaps.push_back({t + jitter, tick_len->sample(rng)});
+    }
+  for (double t = running.sample(rng); t < T;) {
+    double l = length.sample(rng);
+    gaps.push_back({t, l});
+    t += l + running.sample(rng);
+  }
+  std::sort(gaps.begin(), gaps.end());
+  GapRecord r;
+  r.spun_ns = T;
+  double end = -1;
+  for (auto [s, l] : gaps) {
+    if (l <= threshold || s < end) continue;  // unseen, or inside a gap already seen
+    r.start.push_back(s), r.len.push_back(l);
+    end = s + l;
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a renewal record: its rate, running-time and length laws come back") {
+  Dist running = law("{exponential: {mean: 20ms}}"), length = law("{lognormal: {median: 150us, sigma: 0.8}}");
+  std::vector<GapRecord> recs = {synthetic(60, 0, 0, nullptr, running, length, 1000, 1),
+                                 synthetic(60, 0, 0, nullptr, running, length, 1000, 2)};
+  StallFit f = fit_stalls(recs, {}, 1000, 4e6);
+  CHECK_FALSE(f.tick.found);
+  // ~6,000 gaps in 120 s: the rate's standard error is 1.3%; 5% is about 4 of them.
+  CHECK(f.rest.rate_per_s == doctest::Approx(1e9 / (20e6 + 203e3)).epsilon(0.05));
+  REQUIRE(f.rest.running);
+  REQUIRE(f.rest.length);
+  CHECK(f.rest.running->best().family == Family::Exponential);
+  CHECK(f.rest.running->best().a == doctest::Approx(20e6).epsilon(0.05));
+  CHECK(f.rest.length->best().family == Family::Lognormal);
+  CHECK(f.rest.length->best().median() == doctest::Approx(150e3).epsilon(0.05));
+  CHECK(f.rest.cv == doctest::Approx(1).epsilon(0.1));
+  CHECK_FALSE(f.rest.bursty);
+  CHECK(std::fabs(f.rest.lag1) < 0.05);
+}
+
+TEST_CASE("periodic plus renewal: the tick's period, phase and lengths are separated from the rest") {
+  // HZ=250 (4 ms) with lengths ~3 us, plus a renewal process of rarer, longer stalls, on 2 CPUs
+  // with different phases, 20 s each (as the probe spins).
+  Dist tick = law("{lognormal: {median: 3us, sigma: 0.3}}");
+  Dist running = law("{exponential: {mean: 50ms}}"), length = law("{weibull: {shape: 0.8, scale: 40us}}");
+  std::vector<GapRecord> recs = {synthetic(20, 4.000004e6, 1.234e6, &tick, running, length, 1000, 7),
+                                 synthetic(20, 4.000004e6, 3.1e6, &tick, running, length, 1000, 8)};
+  for (double hint : {4e6, 0.0}) {  // with HZ from the kernel's config, and searched for
+    INFO("hint " << hint);
+    StallFit f = fit_stalls(recs, {}, 1000, hint);
+    REQUIRE(f.tick.found);
+    // The period to 1 ns in 4 ms: 5,000 periods a record give the phase slope to well under that.
+    CHECK(f.tick.period_ns == doctest::Approx(4.000004e6).epsilon(2.5e-7));
+    CHECK(std::fabs(f.tick.phase_ns[0] - 1.234e6) < 500);
+    CHECK(std::fabs(f.tick.phase_ns[1] - 3.1e6) < 500);
+    // Every tick shows (3 us > 1 us); a handful of the rest fall in the window by chance.
+    CHECK(double(f.tick.gaps) == doctest::Approx(f.tick.expected).epsilon(0.01));
+    REQUIRE(f.tick.length);
+    CHECK(f.tick.length->best().family == Family::Lognormal);
+    CHECK(f.tick.length->best().median() == doctest::Approx(3000).epsilon(0.03));
+    // The rest: ~800 gaps; rate within 10% (3.5 standard errors), the length law's family and scale.
+    CHECK(f.rest.rate_per_s == doctest::Approx(1e9 / (50e6 + 45e3)).epsilon(0.1));
+    REQUIRE(f.rest.length);
+    CHECK(f.rest.length->best().family == Family::Weibull);
+    CHECK(f.rest.length->best().b == doctest::Approx(40e3).epsilon(0.15));
+  }
+}
+
+namespace {
+
+// The guest's 250 Hz tick, a host source at 999.994 Hz (its period in guest time a little off
+// 1 ms, so its phase drifts against the tick), and stalls at ~200/s, 20 s on 2 CPUs.
+std::vector<GapRecord> two_sources() {
+  Dist tick = law("{lognormal: {median: 40us, sigma: 0.3}}"), host = law("{lognormal: {median: 30us, sigma: 0.15}}");
+  Dist running = law("{exponential: {mean: 5ms}}"), length = law("{lognormal: {median: 6us, sigma: 0.5}}");
+  std::vector<GapRecord> recs;
+  for (uint64_t seed : {21, 22}) {
+    GapRecord a = synthetic(20, 4e6, 1.5e6 + double(seed), &tick, running, length, 1000, seed);
+    GapRecord b = synthetic(20, 1.000006e6, 0.3e6, &host, law("{fixed: 1h}"), length, 1000, seed + 100);
+    // merge b's periodic gaps into a, keeping time order and dropping overlaps
+    std::vector<std::pair<double, double>> g;
+    for (size_t i = 0; i < a.start.size(); ++i) g.push_back({a.start[i], a.len[i]});
+    for (size_t i = 0; i < b.start.size(); ++i) g.push_back({b.start[i], b.len[i]});
+    std::sort(g.begin(), g.end());
+    GapRecord r;
+    r.spun_ns = 20e9;
+    double end = -1;
+    for (auto [s, l] : g)
+      if (s >= end) r.start.push_back(s), r.len.push_back(l), end = s + l;
+    recs.push_back(r);
+  }
+  return recs;
+}
+
+}  // namespace
+
+TEST_CASE("two periodic sources and the rest: a host's 1 kHz source with its own clock is found after the tick") {
+  StallFit f = fit_stalls(two_sources(), {}, 1000, 4e6);
+  REQUIRE(f.tick.found);
+  CHECK(f.tick.period_ns == doctest::Approx(4e6).epsilon(1e-6));
+  REQUIRE(f.other_periodic.size() == 1);
+  const PeriodicFit& h = f.other_periodic[0];
+  CHECK(h.period_ns == doctest::Approx(1.000006e6).epsilon(1e-6));
+  // Nearly every period shows (a few host gaps fall inside a tick's and are not seen).
+  CHECK(double(h.gaps) > 0.97 * h.expected);
+  REQUIRE(h.length);
+  CHECK(h.length->best().median() == doctest::Approx(30e3).epsilon(0.03));
+  // The rest: ~8,000 gaps at ~200/s; its lengths' median within 5% (about 4 standard errors).
+  CHECK(f.rest.rate_per_s == doctest::Approx(200).epsilon(0.1));
+  REQUIRE(f.rest.length);
+  CHECK(f.rest.length->best().median() == doctest::Approx(6e3).epsilon(0.05));
+}
+
+TEST_CASE("a Markov-modulated record is found bursty, a renewal one is not") {
+  // Two states switching every ~50 ms on average: stalls every 100 us in one, every 10 ms in the
+  // other. Successive running times are then alike (lag-1 correlation far above 3 / sqrt(n)).
+  Rng rng(9, 1);
+  GapRecord r;
+  r.spun_ns = 30e9;
+  bool busy = false;
+  double t = 0, switch_at = rng.exponential(50e6);
+  while (t < r.spun_ns) {
+    double run = rng.exponential(busy ? 1e5 : 1e7);
+    t += run;
+    while (t > switch_at) busy = !busy, switch_at += rng.exponential(50e6);
+    double l = 5000 * std::exp(0.3 * rng.normal());
+    r.start.push_back(t), r.len.push_back(l);
+    t += l;
+  }
+  StallFit f = fit_stalls({r}, {}, 1000, 4e6);
+  CHECK_FALSE(f.tick.found);
+  CHECK(f.rest.bursty);
+  // About 300,000 pairs: lag-1's standard error under a renewal process is 0.002; the states'
+  // alternation gives about 0.1 (its share of the log running times' variance).
+  CHECK(f.rest.lag1 > 0.05);
+  CHECK(f.rest.cv > 2);  // a mixture of two exponentials is more variable than one
+}
+
+TEST_CASE("the written profiles: racewin reads them, and every figure is marked") {
+  StallFit f = fit_stalls(two_sources(), {}, 1000, 4e6);
+  Probe p;
+  p.name = "synthetic host", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0";
+  Profiles w = write_profiles(p, f, "probe.json");
+  auto dir = std::filesystem::temp_directory_path() / "racewin_test_calibrate";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "hypervisor.yaml") << w.hypervisor;
+  HypervisorProfile h = parse_hypervisor(CNode::parse(w.hypervisor, (dir / "hypervisor.yaml").string()));
+  CHECK(h.name == "measured_synthetic_host");
+  REQUIRE(h.steal.size() == 2);  // the host's periodic source, then the rest
+  CHECK(h.steal[0].name == "periodic_1");
+  CHECK_FALSE(h.steal[0].preempts);
+  // Running time between the periodic gaps: the period less their median, so that a gap starts
+  // every period on average.
+  CHECK(h.steal[0].interarrival.mean() + f.other_periodic[0].length->best().median() == doctest::Approx(1.000006e6).epsilon(1e-6));
+  CHECK(h.steal[1].preempts);
+  CHECK(h.steal[1].interarrival.mean() > 0);
+  for (const auto& param : profile_params((dir / "hypervisor.yaml").string())) {
+    INFO(param.key);
+    CHECK_FALSE(param.marks.empty());
+  }
+  // The overlay: the tick's period, its handler and no separate softirq, as a case's keys.
+  CHECK(w.arch_overlay.find("arch.interrupts.0.interarrival: 4ms") != std::string::npos);
+  CHECK(w.arch_overlay.find("arch.interrupts.0.softirq: 0ns") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
