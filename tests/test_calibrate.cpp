@@ -9,6 +9,7 @@
 
 #include "base/rng.hpp"
 #include "calibrate/fit_dist.hpp"
+#include "calibrate/predict.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/stall_fit.hpp"
 #include "config/dist.hpp"
@@ -278,4 +279,22 @@ TEST_CASE("the written profiles: racewin reads them, and every figure is marked"
   CHECK(w.arch_overlay.find("arch.interrupts.0.interarrival: 4ms") != std::string::npos);
   CHECK(w.arch_overlay.find("arch.interrupts.0.softirq: 0ns") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a race's timings for the model: the open interval, and the loops' periods without their stalls") {
+  ProbeRace r;
+  r.window_length.sample = {990, 1000, 1010, 5000};  // a stretched window does not move the median
+  r.windows = 1000;
+  r.opener_ns = 2.2e6;         // 2.2 us a window
+  r.check_period_ns = 10000;
+  r.closed_ns = 1000;
+  RaceTimings t = race_timings(r, 0.05, 20);
+  CHECK(t.window_ns == doctest::Approx(1005 - 20));           // the median less one clock read
+  CHECK(t.closed_ns == doctest::Approx(2200 * 0.95 - 985));   // the period, stalls out, less the window
+  CHECK(t.check_gap_ns == doctest::Approx(9500));
+  r.opener_ns = 0;  // an older file: C as set
+  CHECK(race_timings(r, 0.05, 20).closed_ns == doctest::Approx(1000));
+  GapRecord g;
+  g.spun_ns = 1e9, g.start = {1, 2}, g.len = {3e7, 2e7};
+  CHECK(stall_fraction({g}) == doctest::Approx(0.05));
 }

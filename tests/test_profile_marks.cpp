@@ -18,14 +18,16 @@ std::vector<ProfileParam> params_of(const std::string& yaml) {
   std::ofstream(path) << yaml;
   return profile_params(path);
 }
-// Every arch and hypervisor profile shipped, measured ones (models/hypervisor/measured/*/) included;
-// not a measured machine's arch_overlay.yaml, which is a case's keys.
+// Every arch and hypervisor profile shipped, measured ones included
+// (models/hypervisor/measured/*/hypervisor.yaml; not the arch_overlay.yaml beside them, a case's
+// keys, nor their window_race.yaml, a scenario).
 std::vector<std::string> shipped_profiles() {
   std::vector<std::string> out;
   for (const char* dir : {"models/arch", "models/hypervisor"})
-    for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
-      if (f.is_regular_file() && f.path().extension() == ".yaml" && f.path().filename() != "arch_overlay.yaml")
-        out.push_back(f.path().string());
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+      if (f.is_regular_file() && f.path().extension() == ".yaml") out.push_back(f.path().string());
+  for (const auto& f : std::filesystem::directory_iterator("models/hypervisor/measured"))
+    if (std::filesystem::exists(f.path() / "hypervisor.yaml")) out.push_back((f.path() / "hypervisor.yaml").string());
   std::sort(out.begin(), out.end());
   return out;
 }

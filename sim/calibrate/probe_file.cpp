@@ -157,6 +157,7 @@ Probe load_probe(const std::string& path) {
       x.hits = size_t(r.number(runs[i], k, "hits"));
       x.checks = size_t(r.number(runs[i], k, "checks"));
       x.check_period_ns = r.number(runs[i], k, "check_period_ns");
+      if (runs[i].contains("opener_ns")) x.opener_ns = r.number(runs[i], k, "opener_ns");
       x.window_length = r.series(runs[i], k, "window_length_ns");
       x.long_window_ns = r.number(runs[i], k, "long_window_ns");
       x.long_windows = size_t(r.number(runs[i], k, "long_windows"));

@@ -21,6 +21,7 @@ struct ProbeRace {
   double window_ns = 0, check_gap_ns = 0, closed_ns = 0;
   size_t windows = 0, hits = 0, checks = 0;
   double check_period_ns = 0;
+  double opener_ns = 0;  // the opener's time from its first window to its last; 0: not in the file
   Series window_length;
   double long_window_ns = 0;
   size_t long_windows = 0, long_windows_hit = 0;

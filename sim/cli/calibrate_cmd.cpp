@@ -4,15 +4,20 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "base/error.hpp"
+#include "calibrate/predict.hpp"
 #include "calibrate/probe_file.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/report.hpp"
 #include "calibrate/stall_fit.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/data_dir.hpp"
+#include "run/run.hpp"
 #include "output/write_file.hpp"
 
 namespace racewin::cli {
@@ -26,9 +31,16 @@ class CalibrateCommand final : public Command {
     c->add_option("--hz", hz_, "the guest's tick rate, if the file has no CONFIG_HZ (0: search 100, 250, 300, 1000)")
         ->check(CLI::Range(0.0, 100000.0));
     c->add_option("--out", out_, "write hypervisor.yaml (a profile) and arch_overlay.yaml (a case's keys for the tick) here");
+    c->add_flag("--predict", predict_,
+                "with --out: run the probe's race of known window on racewin with the written profiles "
+                "(--out/window_race.yaml) and print predicted beside measured");
     return c;
   }
   int exec(const std::string&) override {
+    if (predict_ && out_.empty()) {
+      std::cerr << "racewin: --predict writes its scenario beside the profiles: give --out DIR\n";
+      return 2;
+    }
     try {
       calibrate::Probe p = calibrate::load_probe(file_);
       if (p.alone.empty()) {
@@ -47,6 +59,7 @@ class CalibrateCommand final : public Command {
         write_atomic(fs::path(out_) / "hypervisor.yaml", w.hypervisor);
         write_atomic(fs::path(out_) / "arch_overlay.yaml", w.arch_overlay);
         std::cout << fmt::format("\nwrote {}/hypervisor.yaml and {}/arch_overlay.yaml\n", out_, out_);
+        if (predict_) return predict(p);
       }
       return 0;
     } catch (const ConfigError& e) {
@@ -62,9 +75,58 @@ class CalibrateCommand final : public Command {
   }
 
  private:
+  // The probe's races as a scenario of the written profiles, run, beside what was measured.
+  int predict(const calibrate::Probe& p) {
+    namespace fs = std::filesystem;
+    auto data = data_dir();
+    if (!data) throw ConfigError({file_, 0, 0}, "racewin's shipped configs/ and models/ are not found: cannot predict");
+    fs::path arch = *data / "models" / "arch" / (p.arch + ".yaml"), out = fs::absolute(out_);
+    if (!fs::exists(arch))
+      throw ConfigError({file_, 0, 0}, fmt::format("key machine.arch: racewin has no profile for '{}' ({} does not exist)", p.arch, arch.string()));
+    if (p.races.empty()) {
+      std::cout << "no race in the probe file: nothing to predict\n";
+      return 0;
+    }
+    double f = calibrate::stall_fraction(p.alone);
+    auto rel = [&](const fs::path& x) { return fs::relative(fs::absolute(x), out).string(); };
+    std::string overlay;
+    {
+      std::ifstream in(out / "arch_overlay.yaml");
+      std::stringstream ss;
+      ss << in.rdbuf();
+      overlay = ss.str();
+    }
+    std::string scenario = calibrate::race_scenario(p, f, rel(arch), "hypervisor.yaml", overlay, rel(*data / "configs" / "calibration" / "paths"));
+    fs::path file = out / "window_race.yaml";
+    write_atomic(file, scenario);
+    Scenario sc = load_scenario(file.string(), {});
+    std::vector<calibrate::RaceComparison> rows;
+    for (size_t i = 0; i < sc.cases.size() && i < p.races.size(); ++i) {
+      RunControl control;
+      CaseResult r = run_case(sc.cases[i], EngineKind::Native, control);
+      calibrate::RaceComparison c;
+      c.measured = p.races[i];
+      c.timings = calibrate::race_timings(p.races[i], f, p.read_ns);
+      c.measured_p_ci = binomial_interval(c.measured.hits, c.measured.windows);
+      for (const auto& w : r.windows)
+        if (w.stats.name == "race") {
+          c.p = w.p_hit, c.p_ci = w.p_hit_ci;
+          // As the probe measures a window: with one clock read.
+          c.mean_len = (w.stats.closed ? w.stats.length_sum / double(w.stats.closed) : 0) + p.read_ns;
+          c.p_stretched = w.stats.closed ? std::min(1.0, double(w.stats.stretched_by_steal + w.stats.stretched_by_irq) / double(w.stats.closed)) : 0;
+        }
+      rows.push_back(c);
+    }
+    std::cout << fmt::format("\nThe race of known window, predicted ({}, 5 simulated seconds a race) and measured:\n",
+                             (fs::path(out_) / "window_race.yaml").string());
+    std::cout << calibrate::comparison_table(rows);
+    return 0;
+  }
+
   std::string file_;
   double hz_ = 0;
   std::string out_;
+  bool predict_ = false;
 };
 
 }  // namespace

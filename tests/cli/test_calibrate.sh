@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # racewin calibrate from the command line: the shipped measurement
-# (models/hypervisor/measured/*/probe.json) fitted again gives the shipped profiles exactly (they
-# are the command's output, not edited by hand; the version line aside), the report names what was
-# found, and a bad file gets one line naming the file and the key, exit 1.
+# (models/hypervisor/measured/*/probe.json) fitted again gives the shipped profiles, the race
+# scenario and the report with its prediction exactly (they are the command's output, not edited
+# by hand; the version line aside), and a bad file gets one line naming the file and the key, exit 1.
 # Usage: test_calibrate.sh RACEWIN   (from the source root)
 set -u
 racewin=${1:?usage: test_calibrate.sh RACEWIN}
@@ -15,15 +15,21 @@ bad() { failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/  /' "$tmp/err" 2>/dev/
 for dir in models/hypervisor/measured/*/; do
   name=$(basename "$dir")
   mkdir -p "$tmp/$name" && cp "$dir/probe.json" "$tmp/$name/probe.json"
-  if "$racewin" calibrate "$tmp/$name/probe.json" --out "$tmp/$name" >"$tmp/$name/report.txt" 2>"$tmp/err"; then
+  if "$racewin" calibrate "$tmp/$name/probe.json" --out "$tmp/$name" --predict >"$tmp/$name/report.txt" 2>"$tmp/err"; then
     ok "$name: calibrate ran"
   else bad "$name: calibrate"; continue; fi
-  for f in hypervisor.yaml arch_overlay.yaml; do
-    if diff <(grep -v "Fitted by racewin calibrate" "$dir/$f") <(grep -v "Fitted by racewin calibrate" "$tmp/$name/$f") >"$tmp/err"; then
+  for f in hypervisor.yaml arch_overlay.yaml window_race.yaml; do
+    # The version line aside; the scenario's paths to the shipped arch and paths are relative to it.
+    if diff <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$dir/$f") <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$tmp/$name/$f") >"$tmp/err"; then
       ok "$name: $f is calibrate's own output"
     else bad "$name: $f differs from what calibrate writes now"; fi
   done
-  diff <(sed '1d;$d' "$dir/report.txt") <(sed '1d;$d' "$tmp/$name/report.txt") >"$tmp/err" && ok "$name: report.txt as calibrate prints it" || bad "$name: report.txt differs"
+  # Every line but those naming where the files are: the fit and the prediction (seed 1) as shipped.
+  diff <(grep -v "probe.json: \|^wrote \|predicted (" "$dir/report.txt") <(grep -v "probe.json: \|^wrote \|predicted (" "$tmp/$name/report.txt") >"$tmp/err" \
+    && ok "$name: report.txt, the prediction included, as calibrate prints it" || bad "$name: report.txt differs"
+  grep -A4 "^  race (W, G)" "$tmp/$name/report.txt" | grep -q "ratio\|[0-9]" && ok "$name: predicted beside measured" || bad "$name: no prediction table"
+  # The written scenario runs as it stands.
+  "$racewin" run "$dir/window_race.yaml" --time 50ms -q --out "$tmp/$name/run" >/dev/null 2>"$tmp/err" && ok "$name: window_race.yaml runs" || bad "$name: window_race.yaml does not run"
   grep -q "periodic, the guest's tick" "$tmp/$name/report.txt" && ok "$name: the tick found" || bad "$name: no tick in the report"
 done
 

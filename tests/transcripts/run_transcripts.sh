@@ -5,7 +5,7 @@
 # Usage (from the repository root, as ctest runs it):
 #   tests/transcripts/run_transcripts.sh [--regen] RACEWIN [FILE.tesh...]
 # Without FILEs it runs every tests/transcripts/**/*.tesh and checks that every scenario and sweep
-# file under configs/ (configs/validation/ aside, it has its own tests) has its transcript:
+# file under configs/ (configs/validation/ and path files in configs/*/paths/ aside) has its transcript:
 # configs/X.yaml -> tests/transcripts/X.tesh, configs/sweeps/X.yaml -> tests/transcripts/sweeps/X.tesh,
 # and that the transcript runs a command naming configs/X.yaml.
 #
@@ -163,7 +163,7 @@ if [ $check_coverage -eq 1 ]; then
       echo "FAIL $t runs no command on $c"
       missing=$((missing + 1))
     fi
-  done < <(find configs -path configs/validation -prune -o -type f \( -name '*.yaml' -o -name '*.yml' \) -print | sort)
+  done < <(find configs \( -path configs/validation -o -path 'configs/*/paths' \) -prune -o -type f \( -name '*.yaml' -o -name '*.yml' \) -print | sort)
 fi
 
 [ $malformed -eq 0 ] || { echo "malformed transcript(s)"; exit 2; }

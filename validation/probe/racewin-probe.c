@@ -836,7 +836,7 @@ typedef struct {
   series length;
   int64_t *long_start, *long_len, *long_index;
   size_t nlong, cap_long;
-  int64_t windows, long_not_listed, checks, open_checks, checker_ns;
+  int64_t windows, long_not_listed, checks, open_checks, checker_ns, opener_ns;
   int opener_cpu, checker_cpu, opener_pinned, checker_pinned;
 } race;
 
@@ -846,7 +846,8 @@ static void *opener(void *arg) {
   r->opener_pinned = pin_to(r->opener_cpu);
   pthread_barrier_wait(&r->barrier);
   size_t k = 0;
-  for (int64_t t1 = now_ns(); k < r->max_windows && t1 < r->until && !g_stop; k++) {
+  int64_t begin = now_ns(), t1 = begin;
+  for (; k < r->max_windows && t1 < r->until && !g_stop; k++) {
     int64_t t0 = now_ns();
     atomic_store_explicit(&r->seq, 2 * (uint64_t)k + 1, memory_order_release); /* open */
     work(w);
@@ -864,6 +865,7 @@ static void *opener(void *arg) {
     }
     work(c);
   }
+  r->opener_ns = now_ns() - begin;
   r->windows = (int64_t)k;
   atomic_store(&r->done, 1);
   return NULL;
@@ -927,6 +929,7 @@ static void run_race(json *j, const settings *st, int64_t w, int64_t g, int64_t 
   kv_int(j, "checks", r->checks);
   kv_int(j, "checks_in_open_window", r->open_checks);
   kv_num(j, "check_period_ns", r->checks ? (double)r->checker_ns / (double)r->checks : 0.0);
+  kv_int(j, "opener_ns", r->opener_ns);
   emit_series(j, "window_length_ns", &r->length);
   kv_int(j, "long_window_ns", r->long_ns);
   kv_int(j, "long_windows", (int64_t)r->nlong + r->long_not_listed);

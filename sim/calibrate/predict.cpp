@@ -1,0 +1,75 @@
+#include "calibrate/predict.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+namespace racewin::calibrate {
+
+double stall_fraction(const std::vector<GapRecord>& alone) {
+  double gaps = 0, spun = 0;
+  for (const auto& r : alone) gaps += std::accumulate(r.len.begin(), r.len.end(), 0.0), spun += r.spun_ns;
+  return spun > 0 ? gaps / spun : 0;
+}
+
+RaceTimings race_timings(const ProbeRace& r, double f, double read_ns) {
+  RaceTimings t;
+  // The probe reads the clock before the opening store and after the closing one: what it
+  // measures is the open interval plus one read's duration (half of each read on either side).
+  t.window_ns = std::max(r.window_length.median() - read_ns, 1.0);
+  // The opener's period per window with its stalls taken out (the model adds its own), less the
+  // window; without the opener's time in the file, W's own closed time C.
+  double period = r.opener_ns > 0 && r.windows > 0 ? r.opener_ns / double(r.windows) : 0;
+  t.closed_ns = period > 0 ? std::max(period * (1 - f) - t.window_ns, 1.0) : std::max(r.closed_ns, 1.0);
+  t.check_gap_ns = r.check_period_ns * (1 - f);
+  return t;
+}
+
+std::string race_scenario(const Probe& p, double f, const std::string& arch_file, const std::string& hypervisor_file,
+                          const std::string& overlay, const std::string& paths_dir) {
+  std::string s;
+  s += fmt::format("# racewin calibrate: the probe's races on {} ({}) as configs/calibration/window_race.yaml runs them,\n",
+                   p.name.empty() ? "an unnamed machine" : p.name, p.date);
+  s += fmt::format("# with the fitted profiles and each race's own timings (stalls, {:.3g}% of the time, taken out: the model adds its own).\n",
+                   100 * f);
+  s += "scenario: window_race_predicted\n";
+  s += "doc: the probe's race of known window, predicted from the fitted profiles\n";
+  s += "run:\n  time: 5s\n  seed: 1\n  count: opener\n";
+  s += "machine:\n  vcpus: 2\n  pages: 4\n";
+  s += fmt::format("arch: {}\nhypervisor: {}\n", arch_file, hypervisor_file);
+  s += fmt::format("threads:\n  opener: {{vcpu: 0, path: {}/race_opener.yaml}}\n  checker: {{vcpu: 1, path: {}/race_checker.yaml}}\n", paths_dir,
+                   paths_dir);
+  s += "cases:\n";
+  for (const auto& r : p.races) {
+    RaceTimings t = race_timings(r, f, p.read_ns);
+    s += fmt::format("  w{:.0f}ns_g{:.0f}ns:\n", r.window_ns, r.check_gap_ns);
+    s += fmt::format("    arch.costs.race_window: {:.1f}ns\n    arch.costs.race_closed: {:.1f}ns\n    arch.costs.race_check_gap: {:.1f}ns\n",
+                     t.window_ns, t.closed_ns, t.check_gap_ns);
+    for (size_t a = 0, b; a < overlay.size(); a = b + 1) {
+      b = overlay.find('\n', a);
+      if (b == std::string::npos) b = overlay.size();
+      std::string line = overlay.substr(a, b - a);
+      if (line.rfind("arch.", 0) == 0) s += "    " + line.substr(0, line.find("  #")) + "\n";
+    }
+  }
+  return s;
+}
+
+std::string comparison_table(const std::vector<RaceComparison>& rows) {
+  std::string o = fmt::format("  {:<22} {:<34} {:<34} {:>8} {:>16} {:>16}\n", "race (W, G)", "P(window hit) measured [95%]",
+                              "predicted [95%]", "ratio", "mean window m/p", "stretched m/p");
+  for (const auto& r : rows) {
+    double pm = double(r.measured.hits) / double(r.measured.windows);
+    double long_m = double(r.measured.long_windows) / double(r.measured.windows);
+    o += fmt::format("  {:<22} {:<34} {:<34} {:>8.3f} {:>16} {:>16}\n",
+                     fmt::format("{:.0f} ns, {:.0f} ns", r.measured.window_ns, r.measured.check_gap_ns),
+                     fmt::format("{:.4g} [{:.4g}, {:.4g}]", pm, r.measured_p_ci.lo, r.measured_p_ci.hi),
+                     fmt::format("{:.4g} [{:.4g}, {:.4g}]", r.p, r.p_ci.lo, r.p_ci.hi), pm > 0 ? r.p / pm : 0.0,
+                     fmt::format("{:.0f}/{:.0f} ns", r.measured.window_length.mean, r.mean_len),
+                     fmt::format("{:.2g}/{:.2g}", long_m, r.p_stretched));
+  }
+  o += "  (stretched: measured, windows longer than W + the threshold; predicted, windows a stall or an interrupt fell in)\n";
+  return o;
+}
+
+}  // namespace racewin::calibrate

@@ -1,0 +1,42 @@
+#pragma once
+// Predict, then compare: the probe's race of known window (configs/calibration/window_race.yaml)
+// run on racewin with a machine's fitted profiles and the probe's own timings, beside what the
+// probe measured.
+#include <string>
+#include <vector>
+
+#include "base/stats.hpp"
+#include "calibrate/probe_file.hpp"
+#include "calibrate/stall_fit.hpp"
+
+namespace racewin::calibrate {
+
+struct RaceTimings {  // what a race's scenario case takes from the probe
+  double window_ns = 0;     // the median window less one clock read: the stall-free open interval
+  double closed_ns = 0;     // the opener's period less the window, stalls taken out
+  double check_gap_ns = 0;  // the checker's period, stalls taken out
+};
+
+// The share of a spinner's time in gaps, over the records spun one CPU at a time.
+double stall_fraction(const std::vector<GapRecord>& alone);
+RaceTimings race_timings(const ProbeRace& r, double stall_fraction, double read_ns);
+
+// A scenario of the probe's races, one case each, on `arch_file` with `hypervisor_file` and the
+// tick `overlay` (the case keys arch_overlay.yaml holds), the paths from `paths_dir`. Paths in it
+// are as given.
+std::string race_scenario(const Probe& p, double stall_fraction, const std::string& arch_file, const std::string& hypervisor_file,
+                          const std::string& overlay, const std::string& paths_dir);
+
+struct RaceComparison {
+  ProbeRace measured;
+  RaceTimings timings;
+  double p = 0;            // P(window hit), predicted
+  Interval p_ci;
+  double mean_len = 0;     // predicted mean window length, plus one clock read (as the probe measures it)
+  double p_stretched = 0;  // predicted share of windows a stall or interrupt stretched
+  Interval measured_p_ci;  // Clopper-Pearson over the probe's windows
+};
+
+std::string comparison_table(const std::vector<RaceComparison>& rows);
+
+}  // namespace racewin::calibrate
