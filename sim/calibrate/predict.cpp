@@ -6,6 +6,22 @@
 
 namespace racewin::calibrate {
 
+namespace {
+
+// The case keys of the tick's overlay, indented for a case.
+std::string overlay_keys(const std::string& overlay) {
+  std::string s;
+  for (size_t a = 0, b; a < overlay.size(); a = b + 1) {
+    b = overlay.find('\n', a);
+    if (b == std::string::npos) b = overlay.size();
+    std::string line = overlay.substr(a, b - a);
+    if (line.rfind("arch.", 0) == 0) s += "    " + line.substr(0, line.find("  #")) + "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
 double stall_fraction(const std::vector<GapRecord>& alone) {
   double gaps = 0, spun = 0;
   for (const auto& r : alone) gaps += std::accumulate(r.len.begin(), r.len.end(), 0.0), spun += r.spun_ns;
@@ -45,14 +61,51 @@ std::string race_scenario(const Probe& p, double f, const std::string& arch_file
     s += fmt::format("  w{:.0f}ns_g{:.0f}ns:\n", r.window_ns, r.check_gap_ns);
     s += fmt::format("    arch.costs.race_window: {:.1f}ns\n    arch.costs.race_closed: {:.1f}ns\n    arch.costs.race_check_gap: {:.1f}ns\n",
                      t.window_ns, t.closed_ns, t.check_gap_ns);
-    for (size_t a = 0, b; a < overlay.size(); a = b + 1) {
-      b = overlay.find('\n', a);
-      if (b == std::string::npos) b = overlay.size();
-      std::string line = overlay.substr(a, b - a);
-      if (line.rfind("arch.", 0) == 0) s += "    " + line.substr(0, line.find("  #")) + "\n";
-    }
+    s += overlay_keys(overlay);
   }
   return s;
+}
+
+std::vector<std::string> loop_case_names() {
+  return {"madvise_empty", "fault_then_madvise", "fault_then_madvise_shootdown", "dirtyc0w_madvise", "dirtyc0w_writer"};
+}
+
+std::vector<double> measured_loops(const Probe& p) {
+  return {p.madvise_empty.mean, p.write_fault.mean + p.madvise_present.mean, p.write_fault_2.mean + p.madvise_present_shootdown.mean,
+          p.madvise_loop.mean, p.write_loop.mean};
+}
+
+std::string loops_scenario(const Probe& p, const std::string& arch_file, const std::string& hypervisor_file,
+                           const std::string& overlay, const std::string& mm_dir, const std::string& paths_dir) {
+  std::string s;
+  s += fmt::format("# racewin calibrate: the probe's timed paths on {} ({}), with the fitted profiles and the shipped\n",
+                   p.name.empty() ? "an unnamed machine" : p.name, p.date);
+  s += "# arch profile's path costs (not fitted): what the model predicts each loop's iteration takes.\n";
+  s += "scenario: loops_predicted\ndoc: the probe's madvise, fault and dirtyc0w_child loops, predicted\n";
+  s += "run:\n  time: 500ms\n  seed: 1\n  count: m\n";
+  s += "machine:\n  vcpus: 2\n  pages: 64\n  spinlocks: [ptl]\n  ptes: [map]\n";
+  s += "kernel:\n  config: production\n";
+  s += fmt::format("arch: {}\nhypervisor: {}\n", arch_file, hypervisor_file);
+  s += fmt::format("threads:\n  m: {{vcpu: 0, path: {}/madvise_dontneed.yaml}}\n", mm_dir);
+  const std::string keys = overlay_keys(overlay);
+  s += "cases:\n";
+  s += "  madvise_empty:\n" + keys;
+  s += fmt::format("  fault_then_madvise:\n    threads.m.path: [{0}/touch_anon.yaml, {0}/madvise_dontneed.yaml]\n", mm_dir) + keys;
+  s += fmt::format("  fault_then_madvise_shootdown:\n    threads.m.path: [{0}/touch_anon.yaml, {0}/madvise_dontneed.yaml]\n"
+                   "    threads.other: {{vcpu: 1, path: {1}/spin.yaml}}\n", mm_dir, paths_dir) + keys;
+  // The LTP loops, each counted in its own case (the same seed: the same run, counted twice).
+  for (const char* counted : {"m", "w"})
+    s += fmt::format("  dirtyc0w_{}:\n    threads.w: {{vcpu: 1, path: {}/proc_mem_write_v5.9.yaml}}\n    run.count: {}\n",
+                     counted[0] == 'm' ? "madvise" : "writer", mm_dir, counted) + keys;
+  return s;
+}
+
+std::string loops_table(const std::vector<LoopComparison>& rows) {
+  std::string o = fmt::format("  {:<30} {:>14} {:>14} {:>8}\n", "loop (mean per iteration)", "measured", "predicted", "ratio");
+  for (const auto& r : rows)
+    o += fmt::format("  {:<30} {:>11.3f} us {:>11.3f} us {:>8.3f}\n", r.name, r.measured_ns / 1e3, r.predicted_ns / 1e3,
+                     r.measured_ns > 0 ? r.predicted_ns / r.measured_ns : 0.0);
+  return o;
 }
 
 std::string comparison_table(const std::vector<RaceComparison>& rows) {

@@ -39,4 +39,21 @@ struct RaceComparison {
 
 std::string comparison_table(const std::vector<RaceComparison>& rows);
 
+// The probe's timed paths as a scenario: one case per measured loop, on the same profiles, the
+// kernel's paths from `mm_dir` and the spinning second thread from `paths_dir`. The cases, in order:
+// madvise of an empty PTE; a write fault then madvise of the present PTE, alone and with a second
+// thread of the mm spinning on the other vCPU; the two dirtyc0w_child loops together.
+std::string loops_scenario(const Probe& p, const std::string& arch_file, const std::string& hypervisor_file,
+                           const std::string& overlay, const std::string& mm_dir, const std::string& paths_dir);
+
+struct LoopComparison {
+  std::string name;
+  double measured_ns = 0;   // mean time per iteration, stalls included
+  double predicted_ns = 0;  // simulated time per iteration of the counted thread
+};
+std::vector<std::string> loop_case_names();
+// The measured mean per case of loops_scenario, in its order (0: not measured).
+std::vector<double> measured_loops(const Probe& p);
+std::string loops_table(const std::vector<LoopComparison>& rows);
+
 }  // namespace racewin::calibrate

@@ -120,6 +120,24 @@ class CalibrateCommand final : public Command {
     std::cout << fmt::format("\nThe race of known window, predicted ({}, 5 simulated seconds a race) and measured:\n",
                              (fs::path(out_) / "window_race.yaml").string());
     std::cout << calibrate::comparison_table(rows);
+    // The loops: the same profiles with the shipped arch profile's path costs.
+    if (p.madvise_empty.count) {
+      std::string loops = calibrate::loops_scenario(p, rel(arch), "hypervisor.yaml", overlay, rel(*data / "models" / "mm"),
+                                                    rel(*data / "configs" / "calibration" / "paths"));
+      fs::path lf = out / "loops.yaml";
+      write_atomic(lf, loops);
+      Scenario ls = load_scenario(lf.string(), {});
+      std::vector<double> measured = calibrate::measured_loops(p);
+      std::vector<calibrate::LoopComparison> lrows;
+      for (size_t i = 0; i < ls.cases.size() && i < measured.size(); ++i) {
+        RunControl control;
+        CaseResult r = run_case(ls.cases[i], EngineKind::Native, control);
+        lrows.push_back({ls.cases[i].name, measured[i], r.iterations ? r.sim_time_ns / double(r.iterations) : 0});
+      }
+      std::cout << fmt::format("\nThe loops, predicted ({}, 0.5 simulated seconds each, the arch profile's path costs) and measured:\n",
+                               (fs::path(out_) / "loops.yaml").string());
+      std::cout << calibrate::loops_table(lrows);
+    }
     return 0;
   }
 
