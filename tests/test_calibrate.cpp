@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "base/rng.hpp"
+#include "calibrate/cost_fit.hpp"
 #include "calibrate/fit_dist.hpp"
 #include "calibrate/model_probe.hpp"
 #include "calibrate/predict.hpp"
@@ -18,6 +19,7 @@
 #include "config/profiles.hpp"
 #include "run/run.hpp"
 #include "support.hpp"
+#include "sweep/sweep.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -376,4 +378,27 @@ TEST_CASE("closed loop: a record racewin makes from a known profile calibrates b
                                           << fitted.stats.closed << " windows)");
   CHECK(std::fabs(known.p_hit - fitted.p_hit) < 4 * std::hypot(se(known), se(fitted)));
   CHECK(known.stats.closed > 200000);
+}
+
+TEST_CASE("path costs: factors that made a model's loop times are found again from those times") {
+  // The shipped measured machine's loops scenario (the model's own madvise and fault paths), its
+  // three cost groups scaled by known factors; the fit, given the loop times that made, returns the
+  // factors. Within 3%: the loop with a shootdown waits for an ack, not quite linear in its costs.
+  const std::string file = "models/hypervisor/measured/firecracker-epyc-2vcpu-dev-2026-12-05/loops.yaml";
+  std::vector<CostGroup> groups = x86_cost_groups();
+  Scenario s = load_scenario(file, {});
+  std::vector<Override> known;
+  const std::vector<double> factors = {2, 4, 10};
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const auto& key : groups[g].keys)
+      if (const nlohmann::json* v = resolved_value(s.cases.at(0).resolved, key))
+        known.push_back({key, scaled_value(*v, factors[g], true).dump(), "test", "", "", true});
+  std::vector<double> measured = loop_times(file, known);
+  CostFit fit = fit_costs(file, measured, groups, "test");
+  REQUIRE(fit.solved);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    INFO(groups[g].name);
+    CHECK(fit.scale[g] == doctest::Approx(factors[g]).epsilon(0.03));
+  }
+  CHECK(fit.overlay.find("arch.ipi.latency: ") != std::string::npos);
 }

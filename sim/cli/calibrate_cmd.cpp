@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "calibrate/cost_fit.hpp"
 #include "calibrate/predict.hpp"
 #include "calibrate/probe_file.hpp"
 #include "calibrate/profile_writer.hpp"
@@ -136,6 +137,27 @@ class CalibrateCommand final : public Command {
       }
       std::cout << fmt::format("\nThe loops, predicted ({}, 0.5 simulated seconds each, the arch profile's path costs) and measured:\n",
                                (fs::path(out_) / "loops.yaml").string());
+      std::cout << calibrate::loops_table(lrows);
+      // Then the costs fitted to the first three loops; the dirtyc0w_child loops are not in the fit.
+      std::vector<calibrate::CostGroup> groups = calibrate::x86_cost_groups();
+      if (p.arch != "x86_64") {
+        std::cout << fmt::format("\nno cost groups for {}: the path costs are not fitted\n", p.arch);
+        return 0;
+      }
+      calibrate::CostFit fit = calibrate::fit_costs(lf.string(), measured, groups, rel(fs::absolute(file_)));
+      if (!fit.solved) {
+        std::cout << "\nthe path costs cannot be fitted: " << fit.why << "\n";
+        return 0;
+      }
+      write_atomic(out / "arch_costs.yaml", fit.overlay);
+      std::cout << "\nPath costs fitted to the first three loops (each group of the arch profile's costs times one factor):\n";
+      for (size_t g = 0; g < groups.size(); ++g) std::cout << fmt::format("  {:<34} x{:.3g}\n", groups[g].name, fit.scale[g]);
+      std::vector<double> after = calibrate::loop_times(lf.string(), fit.overrides);
+      for (size_t i = 0; i < lrows.size() && i < after.size(); ++i) {
+        lrows[i].predicted_ns = after[i];
+        if (i >= groups.size()) lrows[i].name += " (not fitted)";
+      }
+      std::cout << fmt::format("The loops with the fitted costs ({}/arch_costs.yaml):\n", out_);
       std::cout << calibrate::loops_table(lrows);
     }
     return 0;

@@ -18,14 +18,14 @@ for dir in models/hypervisor/measured/*/; do
   if "$racewin" calibrate "$tmp/$name/probe.json" --out "$tmp/$name" --predict >"$tmp/$name/report.txt" 2>"$tmp/err"; then
     ok "$name: calibrate ran"
   else bad "$name: calibrate"; continue; fi
-  for f in hypervisor.yaml arch_overlay.yaml window_race.yaml loops.yaml; do
+  for f in hypervisor.yaml arch_overlay.yaml window_race.yaml loops.yaml arch_costs.yaml; do
     # The version line aside; the scenario's paths to the shipped arch and paths are relative to it.
     if diff <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$dir/$f") <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$tmp/$name/$f") >"$tmp/err"; then
       ok "$name: $f is calibrate's own output"
     else bad "$name: $f differs from what calibrate writes now"; fi
   done
   # Every line but those naming where the files are: the fit and the prediction (seed 1) as shipped.
-  diff <(grep -v "probe.json: \|^wrote \|predicted (" "$dir/report.txt") <(grep -v "probe.json: \|^wrote \|predicted (" "$tmp/$name/report.txt") >"$tmp/err" \
+  diff <(grep -v "probe.json: \|^wrote \|predicted (\|fitted costs (" "$dir/report.txt") <(grep -v "probe.json: \|^wrote \|predicted (\|fitted costs (" "$tmp/$name/report.txt") >"$tmp/err" \
     && ok "$name: report.txt, the prediction included, as calibrate prints it" || bad "$name: report.txt differs"
   grep -A4 "^  race (W, G)" "$tmp/$name/report.txt" | grep -q "ratio\|[0-9]" && ok "$name: predicted beside measured" || bad "$name: no prediction table"
   # The written scenario runs as it stands.

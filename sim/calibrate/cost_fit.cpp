@@ -1,0 +1,107 @@
+#include "calibrate/cost_fit.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+
+#include "config/scenario.hpp"
+#include "run/run.hpp"
+#include "sweep/sweep.hpp"
+
+namespace racewin::calibrate {
+
+std::vector<CostGroup> x86_cost_groups() {
+  return {
+      {"madvise syscall framing",  // the whole of an empty PTE's madvise but its PTL and PTE read
+       {"arch.costs.madvise_syscall", "arch.costs.madvise_return", "arch.costs.lru_add_drain", "arch.costs.tlb_gather_mmu"}},
+      {"fault and zap of a present page",
+       {"arch.costs.user_write", "arch.costs.user_loop", "arch.costs.handle_mm_fault", "arch.costs.alloc_page",
+        "arch.costs.page_add_rmap", "arch.costs.lru_cache_add", "arch.costs.set_pte", "arch.costs.ptep_get_and_clear",
+        "arch.costs.tlb_remove_tlb_entry", "arch.costs.page_remove_rmap", "arch.costs.tlb_remove_page",
+        "arch.costs.tlb_flush_mmu_tlbonly", "arch.costs.tlb_flush_mmu_free", "arch.costs.free_pages_prepare"}},
+      {"shootdown IPI", {"arch.ipi.latency", "arch.ipi.handler", "arch.ipi.ack_latency"}},
+  };
+}
+
+std::vector<double> loop_times(const std::string& file, const std::vector<Override>& overrides) {
+  Scenario s = load_scenario(file, overrides);
+  std::vector<double> out;
+  for (const auto& c : s.cases) {
+    RunControl control;
+    CaseResult r = run_case(c, EngineKind::Native, control);
+    out.push_back(r.iterations ? r.sim_time_ns / double(r.iterations) : 0);
+  }
+  return out;
+}
+
+namespace {
+
+// A resolved value as a profile writes it: YAML flow, scalars unquoted (durations and numbers).
+std::string flow(const nlohmann::json& v) {
+  if (v.is_object()) {
+    std::string s = "{";
+    for (auto it = v.begin(); it != v.end(); ++it) s += (it == v.begin() ? "" : ", ") + it.key() + ": " + flow(*it);
+    return s + "}";
+  }
+  if (v.is_array()) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + flow(v[i]);
+    return s + "]";
+  }
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// Every key of the groups scaled by its group's factor, from the values the first case resolves.
+std::vector<Override> scaled(const Scenario& s, const std::vector<CostGroup>& groups, const std::vector<double>& f) {
+  std::vector<Override> out;
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (const auto& key : groups[g].keys)
+      if (const nlohmann::json* v = resolved_value(s.cases.at(0).resolved, key))
+        out.push_back({key, scaled_value(*v, f[g], true).dump(), "calibrate (" + groups[g].name + ")", "", "", true});
+  return out;
+}
+
+}  // namespace
+
+CostFit fit_costs(const std::string& file, const std::vector<double>& measured, const std::vector<CostGroup>& groups,
+                  const std::string& source) {
+  CostFit fit;
+  const size_t G = groups.size();
+  Scenario s = load_scenario(file, {});
+  fit.base = loop_times(file, {});
+  fit.share.assign(fit.base.size(), std::vector<double>(G, 0));
+  for (size_t g = 0; g < G; ++g) {
+    std::vector<double> f(G, 1.0);
+    f[g] = 2;
+    std::vector<double> t = loop_times(file, scaled(s, groups, f));
+    for (size_t c = 0; c < t.size(); ++c) fit.share[c][g] = t[c] - fit.base[c];
+  }
+  // share * (scale - 1) = measured - base, over the fitted cases.
+  Eigen::MatrixXd A(G, G);
+  Eigen::VectorXd b(G);
+  for (size_t c = 0; c < G; ++c) {
+    for (size_t g = 0; g < G; ++g) A(Eigen::Index(c), Eigen::Index(g)) = fit.share[c][g];
+    b(Eigen::Index(c)) = measured[c] - fit.base[c];
+  }
+  Eigen::VectorXd x = A.colPivHouseholderQr().solve(b);
+  fit.scale.resize(G);
+  for (size_t g = 0; g < G; ++g) fit.scale[g] = 1 + x(Eigen::Index(g));
+  fit.solved = (A * x - b).norm() <= 1e-6 * (1 + b.norm());
+  for (size_t g = 0; g < G && fit.solved; ++g)
+    if (!(fit.scale[g] > 0)) fit.solved = false, fit.why = fmt::format("group '{}' would need a factor of {:.3g}", groups[g].name, fit.scale[g]);
+  if (!fit.solved && fit.why.empty()) fit.why = "the loops do not determine the groups (a singular system)";
+  if (!fit.solved) return fit;
+  fit.overrides = scaled(s, groups, fit.scale);
+  fit.overlay = fmt::format("# Path costs fitted to the probe's loop timings ({}): each group of the arch profile's costs\n"
+                            "# scaled by one factor so that the model's loops take what was measured. Case keys over the\n"
+                            "# arch profile the fit started from; racewin calibrate --predict wrote them.\n", source);
+  for (size_t g = 0, i = 0; g < G; ++g)
+    for (const auto& key : groups[g].keys)
+      if (resolved_value(s.cases.at(0).resolved, key))
+        fit.overlay += fmt::format("{}: {}  # {} x{:.3g} [M {}]\n", key, flow(nlohmann::json::parse(fit.overrides[i++].value)),
+                                   groups[g].name, fit.scale[g], source);
+  return fit;
+}
+
+}  // namespace racewin::calibrate
