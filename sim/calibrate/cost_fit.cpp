@@ -15,12 +15,15 @@ std::vector<CostGroup> x86_cost_groups() {
   return {
       {"madvise syscall framing",  // the whole of an empty PTE's madvise but its PTL and PTE read
        {"arch.costs.madvise_syscall", "arch.costs.madvise_return", "arch.costs.lru_add_drain", "arch.costs.tlb_gather_mmu"}},
-      {"fault and zap of a present page",
-       {"arch.costs.user_write", "arch.costs.user_loop", "arch.costs.handle_mm_fault", "arch.costs.alloc_page",
+      {"new page and zap of a present page",  // the anonymous fault's page, and what zapping it frees
+       {"arch.costs.user_write", "arch.costs.user_loop", "arch.costs.alloc_page",
         "arch.costs.page_add_rmap", "arch.costs.lru_cache_add", "arch.costs.set_pte", "arch.costs.ptep_get_and_clear",
         "arch.costs.tlb_remove_tlb_entry", "arch.costs.page_remove_rmap", "arch.costs.tlb_remove_page",
         "arch.costs.tlb_flush_mmu_tlbonly", "arch.costs.tlb_flush_mmu_free", "arch.costs.free_pages_prepare"}},
       {"shootdown IPI", {"arch.ipi.latency", "arch.ipi.handler", "arch.ipi.ack_latency"}},
+      {"/proc/self/mem write and fault entry",  // the write to a present page: syscall, GUP's fault, the copy
+       {"arch.costs.proc_mem_write_syscall", "arch.costs.proc_mem_write_return", "arch.costs.copy_to_user_page",
+        "arch.costs.handle_mm_fault"}},
   };
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Fitting path costs to a probe's loop timings: each group of the arch profile's costs (the
-// madvise syscall's framing; the fault and the zap of a present page; the shootdown IPI) scaled by
+// madvise syscall's framing; the fault and the zap of a present page; the shootdown IPI; the
+// /proc/self/mem write's framing) scaled by
 // one factor, the factors solved so that the model's loops take what the probe measured. The
 // model is run, not summed: each group's share of each loop is measured by running the loop with
 // that group doubled (a loop with no contention is linear in its costs).
@@ -16,7 +17,7 @@ struct CostGroup {
   std::vector<std::string> keys;  // resolved keys: arch.costs.madvise_syscall, arch.ipi.latency, ...
 };
 
-// The x86_64 profile's groups, in the order of the loops that fit them (loop_case_names 0..2).
+// The x86_64 profile's groups, in the order of the loops that fit them (loop_case_names 0..3).
 std::vector<CostGroup> x86_cost_groups();
 
 struct CostFit {

@@ -42,7 +42,8 @@ std::string comparison_table(const std::vector<RaceComparison>& rows);
 // The probe's timed paths as a scenario: one case per measured loop, on the same profiles, the
 // kernel's paths from `mm_dir` and the spinning second thread from `paths_dir`. The cases, in order:
 // madvise of an empty PTE; a write fault then madvise of the present PTE, alone and with a second
-// thread of the mm spinning on the other vCPU; the two dirtyc0w_child loops together.
+// thread of the mm spinning on the other vCPU; the /proc/self/mem writer alone; the two
+// dirtyc0w_child loops together (madvise's, then the writer's iterations).
 std::string loops_scenario(const Probe& p, const std::string& arch_file, const std::string& hypervisor_file,
                            const std::string& overlay, const std::string& mm_dir, const std::string& paths_dir);
 

@@ -135,6 +135,8 @@ Probe load_probe(const std::string& path) {
       p.madvise_empty_2 = r.series(ps["with_shootdown"], "paths.with_shootdown.", "madvise_empty_ns");
       p.write_fault_2 = r.series(ps["with_shootdown"], "paths.with_shootdown.", "write_fault_ns");
     }
+    if (ps.contains("write_alone"))
+      p.write_alone = r.series(ps["write_alone"], "paths.write_alone.", "iteration_ns");
     if (ps.contains("dirtyc0w_child")) {
       const json& dc = ps["dirtyc0w_child"];
       const json& ml = r.at(dc, "paths.dirtyc0w_child.", "madvise_loop");

@@ -56,6 +56,8 @@ for part in ("alone", "with_shootdown"):
     check("error" not in p[part], f"{part}: madvise succeeded")
     for k in ("madvise_present_ns", "madvise_empty_ns", "write_fault_ns"):
         series(f"{part}.{k}", p[part][k], cap)
+check(p["write_alone"]["errors"] == 0, "write_alone: no errors")
+series("write_alone", p["write_alone"]["iteration_ns"], cap)
 dc = p["dirtyc0w_child"]
 for k in ("madvise_loop", "write_loop"):
     check(dc[k]["errors"] == 0, f"{k}: no errors ({dc[k].get('first_error')})")

@@ -802,6 +802,47 @@ static void dirtyc0w_loops(json *j, const settings *st) {
   free(page), free(check);
 }
 
+/* The writer's loop alone (no madvise): after its first write has broken COW, each write finds
+ * the page present, so this is the /proc/self/mem write's own cost, the part the two loops
+ * together cannot separate from their contention. */
+static void write_alone(json *j, const settings *st) {
+  long ps = sysconf(_SC_PAGESIZE);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/racewin-probe-XXXXXX", st->dir);
+  int wfd = mkstemp(path);
+  if (wfd < 0) die("--dir %s: cannot create a file there: %s", st->dir, strerror(errno));
+  char *page = xcalloc((size_t)ps, 1);
+  if (write(wfd, page, (size_t)ps) != ps) die("cannot write %s: %s", path, strerror(errno));
+  close(wfd);
+  int fd = open(path, O_RDONLY);
+  unlink(path);
+  char *map = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)ps, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED) die("cannot map %s read-only: %s", path, strerror(errno));
+  loop_job l;
+  memset(&l, 0, sizeof l);
+  l.map = map;
+  l.cpu = st->cpu_a;
+  int64_t begin = now_ns();
+  l.until = begin + (int64_t)(st->path_s * 1e9);
+  series_init(&l.times, st->samples);
+  write_loop(&l);
+  double seconds = (double)(now_ns() - begin) / 1e9;
+  j_key(j, "write_alone");
+  j_open(j, '{');
+  kv_num(j, "seconds", seconds);
+  kv_int(j, "cpu", l.cpu);
+  kv_bool(j, "pinned", l.pinned);
+  kv_num(j, "iterations_per_s", (double)l.times.count / seconds);
+  kv_int(j, "errors", l.errors);
+  if (l.errors) kv_text(j, "first_error", strerror(l.first_errno));
+  emit_series(j, "iteration_ns", &l.times);
+  j_close(j, '}');
+  free(l.times.sample);
+  munmap(map, (size_t)ps);
+  close(fd);
+  free(page);
+}
+
 static void part_paths(json *j, const settings *st) {
   j_key(j, "paths");
   j_open(j, '{');
@@ -815,6 +856,10 @@ static void part_paths(json *j, const settings *st) {
     progress("paths: madvise and the fault, a second thread on CPU %d, %g s", st->cpu_b, st->path_s);
     g_spin_cpu = st->cpu_b;
     madvise_series(j, "with_shootdown", st, 1);
+  }
+  if (!g_stop) {
+    progress("paths: the /proc/self/mem write loop alone, %g s", st->path_s);
+    write_alone(j, st);
   }
   if (!g_stop && st->cpu_b != st->cpu_a) {
     progress("paths: the two dirtyc0w_child loops together, %g s", st->path_s);
@@ -968,12 +1013,13 @@ static void part_race(json *j, const settings *st) {
 static const char usage[] =
     "usage: racewin-probe [-o FILE] [options]\n"
     "Measures this machine for racewin (stalls, the study's kernel paths, a race of known window)\n"
-    "and writes one JSON file (docs/probe.md). About 100 s on 2 CPUs with the defaults.\n"
+    "and writes one JSON file (docs/probe.md). About 95 s on 2 CPUs with the defaults.\n"
     "  -o, --out FILE          where to write (default racewin-probe.json; - for standard output)\n"
     "      --name TEXT         what to call this machine in the file (e.g. kvm-epyc-lightly-loaded)\n"
     "      --parts LIST        of stalls,paths,race (default all three)\n"
     "      --stall-seconds S   spin per CPU alone, and all CPUs at once (default 20)\n"
-    "      --path-seconds S    each of: madvise alone, with a shootdown, the two loops (default 4)\n"
+    "      --path-seconds S    each of: madvise alone, with a shootdown, the writer alone, the two\n"
+    "                          loops together (default 4)\n"
     "      --race-seconds S    each race (default 5)\n"
     "      --race LIST         races W:G[:C] in ns: window W, a check every G, C between windows\n"
     "                          (default 1000:10000,200:50000,5000:1000; C defaults to 1000)\n"
