@@ -750,20 +750,30 @@ static void *write_loop(void *arg) {
   return NULL;
 }
 
-static void dirtyc0w_loops(json *j, const settings *st) {
+/* A one-page file of 'a's in --dir, opened read-only and unlinked, mapped private and read-only
+ * (the mapping dirtyc0w writes to); its descriptor in *fd, the page's contents in *page. */
+static char *private_file_page(const settings *st, int *fd, char **page) {
   long ps = sysconf(_SC_PAGESIZE);
   char path[4096];
   snprintf(path, sizeof path, "%s/racewin-probe-XXXXXX", st->dir);
   int wfd = mkstemp(path);
   if (wfd < 0) die("--dir %s: cannot create a file there: %s", st->dir, strerror(errno));
-  char *page = xcalloc((size_t)ps, 1);
-  memset(page, 'a', (size_t)ps);
-  if (write(wfd, page, (size_t)ps) != ps) die("cannot write %s: %s", path, strerror(errno));
+  *page = xcalloc((size_t)ps, 1);
+  memset(*page, 'a', (size_t)ps);
+  if (write(wfd, *page, (size_t)ps) != ps) die("cannot write %s: %s", path, strerror(errno));
   close(wfd);
-  int fd = open(path, O_RDONLY);
+  *fd = open(path, O_RDONLY);
   unlink(path);
-  char *map = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)ps, PROT_READ, MAP_PRIVATE, fd, 0);
+  char *map = *fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)ps, PROT_READ, MAP_PRIVATE, *fd, 0);
   if (map == MAP_FAILED) die("cannot map %s read-only: %s", path, strerror(errno));
+  return map;
+}
+
+static void dirtyc0w_loops(json *j, const settings *st) {
+  long ps = sysconf(_SC_PAGESIZE);
+  int fd;
+  char *page;
+  char *map = private_file_page(st, &fd, &page);
   loop_job l[2];
   memset(l, 0, sizeof l);
   pthread_t tid[2];
@@ -807,17 +817,9 @@ static void dirtyc0w_loops(json *j, const settings *st) {
  * together cannot separate from their contention. */
 static void write_alone(json *j, const settings *st) {
   long ps = sysconf(_SC_PAGESIZE);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/racewin-probe-XXXXXX", st->dir);
-  int wfd = mkstemp(path);
-  if (wfd < 0) die("--dir %s: cannot create a file there: %s", st->dir, strerror(errno));
-  char *page = xcalloc((size_t)ps, 1);
-  if (write(wfd, page, (size_t)ps) != ps) die("cannot write %s: %s", path, strerror(errno));
-  close(wfd);
-  int fd = open(path, O_RDONLY);
-  unlink(path);
-  char *map = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)ps, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED) die("cannot map %s read-only: %s", path, strerror(errno));
+  int fd;
+  char *page;
+  char *map = private_file_page(st, &fd, &page);
   loop_job l;
   memset(&l, 0, sizeof l);
   l.map = map;
