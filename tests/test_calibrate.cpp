@@ -403,4 +403,7 @@ TEST_CASE("path costs: factors that made a model's loop times are found again fr
     CHECK(fit.scale[g] == doctest::Approx(factors[g]).epsilon(0.03));
   }
   CHECK(fit.overlay.find("arch.ipi.latency: ") != std::string::npos);
+  // A loop whose run stops on a model error has no time: said, not a number from a cut run.
+  Override few_pages{"machine.pages", "8", "test", "", "", true};
+  CHECK_THROWS_AS(loop_times(file, {few_pages}), std::runtime_error);
 }

@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <stdexcept>
 
 #include "config/scenario.hpp"
 #include "run/run.hpp"
@@ -33,6 +34,8 @@ std::vector<double> loop_times(const std::string& file, const std::vector<Overri
   for (const auto& c : s.cases) {
     RunControl control;
     CaseResult r = run_case(c, EngineKind::Native, control);
+    // A run that stopped on a model error (a deadlock, the page pool exhausted) has no loop time.
+    if (!r.failure.empty()) throw std::runtime_error("case " + c.name + " of " + file + ": " + r.failure);
     out.push_back(r.iterations ? r.sim_time_ns / double(r.iterations) : 0);
   }
   return out;

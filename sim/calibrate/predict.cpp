@@ -87,7 +87,8 @@ std::string loops_scenario(const Probe& p, const std::string& arch_file, const s
   s += "# arch profile's path costs (not fitted): what the model predicts each loop's iteration takes.\n";
   s += "scenario: loops_predicted\ndoc: the probe's madvise, fault and dirtyc0w_child loops, predicted\n";
   s += "run:\n  time: 200ms\n  seed: 1\n  count: m\n";
-  s += "machine:\n  vcpus: 2\n  pages: 64\n  spinlocks: [ptl]\n  ptes: [map]\n";
+  // As many pages as the study's scenario: the per-CPU free lists hold up to pcp_high each.
+  s += "machine:\n  vcpus: 2\n  pages: 1024\n  spinlocks: [ptl]\n  ptes: [map]\n";
   s += "kernel:\n  config: production\n";
   s += fmt::format("arch: {}\nhypervisor: {}\n", arch_file, hypervisor_file);
   s += fmt::format("threads:\n  m: {{vcpu: 0, path: {}/madvise_dontneed.yaml}}\n", mm_dir);

@@ -72,6 +72,9 @@ class CalibrateCommand final : public Command {
     } catch (const std::invalid_argument& e) {
       std::cerr << fmt::format("racewin: {}: {}\n", file_, e.what());
       return 1;
+    } catch (const std::runtime_error& e) {  // a prediction's run stopped on a model error
+      std::cerr << "racewin: " << e.what() << "\n";
+      return 3;
     }
   }
 
@@ -105,6 +108,7 @@ class CalibrateCommand final : public Command {
     for (size_t i = 0; i < sc.cases.size() && i < p.races.size(); ++i) {
       RunControl control;
       CaseResult r = run_case(sc.cases[i], EngineKind::Native, control);
+      if (!r.failure.empty()) throw std::runtime_error("case " + sc.cases[i].name + " of " + file.string() + ": " + r.failure);
       calibrate::RaceComparison c;
       c.measured = p.races[i];
       c.timings = calibrate::race_timings(p.races[i], f, p.read_ns);
@@ -130,11 +134,8 @@ class CalibrateCommand final : public Command {
       Scenario ls = load_scenario(lf.string(), {});
       std::vector<double> measured = calibrate::measured_loops(p);
       std::vector<calibrate::LoopComparison> lrows;
-      for (size_t i = 0; i < ls.cases.size() && i < measured.size(); ++i) {
-        RunControl control;
-        CaseResult r = run_case(ls.cases[i], EngineKind::Native, control);
-        lrows.push_back({ls.cases[i].name, measured[i], r.iterations ? r.sim_time_ns / double(r.iterations) : 0});
-      }
+      std::vector<double> predicted = calibrate::loop_times(lf.string(), {});
+      for (size_t i = 0; i < ls.cases.size() && i < measured.size(); ++i) lrows.push_back({ls.cases[i].name, measured[i], predicted[i]});
       std::cout << fmt::format("\nThe loops, predicted ({}, 0.2 simulated seconds each, the arch profile's path costs) and measured:\n",
                                (fs::path(out_) / "loops.yaml").string());
       std::cout << calibrate::loops_table(lrows);
