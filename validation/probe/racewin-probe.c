@@ -4,7 +4,7 @@
  * an arm64 VM or an x86 cloud VM and built there:
  *
  *     cc -O2 -pthread -o racewin-probe racewin-probe.c
- *     ./racewin-probe -o probe.json            # about 3 minutes on 2 CPUs with the defaults
+ *     ./racewin-probe -o probe.json            # about 95 s on 2 CPUs with the defaults
  *
  * It measures three things (docs/probe.md documents them and the file):
  *   stalls  a pinned thread spins on CLOCK_MONOTONIC and records every gap above a threshold
@@ -15,8 +15,9 @@
  *   paths   the kernel paths of racewin's study, timed per call: madvise(MADV_DONTNEED) of a
  *           present and of an empty PTE and the write fault that refills it, alone and with a
  *           second thread of the mm running on another CPU (so that the zap needs a shootdown),
- *           then the two LTP dirtyc0w_child loops together (madvise of a private read-only file
- *           mapping, and lseek+write of 18 bytes to it through /proc/self/mem).
+ *           the /proc/self/mem writer alone, then the two LTP dirtyc0w_child loops together
+ *           (madvise of a private read-only file mapping, and lseek+write of 18 bytes to it
+ *           through /proc/self/mem).
  *   race    a race whose window is known: one pinned thread opens a window (a store), does W ns of
  *           calibrated work and closes it (a store); another checks it every G ns of work. Every
  *           window's length is measured and every hit counted: stalls stretch windows, which is
