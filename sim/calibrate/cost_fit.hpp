@@ -5,6 +5,7 @@
 // one factor, the factors solved so that the model's loops take what the probe measured. The
 // model is run, not summed: each group's share of each loop is measured by running the loop with
 // that group doubled (a loop with no contention is linear in its costs).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,8 @@ std::vector<CostGroup> x86_cost_groups();
 
 struct CostFit {
   std::vector<double> scale;                 // per group
-  std::vector<std::vector<double>> share;    // [case][group]: ns a loop iteration spends in the group at scale 1
-  std::vector<double> base;                  // per case: the model's time per iteration as shipped
+  std::vector<std::vector<double>> share;    // [case][group], fitted cases: ns an iteration spends in the group at scale 1
+  std::vector<double> base;                  // per fitted case: the model's time per iteration as shipped
   bool solved = false;
   std::string why;                           // when not solved
   std::vector<Override> overrides;           // the fitted costs, as case keys
@@ -35,7 +36,8 @@ struct CostFit {
 CostFit fit_costs(const std::string& file, const std::vector<double>& measured, const std::vector<CostGroup>& groups,
                   const std::string& source);
 
-// The time per iteration of each case of `file`, with `overrides`.
-std::vector<double> loop_times(const std::string& file, const std::vector<Override>& overrides);
+// The time per iteration of each case of `file` (the first `cases` of them, if given), with
+// `overrides`.
+std::vector<double> loop_times(const std::string& file, const std::vector<Override>& overrides, size_t cases = SIZE_MAX);
 
 }  // namespace racewin::calibrate
