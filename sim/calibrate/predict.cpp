@@ -6,8 +6,6 @@
 
 namespace racewin::calibrate {
 
-namespace {
-
 // The case keys of the tick's overlay, indented for a case.
 std::string overlay_keys(const std::string& overlay) {
   std::string s;
@@ -19,8 +17,6 @@ std::string overlay_keys(const std::string& overlay) {
   }
   return s;
 }
-
-}  // namespace
 
 double stall_fraction(const std::vector<GapRecord>& alone) {
   double gaps = 0, spun = 0;

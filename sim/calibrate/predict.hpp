@@ -21,6 +21,9 @@ struct RaceTimings {  // what a race's scenario case takes from the probe
 double stall_fraction(const std::vector<GapRecord>& alone);
 RaceTimings race_timings(const ProbeRace& r, double stall_fraction, double read_ns);
 
+// The case keys of an arch overlay (arch_overlay.yaml's lines), indented for a scenario's case.
+std::string overlay_keys(const std::string& overlay);
+
 // A scenario of the probe's races, one case each, on `arch_file` with `hypervisor_file` and the
 // tick `overlay` (the case keys arch_overlay.yaml holds), the paths from `paths_dir`. Paths in it
 // are as given.

@@ -4,9 +4,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "base/error.hpp"
 #include "calibrate/cost_fit.hpp"
@@ -60,7 +58,7 @@ class CalibrateCommand final : public Command {
         write_atomic(fs::path(out_) / "hypervisor.yaml", w.hypervisor);
         write_atomic(fs::path(out_) / "arch_overlay.yaml", w.arch_overlay);
         std::cout << fmt::format("\nwrote {}/hypervisor.yaml and {}/arch_overlay.yaml\n", out_, out_);
-        if (predict_) return predict(p);
+        if (predict_) return predict(p, w.arch_overlay);
       }
       return 0;
     } catch (const ConfigError& e) {
@@ -80,7 +78,7 @@ class CalibrateCommand final : public Command {
 
  private:
   // The probe's races as a scenario of the written profiles, run, beside what was measured.
-  int predict(const calibrate::Probe& p) {
+  int predict(const calibrate::Probe& p, const std::string& overlay) {
     namespace fs = std::filesystem;
     auto data = data_dir();
     if (!data) throw ConfigError({file_, 0, 0}, "racewin's shipped configs/ and models/ are not found: cannot predict");
@@ -93,13 +91,6 @@ class CalibrateCommand final : public Command {
     }
     double f = calibrate::stall_fraction(p.alone);
     auto rel = [&](const fs::path& x) { return fs::relative(fs::absolute(x), out).string(); };
-    std::string overlay;
-    {
-      std::ifstream in(out / "arch_overlay.yaml");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      overlay = ss.str();
-    }
     std::string scenario = calibrate::race_scenario(p, f, rel(arch), "hypervisor.yaml", overlay, rel(*data / "configs" / "calibration" / "paths"));
     fs::path file = out / "window_race.yaml";
     write_atomic(file, scenario);

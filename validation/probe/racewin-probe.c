@@ -59,22 +59,25 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* One line on standard error, "racewin-probe: ..." */
+static void vsay(const char *fmt, va_list ap) {
+  fputs("racewin-probe: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 static void progress(const char *fmt, ...) {
   if (g_quiet) return;
   va_list ap;
   va_start(ap, fmt);
-  fputs("racewin-probe: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
 }
 
 static void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("racewin-probe: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
   exit(2);
 }
