@@ -143,6 +143,34 @@ TEST_CASE("N3: the IPI send exit delays a sent shootdown by its length and costs
   CHECK(skipped.at(1, "flusher idle") == doctest::Approx(127 + 1000));
 }
 
+// A remote flush by hypercall (Hyper-V, Xen PV, PVM guests; docs/calibrate.md): no IPI; the host
+// holds the running target while it flushes, and the sender waits for it.
+TEST_CASE("a remote flush by hypercall holds the running target in the host and the sender waits for it") {
+  const std::string victim = "  - work: long\n  - work: idle\n";
+  const std::string rf = "remote_flush: {send: 300ns, latency: 100ns, target_stall: 2000ns, ack_latency: 50ns}\n";
+  auto run = [&](const std::string& hyp) {
+    TempDir d;
+    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"victim", victim}, {"flusher", kFlusher}}), 6000);
+  };
+  Log log = run("hypervisor: kvm_test\ncpus: shared\n" + rf);
+  // The flush at 127: the kick reaches vCPU 0 after 300 + 100, the host holds it 2000 ns, the
+  // sender hears 50 ns later. No guest interrupt anywhere.
+  CHECK(log.at(1, "flusher asks the host to flush vCPU 0") == doctest::Approx(127));
+  CHECK(log.at(0, "steal begins") == doctest::Approx(527));
+  CHECK(log.at(0, "steal ends") == doctest::Approx(2527));
+  CHECK(log.at(1, "has all acks") == doctest::Approx(2577));
+  CHECK(log.at(0, "ipi") < 0);
+  // vCPU 0 preempted from 50 to 2050: skipped (flushed at its entry); the hypercall is made all
+  // the same, and the sender waits for it alone.
+  Log skipped = run(stolen_target(false) + rf);
+  CHECK(skipped.at(0, "TLB flush deferred") == doctest::Approx(127));
+  CHECK(skipped.at(1, "has all acks") == doctest::Approx(427));
+  // On an arch that broadcasts its flushes, a remote flush by hypercall means nothing: refused.
+  TempDir d;
+  CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("broadcast", "direct"), "hypervisor: kvm_test\ncpus: shared\n" + rf, {{"victim", victim}}),
+                       doctest::Contains("remote_flush"), ConfigError);
+}
+
 TEST_CASE("M1: try_get_page fails between the last put_page and check_free_page") {
   TempDir d;
   std::string arch = fixed_arch("broadcast", "direct");

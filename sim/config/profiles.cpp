@@ -153,7 +153,7 @@ ArchProfile parse_arch(const CNode& root) {
 
 HypervisorProfile parse_hypervisor(const CNode& root) {
   root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts",
-                   "interrupt_exits", "costs", "yield_ends_slice", "halt_wakeup"});
+                   "interrupt_exits", "costs", "yield_ends_slice", "halt_wakeup", "remote_flush"});
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto c = root.get("cpus")) {
@@ -182,6 +182,15 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
     if (auto e = ipi->get("send_exit")) h.ipi_send_exit = Dist::parse(*e);
     if (auto e = ipi->get("extra_latency")) h.ipi_extra_latency = Dist::parse(*e);
     if (auto e = ipi->get("target_exit")) h.ipi_target_exit = Dist::parse(*e);
+  }
+  if (auto rf = root.get("remote_flush")) {
+    rf->allow_keys({"send", "latency", "target_stall", "ack_latency"});
+    auto& f = h.remote_flush;
+    f.on = true;
+    f.send = Dist::parse(rf->at("send"));
+    f.latency = Dist::parse(rf->at("latency"));
+    f.target_stall = Dist::parse(rf->at("target_stall"));
+    f.ack_latency = Dist::parse(rf->at("ack_latency"));
   }
   if (auto irqs = root.get("interrupts")) h.interrupts = parse_irqs(*irqs);
   if (auto x = root.get("interrupt_exits")) h.irq_extra = parse_costs(*x);

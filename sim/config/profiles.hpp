@@ -116,6 +116,18 @@ struct HypervisorProfile {
   // skipped every target (native_flush_tlb_others then gets an empty mask; KERNEL-REVIEW-2 N3).
   Dist ipi_send_exit = Dist::fixed(0);
   Dist ipi_target_exit = Dist::fixed(0);    // target vCPU time to have it injected (no posted interrupts)
+  // A remote TLB flush the hypervisor does for the guest, asked by a hypercall in place of IPIs
+  // (pv_ops.mmu.flush_tlb_others: hyperv_flush_tlb_others, xen_flush_tlb_others, v5.9): the
+  // target takes no guest interrupt (its IRQs off do not hold the flush back); the host holds it
+  // while it flushes its TLB, and the sender waits until every running target is done. A target
+  // the host has preempted or halted flushes at its next entry, unwaited.
+  struct RemoteFlush {
+    bool on = false;
+    Dist send = Dist::fixed(0);          // the sender's hypercall, until the host's kicks leave
+    Dist latency = Dist::fixed(0);       // a kick in flight to the target's CPU
+    Dist target_stall = Dist::fixed(0);  // the target held in the host while it flushes
+    Dist ack_latency = Dist::fixed(0);   // the target's completion back to the waiting sender
+  } remote_flush;
   std::map<std::string, Dist> irq_extra;    // per arch interrupt source: exits added to its hardirq part
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's
   std::map<std::string, Dist> costs;        // override arch costs (e.g. VM exits)

@@ -157,6 +157,9 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
       else if (c.hypervisor.steal.empty())
         g.refusals.push_back({s.index, true, case_name, "hypervisor '" + c.hypervisor.name + "' has no steal: no vCPU is ever preempted"});
     }
+  if (c.hypervisor.remote_flush.on && c.arch.tlb_flush != ArchProfile::TlbFlush::IpiShootdown)
+    hyp_doc.at("remote_flush").fail("arch '" + c.arch.name + "' flushes TLBs by broadcast: a remote flush by hypercall "
+                                    "replaces shootdown IPIs, and it sends none");
   if (root.at("arch").is_scalar()) c.arch_file = arch_doc.file();
   if (root.at("hypervisor").is_scalar()) c.hypervisor_file = hyp_doc.file();
   c.lock = c.hypervisor.shared_cpus ? c.arch.lock_shared : c.arch.lock_dedicated;

@@ -12,11 +12,12 @@ constexpr double kForever = std::numeric_limits<double>::infinity();  // spinnin
 
 struct Timer {
   // YieldEnd: a yielder's wait after a directed yield ends (machine_lock.cpp); ForceCap: forcing's
-  // cap (machine_force.cpp).
-  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap, YieldEnd };
+  // cap (machine_force.cpp); HvFlushArrive, HvFlushEnd: a remote flush by hypercall reaches its
+  // target, and the host lets the target go (machine_irq.cpp).
+  enum Kind : uint8_t { StealStart, StealEnd, IrqArrive, IpiArrive, AckArrive, ForceCap, YieldEnd, HvFlushArrive, HvFlushEnd };
   Kind kind;
   int vcpu;
-  int arg;  // irq source, ipi id, steal source
+  int arg;  // irq source, ipi id, steal source; AckArrive, HvFlush*: the waiting thread
   int gen = 0;  // StealEnd, YieldEnd: which steal it ends (a directed yield may end one early)
 };
 

@@ -174,6 +174,9 @@ class Machine : private ExprContext, private MachineState {
   bool preempted(const Vcpu& c) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
+  bool remote_flush_others(Thread& t);  // the same by hypercall (hypervisor.remote_flush)
+  void remote_flush_arrive(int v, int sender);
+  void remote_flush_end(int v, int sender);
   // The guest scheduler (kernel.task): whether the thread on vCPU v can be switched out now for a
   // pending reschedule, and the switch itself (the task runs as a handler that IRQs may nest in).
   bool preemptible(const Vcpu& c, const Thread& t) const;

@@ -24,7 +24,8 @@ int cost_index(const CaseConfig& c, const std::string& name) {
 enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
   kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit,
-  kStreamSpin, kStreamIpiSend, kStreamHaltWakeup
+  kStreamSpin, kStreamIpiSend, kStreamHaltWakeup, kStreamHvFlushSend, kStreamHvFlushLatency, kStreamHvFlushStall,
+  kStreamHvFlushAck
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -151,6 +152,10 @@ void Machine::reseed(uint64_t seed) {
     c.ipi_exit_rng = Rng(seed, stream(kStreamIpiExit, v));
     c.ipi_send_rng = Rng(seed, stream(kStreamIpiSend, v));
     c.halt_wakeup_rng = Rng(seed, stream(kStreamHaltWakeup, v));
+    c.hv_flush_send_rng = Rng(seed, stream(kStreamHvFlushSend, v));
+    c.hv_flush_latency_rng = Rng(seed, stream(kStreamHvFlushLatency, v));
+    c.hv_flush_stall_rng = Rng(seed, stream(kStreamHvFlushStall, v));
+    c.hv_flush_ack_rng = Rng(seed, stream(kStreamHvFlushAck, v));
     c.irq_gap_rngs.clear(), c.irq_handler_rngs.clear(), c.softirq_rngs.clear(), c.irq_exit_rngs.clear();
     for (size_t s = 0; s < irq_sources_.size(); ++s) {
       uint64_t name = name_hash(irq_sources_[s].name);

@@ -207,6 +207,7 @@ void Machine::resume_vcpu(int v) {
 
 bool Machine::flush_others(Thread& t) {
   if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
+  if (cfg_.hypervisor.remote_flush.on) return remote_flush_others(t);
   Vcpu& c = vcpus_[size_t(t.vcpu)];
   t.wait_acks = 0;
   double send = -1;  // the send exit, drawn at the first IPI: the IPIs leave after it
@@ -234,6 +235,61 @@ bool Machine::flush_others(Thread& t) {
   if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
   block(t, TState::WaitingAcks);
   return false;
+}
+
+// The remote flush by hypercall: one exit for the whole mask, a kick to each running target, which
+// the host holds while it flushes (a stall the guest's IRQs off cannot hold back: window_stretch
+// counts it as steal), and the sender waits for them all. The hypercall is made whenever another
+// CPU is in the mm's mask, even if every target is preempted or halted (flushed at its next entry,
+// unwaited): the sender then waits for its own exit only.
+bool Machine::remote_flush_others(Thread& t) {
+  const auto& rf = cfg_.hypervisor.remote_flush;
+  Vcpu& c = vcpus_[size_t(t.vcpu)];
+  bool any = false;
+  t.wait_acks = 0;
+  double send = 0;
+  for (const auto& o : threads_) {
+    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are not in the mask
+    if (!any) send = draw(rf.send, c.hv_flush_send_rng), any = true;
+    Vcpu& target = vcpus_[size_t(o.vcpu)];
+    if (preempted(target) || halted(target)) {
+      target.flush_deferred = true;
+      if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
+      continue;
+    }
+    double lat = send + draw(rf.latency, c.hv_flush_latency_rng);
+    eng_.schedule(eng_.now() + lat, {Timer::HvFlushArrive, o.vcpu, t.id});
+    if (tracing()) emit(TraceEvent::Kind::RemoteFlush, t.vcpu, t.id, -1, o.vcpu);
+    ++t.wait_acks;
+  }
+  if (!any) return true;
+  if (t.wait_acks == 0) {  // every target flushes at its next entry: the hypercall alone
+    eng_.schedule(eng_.now() + send, {Timer::AckArrive, t.vcpu, t.id});
+    t.wait_acks = 1;
+  }
+  if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
+  block(t, TState::WaitingAcks);
+  return false;
+}
+
+void Machine::remote_flush_arrive(int v, int sender) {
+  Vcpu& c = vcpus_[size_t(v)];
+  const auto& rf = cfg_.hypervisor.remote_flush;
+  if (preempted(c) || halted(c)) {  // went off its CPU meanwhile: flushed at its next entry
+    c.flush_deferred = true;
+    if (tracing()) emit(TraceEvent::Kind::FlushDeferred, v);
+    eng_.schedule(eng_.now() + draw(rf.ack_latency, c.hv_flush_ack_rng), {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
+    return;
+  }
+  steal_begin(v);
+  eng_.schedule(eng_.now() + draw(rf.target_stall, c.hv_flush_stall_rng), {Timer::HvFlushEnd, v, sender});
+}
+
+void Machine::remote_flush_end(int v, int sender) {
+  Vcpu& c = vcpus_[size_t(v)];
+  eng_.schedule(eng_.now() + draw(cfg_.hypervisor.remote_flush.ack_latency, c.hv_flush_ack_rng),
+                {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
+  if (--c.steal_depth == 0) unsteal(v);
 }
 
 // One steal source lets go of vCPU `v`: its next steal is scheduled, and the vCPU runs again
@@ -347,6 +403,8 @@ void Machine::on_timer(const Timer& tm) {
       wake(t, 0);
       break;
     }
+    case Timer::HvFlushArrive: remote_flush_arrive(tm.vcpu, tm.arg); break;
+    case Timer::HvFlushEnd: remote_flush_end(tm.vcpu, tm.arg); break;
     case Timer::ForceCap:  // refresh_force ends forcing if the cap is reached
       break;
   }

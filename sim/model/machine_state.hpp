@@ -157,6 +157,7 @@ struct MachineState {
     Rng ipi_exit_rng;
     Rng ipi_send_rng;
     Rng halt_wakeup_rng;
+    Rng hv_flush_send_rng, hv_flush_latency_rng, hv_flush_stall_rng, hv_flush_ack_rng;  // remote flush by hypercall
     // Per arrival process (steal sources, then interrupt sources): the live arrival timer's
     // generation (a redrawn arrival drops the old timer), when the current gap began, and whether
     // it runs at the forced intensity, since cumulative hazard h0, at which factor and in which

@@ -30,6 +30,7 @@ std::string Machine::describe(const TraceEvent& e) const {
     case K::IpiArrive: return "ipi arrives";
     case K::FlushDeferred: return "TLB flush deferred to the next VM entry";
     case K::DeferredFlush: return "deferred TLB flush";
+    case K::RemoteFlush: return who + " asks the host to flush vCPU " + std::to_string(e.peer) + "'s TLB";
     case K::HandlerBegin: return e.obj < 0 ? "ipi handler" : "irq " + irq_sources_[size_t(e.obj)].name;
     case K::Softirq: return "softirq " + irq_sources_[size_t(e.obj)].name;
     case K::HandlerEnd: return "handler done";

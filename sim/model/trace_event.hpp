@@ -28,6 +28,7 @@ struct TraceEvent {
     IpiSend,       // thread, vcpu: the sender's; peer: the target vCPU, id: the IPI's slot
     IpiArrive,     // vcpu, id: the slot, peer: the sender's vCPU
     FlushDeferred, // vcpu: the stolen target (KVM PV TLB flush)
+    RemoteFlush,   // thread, vcpu: the sender's; peer: the target vCPU (a remote flush by hypercall)
     DeferredFlush, // vcpu
     HandlerBegin,  // vcpu, obj: interrupt source (-1: an IPI), id: the IPI's slot
     Softirq,       // vcpu, obj: interrupt source

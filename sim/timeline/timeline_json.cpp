@@ -59,6 +59,7 @@ class Builder {
       case K::IpiArrive: instant(tid(v, kIrq), t, "ipi arrives"); break;
       case K::FlushDeferred: instant(tid(v, kIrq), t, "TLB flush deferred to VM entry"); break;
       case K::DeferredFlush: instant(tid(v, kIrq), t, "deferred TLB flush"); break;
+      case K::RemoteFlush: instant(tid(v, kSteps), t, "remote flush of cpu" + std::to_string(e.peer) + " (hypercall)"); break;
       case K::HandlerBegin: handler_begin(e); break;
       case K::Softirq:
         end(tid(v, kIrq), t, "irq " + irq_names_[size_t(e.obj)], "irq");

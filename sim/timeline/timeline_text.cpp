@@ -33,6 +33,7 @@ std::string what(const CaseConfig& cfg, const std::vector<std::string>& irqs, co
     case K::IpiArrive: return "TLB-flush IPI from " + cpu(e.peer) + " arrives";
     case K::FlushDeferred: return "TLB flush deferred to the next VM entry";
     case K::DeferredFlush: return "deferred TLB flush at VM entry";
+    case K::RemoteFlush: return "asks the host to flush the TLB of " + cpu(e.peer) + " (hypercall)";
     case K::HandlerBegin: return e.obj < 0 ? "IPI handler (flush_tlb_func) for " + cpu(e.peer) : "irq " + irqs[size_t(e.obj)];
     case K::Softirq: return "softirq " + irqs[size_t(e.obj)];
     case K::HandlerEnd: return "handler done";
