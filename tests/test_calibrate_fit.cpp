@@ -11,6 +11,7 @@
 
 #include "base/rng.hpp"
 #include "calibrate/fit_dist.hpp"
+#include "calibrate/flush_fit.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/stall_fit.hpp"
 #include "config/dist.hpp"
@@ -182,6 +183,19 @@ TEST_CASE("periodic plus renewal: the tick's period, phase and lengths are separ
 
 namespace {
 
+// A 20 s record: `a`'s gaps and the (start, length) pairs `more`, in time order, a gap that starts
+// inside an earlier one dropped (the spinning thread cannot see it).
+GapRecord merged(const GapRecord& a, std::vector<std::pair<double, double>> more) {
+  for (size_t i = 0; i < a.start.size(); ++i) more.push_back({a.start[i], a.len[i]});
+  std::sort(more.begin(), more.end());
+  GapRecord r;
+  r.spun_ns = 20e9;
+  double end = -1;
+  for (auto [s, l] : more)
+    if (s >= end) r.start.push_back(s), r.len.push_back(l), end = s + l;
+  return r;
+}
+
 // The guest's 250 Hz tick, a host source at 999.994 Hz (its period in guest time a little off
 // 1 ms, so its phase drifts against the tick), and stalls at ~200/s, 20 s on 2 CPUs.
 std::vector<GapRecord> two_sources() {
@@ -191,17 +205,9 @@ std::vector<GapRecord> two_sources() {
   for (uint64_t seed : {21, 22}) {
     GapRecord a = synthetic(20, 4e6, 1.5e6 + double(seed), &tick, running, length, 1000, seed);
     GapRecord b = synthetic(20, 1.000006e6, 0.3e6, &host, law("{fixed: 1h}"), length, 1000, seed + 100);
-    // merge b's periodic gaps into a, keeping time order and dropping overlaps
     std::vector<std::pair<double, double>> g;
-    for (size_t i = 0; i < a.start.size(); ++i) g.push_back({a.start[i], a.len[i]});
     for (size_t i = 0; i < b.start.size(); ++i) g.push_back({b.start[i], b.len[i]});
-    std::sort(g.begin(), g.end());
-    GapRecord r;
-    r.spun_ns = 20e9;
-    double end = -1;
-    for (auto [s, l] : g)
-      if (s >= end) r.start.push_back(s), r.len.push_back(l), end = s + l;
-    recs.push_back(r);
+    recs.push_back(merged(a, g));
   }
   return recs;
 }
@@ -229,6 +235,29 @@ TEST_CASE("two periodic sources and the rest: a host's 1 kHz source with its own
   CHECK(f.rest.rate_per_s == doctest::Approx(200).epsilon(0.1));
   REQUIRE(f.rest.length);
   CHECK(f.rest.length->best().median() == doctest::Approx(6e3).epsilon(0.05));
+}
+
+// Records spun one after another have their own phases. Gaps that follow the tick at an offset
+// (its softirq's, say) pull each record's circular mean of starts off the tick's phase, by a
+// different amount in each record: a fit that corrected every record by one pooled offset found
+// the tick in only one of the two (the development machine's probe file of 22:37).
+TEST_CASE("each record's phase is its own: gaps following the tick at another offset in each record do not pull it") {
+  Dist tick = law("{lognormal: {median: 30us, sigma: 0.2}}"), after = law("{fixed: 3us}");
+  std::vector<GapRecord> recs;
+  for (uint64_t seed : {31, 32}) {
+    // The tick, then in 80% of periods a gap 100 us (one record) or 300 us (the other) after it.
+    GapRecord a = synthetic(20, 4e6, 1.3e6 * double(seed - 30), &tick, law("{exponential: {mean: 5ms}}"),
+                            law("{lognormal: {median: 6us, sigma: 0.5}}"), 1000, seed);
+    Rng rng(seed, 9);
+    std::vector<std::pair<double, double>> g;
+    const double offset = seed == 31 ? 100e3 : 300e3;
+    for (double t = 1.3e6 * double(seed - 30) + offset; t < 20e9; t += 4e6)
+      if (rng.uniform() < 0.8) g.push_back({t + 2000 * rng.normal(), after.sample(rng)});
+    recs.push_back(merged(a, g));
+  }
+  StallFit f = fit_stalls(recs, {}, 1000, 4e6);
+  REQUIRE(f.tick.found);
+  CHECK(double(f.tick.gaps) > 0.95 * f.tick.expected);
 }
 
 TEST_CASE("a Markov-modulated record is found bursty, a renewal one is not") {
@@ -282,4 +311,68 @@ TEST_CASE("the written profiles: racewin reads them, and every figure is marked"
   CHECK(w.arch_overlay.find("arch.interrupts.0.interarrival: 4ms") != std::string::npos);
   CHECK(w.arch_overlay.find("arch.interrupts.0.softirq: 0ns") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+// How the guest flushes another CPU's TLB: no flush interrupt and a stall of the second CPU about
+// once a zap is the hypervisor's flush (written as remote_flush, its hold the gaps' law); flush
+// interrupts are IPIs (nothing written).
+TEST_CASE("the flush by hypercall is told from IPIs, and its target's hold is written from the second CPU's gaps") {
+  GapRecord bg;  // background: 1,000 stalls in 1 s
+  bg.spun_ns = 1e9;
+  for (int i = 0; i < 1000; ++i) bg.start.push_back(i * 1e6), bg.len.push_back(5000);
+  Probe p;
+  p.name = "synthetic", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0", p.threshold_ns = 1000;
+  p.alone = {bg};
+  p.madvise_present.count = 1000, p.madvise_present.sample = std::vector<double>(1000, 6000);
+  p.madvise_present_shootdown.count = 100000, p.madvise_present_shootdown.sample = std::vector<double>(5000, 26000);
+  // 100,000 zaps in 4 s of spinning: 4,000 background stalls and one 13 us hold a zap.
+  p.second_cpu_spun_ns = 4e9;
+  p.second_cpu_gaps.count = 104000;
+  p.second_cpu_gaps.sample = draws(law("{lognormal: {median: 13us, sigma: 0.1}}"), 5000, 1000, 11);
+  p.flush_irqs_known = true;
+  FlushFit f = fit_flush(p);
+  CHECK(f.by_hypercall);
+  CHECK(f.background == doctest::Approx(4000).epsilon(0.01));
+  CHECK(f.gaps_per_call == doctest::Approx(1.0).epsilon(0.01));
+  REQUIRE(f.stall);
+  // 5,000 draws of sigma 0.1: the median's standard error is ~0.18%; 1% is over five of them.
+  CHECK(f.stall->best().median() == doctest::Approx(13000).epsilon(0.01));
+  const StallFit& s = two_sources_fit();
+  Profiles w = write_profiles(p, s, "probe.json", f);
+  HypervisorProfile h = parse_hypervisor(CNode::parse(w.hypervisor, "hypervisor.yaml"));
+  REQUIRE(h.remote_flush.on);
+  CHECK(h.remote_flush.target_stall.mean() == doctest::Approx(f.stall->best().median() * std::exp(0.5 * 0.01)).epsilon(0.02));
+  // The sender's extra 20 us less the 13 us hold, halved: 3.5 us there and 3.5 us back.
+  CHECK(h.remote_flush.send.mean() == doctest::Approx((20000 - f.stall->best().median()) / 2).epsilon(1e-3));
+  CHECK(h.remote_flush.ack_latency.mean() == doctest::Approx(h.remote_flush.send.mean()));
+  // The same run with a flush IPI per zap: IPIs, no remote flush written.
+  p.flush_irqs = 100000;
+  FlushFit ipi = fit_flush(p);
+  CHECK_FALSE(ipi.by_hypercall);
+  CHECK(write_profiles(p, s, "probe.json", ipi).hypervisor.find("remote_flush") == std::string::npos);
+  // An older file, without the second thread's gaps: not told.
+  p.second_cpu_gaps = {};
+  CHECK_FALSE(fit_flush(p).known);
+}
+
+// A periodic source that shows a gap in only part of its periods is not written as one that takes
+// a gap every period: the host source at the rate of its gaps, the tick's handler with the unseen
+// share below the threshold.
+TEST_CASE("a periodic source seen in half its periods is written at the rate of its gaps") {
+  StallFit f = two_sources_fit();
+  f.tick.gaps = size_t(f.tick.expected / 2);
+  PeriodicFit& h = f.other_periodic.at(0);
+  h.gaps = size_t(h.expected / 2);
+  Probe p;
+  p.name = "half", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0", p.threshold_ns = 1000;
+  Profiles w = write_profiles(p, f, "probe.json");
+  HypervisorProfile hp = parse_hypervisor(CNode::parse(w.hypervisor, "hypervisor.yaml"));
+  REQUIRE(hp.steal.size() == 2);
+  // One gap every 2 periods: running time 2 ms less the gaps' median.
+  CHECK(hp.steal[0].interarrival.mean() + h.length->best().median() == doctest::Approx(2 * h.period_ns).epsilon(1e-3));
+  // The tick's handler: half of its 64 values at half the threshold, the rest the gaps' law.
+  CHECK(w.arch_overlay.find("arch.interrupts.0.handler: {empirical: [500ns, ") != std::string::npos);
+  CHECK(w.arch_overlay.find("Only 50% of the ticks") != std::string::npos);
+  Dist handler = Dist::parse(CNode::parse(w.arch_overlay.substr(w.arch_overlay.find("{empirical")), "overlay"));
+  CHECK(handler.mean() == doctest::Approx(0.5 * 500 + 0.5 * f.tick.length->best().median()).epsilon(0.1));
 }

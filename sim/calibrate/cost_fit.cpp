@@ -12,7 +12,9 @@
 
 namespace racewin::calibrate {
 
-std::vector<CostGroup> x86_cost_groups() {
+std::vector<CostGroup> x86_cost_groups(bool remote_flush) {
+  CostGroup shootdown = remote_flush ? CostGroup{"remote flush, the sender's part", {"hypervisor.remote_flush.send", "hypervisor.remote_flush.ack_latency"}}
+                                     : CostGroup{"shootdown IPI", {"arch.ipi.latency", "arch.ipi.handler", "arch.ipi.ack_latency"}};
   return {
       {"madvise syscall framing",  // the whole of an empty PTE's madvise but its PTL and PTE read
        {"arch.costs.madvise_syscall", "arch.costs.madvise_return", "arch.costs.lru_add_drain", "arch.costs.tlb_gather_mmu"}},
@@ -21,7 +23,7 @@ std::vector<CostGroup> x86_cost_groups() {
         "arch.costs.page_add_rmap", "arch.costs.lru_cache_add", "arch.costs.set_pte", "arch.costs.ptep_get_and_clear",
         "arch.costs.tlb_remove_tlb_entry", "arch.costs.page_remove_rmap", "arch.costs.tlb_remove_page",
         "arch.costs.tlb_flush_mmu_tlbonly", "arch.costs.tlb_flush_mmu_free", "arch.costs.free_pages_prepare"}},
-      {"shootdown IPI", {"arch.ipi.latency", "arch.ipi.handler", "arch.ipi.ack_latency"}},
+      shootdown,
       {"/proc/self/mem write and fault entry",  // the write to a present page: syscall, GUP's fault, the copy
        {"arch.costs.proc_mem_write_syscall", "arch.costs.proc_mem_write_return", "arch.costs.copy_to_user_page",
         "arch.costs.handle_mm_fault"}},

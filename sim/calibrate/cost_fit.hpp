@@ -18,8 +18,10 @@ struct CostGroup {
   std::vector<std::string> keys;  // resolved keys: arch.costs.madvise_syscall, arch.ipi.latency, ...
 };
 
-// The x86_64 profile's groups, in the order of the loops that fit them (loop_case_names 0..3).
-std::vector<CostGroup> x86_cost_groups();
+// The x86_64 profile's groups, in the order of the loops that fit them (loop_case_names 0..3). With
+// `remote_flush`, the shootdown group is the hypervisor's remote flush, the sender's part (its
+// target's hold is measured, not fitted).
+std::vector<CostGroup> x86_cost_groups(bool remote_flush = false);
 
 struct CostFit {
   std::vector<double> scale;                 // per group

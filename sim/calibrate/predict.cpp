@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace racewin::calibrate {
@@ -125,6 +126,33 @@ std::string comparison_table(const std::vector<RaceComparison>& rows) {
                      fmt::format("{:.2g}/{:.2g}", long_m, r.p_stretched));
   }
   o += "  (stretched: measured, windows longer than W + the threshold; predicted, windows a stall or an interrupt fell in)\n";
+  return o;
+}
+
+std::vector<size_t> tail_bins(double window_ns, const std::vector<double>& edges) {
+  std::vector<size_t> out;
+  for (size_t k = 0; k < edges.size() && out.size() < 4; ++k)
+    if (edges[k] >= 1.5 * window_ns) out.push_back(k);
+  return out;
+}
+
+std::string tail_table(const std::vector<RaceComparison>& rows, double read_ns) {
+  std::string o = fmt::format("  {:<22} {:>10} {:<34} {}\n", "race (W, G)", "x", "P(window > x) measured [95%]", "predicted [95%]");
+  for (const auto& r : rows) {
+    const auto& sample = r.measured.window_length.sample;  // sorted
+    for (size_t i = 0; i < r.tail_x.size(); ++i) {
+      double x = r.tail_x[i];
+      auto above = uint64_t(sample.end() - std::upper_bound(sample.begin(), sample.end(), x + read_ns));
+      Interval m = binomial_interval(above, sample.size()), p = binomial_interval(r.tail_predicted[i], r.predicted_closed);
+      o += fmt::format("  {:<22} {:>7.3g} us {:<34} {}\n",
+                       i ? "" : fmt::format("{:.0f} ns, {:.0f} ns", r.measured.window_ns, r.measured.check_gap_ns), x / 1e3,
+                       fmt::format("{:.3g} [{:.3g}, {:.3g}]", sample.empty() ? 0.0 : double(above) / double(sample.size()), m.lo, m.hi),
+                       fmt::format("{:.3g} [{:.3g}, {:.3g}]", r.predicted_closed ? double(r.tail_predicted[i]) / double(r.predicted_closed) : 0.0,
+                                   p.lo, p.hi));
+    }
+  }
+  o += fmt::format("  (measured: the probe's {} sampled windows a race, less one clock read, {:.0f} ns; predicted: every closed window)\n",
+                   rows.empty() ? 0 : rows[0].measured.window_length.sample.size(), read_ns);
   return o;
 }
 

@@ -38,9 +38,22 @@ struct RaceComparison {
   double mean_len = 0;     // predicted mean window length, plus one clock read (as the probe measures it)
   double p_stretched = 0;  // predicted share of windows a stall or interrupt stretched
   Interval measured_p_ci;  // Clopper-Pearson over the probe's windows
+  // P(window longer than x) at a few x: the model's closed windows by length (its histogram's
+  // bins, whose lower edges the x are) and the probe's sample of window lengths.
+  std::vector<double> tail_x;
+  std::vector<uint64_t> tail_predicted;  // windows longer than x, of predicted_closed
+  uint64_t predicted_closed = 0;
 };
 
 std::string comparison_table(const std::vector<RaceComparison>& rows);
+
+// The x for P(window longer than x): the first four of the model histogram's bin edges (`edges`,
+// increasing) from 1.5 W on; their indices.
+std::vector<size_t> tail_bins(double window_ns, const std::vector<double>& edges);
+
+// P(window longer than x), measured (the probe's sample, the probe's window including one clock
+// read: x + read_ns) beside predicted, each with its 95% interval.
+std::string tail_table(const std::vector<RaceComparison>& rows, double read_ns);
 
 // The probe's timed paths as a scenario: one case per measured loop, on the same profiles, the
 // kernel's paths from `mm_dir` and the spinning second thread from `paths_dir`. The cases, in order:

@@ -134,6 +134,19 @@ Probe load_probe(const std::string& path) {
       p.madvise_present_shootdown = r.series(ps["with_shootdown"], "paths.with_shootdown.", "madvise_present_ns");
       p.madvise_empty_2 = r.series(ps["with_shootdown"], "paths.with_shootdown.", "madvise_empty_ns");
       p.write_fault_2 = r.series(ps["with_shootdown"], "paths.with_shootdown.", "write_fault_ns");
+      const json& w = ps["with_shootdown"];
+      if (w.contains("second_cpu_gap_ns")) {
+        p.second_cpu_gaps = r.series(w, "paths.with_shootdown.", "second_cpu_gap_ns");
+        p.second_cpu_spun_ns = r.number(w, "paths.with_shootdown.", "second_cpu_spun_ns");
+      }
+      // The flush IPIs a shootdown sends show on x86's TLB (flush_tlb_func) and CAL lines.
+      if (w.contains("interrupts")) {
+        const json& irqs = r.at(w, "paths.with_shootdown.", "interrupts");
+        for (const char* line : {"TLB", "CAL"})
+          if (irqs.is_object() && irqs.contains(line))
+            for (double n : r.numbers(irqs[line], fmt::format("paths.with_shootdown.interrupts.{}.", line), "delta")) p.flush_irqs += n;
+        p.flush_irqs_known = true;
+      }
     }
     if (ps.contains("write_alone"))
       p.write_alone = r.series(ps["write_alone"], "paths.write_alone.", "iteration_ns");

@@ -38,6 +38,12 @@ struct Probe {
   // paths (empty series when the part was not run)
   Series madvise_present, madvise_empty, write_fault;           // alone
   Series madvise_present_shootdown, madvise_empty_2, write_fault_2;  // with a second thread running
+  // The second thread's gaps while the first zapped (empty: an older file), and the flush IPIs
+  // the run took (TLB and CAL lines of /proc/interrupts, every CPU).
+  Series second_cpu_gaps;
+  double second_cpu_spun_ns = 0;
+  double flush_irqs = 0;
+  bool flush_irqs_known = false;
   Series write_alone;                                           // the writer's loop alone (empty: not in the file)
   Series madvise_loop, write_loop;                              // dirtyc0w_child, together
   double madvise_loop_per_s = 0, write_loop_per_s = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "base/version.hpp"
@@ -29,9 +30,27 @@ std::string law_note(const LawFit& f) {
                      family_name(b.family), b.yaml(), b.ks, f.ks_critical);
 }
 
+// The share of a periodic source's periods that showed a gap above the threshold.
+double shown(const PeriodicFit& f) { return f.expected > 0 ? std::min(1.0, double(f.gaps) / f.expected) : 1; }
+
+// A source that shows a gap in a share q of its periods only takes less than the threshold in
+// the others: its law is then the gaps' law with (1 - q) of its weight at half the threshold [E],
+// as 64 equally likely values. From q = 0.95 on, the gaps' law itself.
+std::string thinned(const LawFit& law, double q, double threshold_ns) {
+  if (q >= 0.95 || law.quantiles.empty()) return law.yaml();
+  const size_t n = 64, below = size_t(std::lround((1 - q) * double(n)));
+  std::string s = "{empirical: [";
+  for (size_t i = 0; i < n; ++i) {
+    double v = threshold_ns / 2;
+    if (i >= below) v = law.quantiles[std::min(law.quantiles.size() - 1, size_t((double(i - below) + 0.5) / double(n - below) * double(law.quantiles.size())))];
+    s += (i ? ", " : "") + dur(v);
+  }
+  return s + "]}";
+}
+
 }  // namespace
 
-Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source) {
+Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source, const FlushFit& flush) {
   Profiles out;
   const std::string m = "[M " + source + "]";
   std::string& h = out.hypervisor;
@@ -40,8 +59,9 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
   h += fmt::format("# {}; clock {}. Fitted by racewin calibrate ({}) from {}.\n", p.hypervisor, p.clocksource, kVersion, source);
   h += "# Marks: [M] measured, from that file; [E] what a guest's probe cannot tell.\n";
   h += "# The guest's own tick is in the arch overlay beside this file (arch_overlay.yaml), not here. Left\n";
-  h += "# out: IPI and shootdown costs (the probe's paths measure them; racewin calibrate reports them, not\n";
-  h += "# yet fitted), and any burstiness of the stalls that are neither periodic nor the tick";
+  h += flush.by_hypercall ? "# out: IPI costs (this guest sends no flush IPI; the path costs are in arch_costs.yaml when\n# racewin calibrate --predict fits them)"
+                          : "# out: IPI and shootdown costs (racewin calibrate --predict fits them as the path costs,\n# arch_costs.yaml)";
+  h += ", and any burstiness of the stalls that are neither periodic nor the tick";
   h += s.rest.bursty ? fmt::format(" (measured:\n# lag-1 correlation {:.2f}; a renewal process has none).\n", s.rest.lag1) : ".\n";
   double busy = s.rest.time_fraction;
   for (const auto& f : s.other_periodic) busy += double(f.gaps) * (f.length ? f.length->best().median() : 0) / (s.rest.seconds * 1e9);
@@ -61,8 +81,14 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
     h += "  # whose running time is the period less the gap (the model starts every vCPU's at once).\n";
     h += fmt::format("  - name: periodic_{}\n    model: renewal\n", i);
     h += "    preempts: false  # exits taken in the host's run loop, as a host tick's; a guest cannot tell [E]\n";
-    h += fmt::format("    interarrival: {{fixed: {}}}  # {} less the gaps' median {} {}\n", dur(f.period_ns - mean_len), dur(f.period_ns),
-                     dur(mean_len), m);
+    // A source seen in a share q of its periods: as one at the rate of its gaps.
+    double q = shown(f), every = q >= 0.95 ? f.period_ns : f.period_ns / q;
+    if (q >= 0.95)
+      h += fmt::format("    interarrival: {{fixed: {}}}  # {} less the gaps' median {} {}\n", dur(every - mean_len), dur(f.period_ns),
+                       dur(mean_len), m);
+    else
+      h += fmt::format("    interarrival: {{fixed: {}}}  # a gap in {:.0f}% of the {} periods: one every {}, less the gaps' median {} {}\n",
+                       dur(every - mean_len), 100 * q, dur(f.period_ns), dur(every), dur(mean_len), m);
     if (f.length) h += fmt::format("    duration: {}  # {} {}\n", f.length->yaml(), law_note(*f.length), m);
   }
   if (s.rest.running && s.rest.length) {
@@ -74,6 +100,24 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
     h += fmt::format("    duration: {}  # {} {}\n", s.rest.length->yaml(), law_note(*s.rest.length), m);
   }
   if (i == 0 && !(s.rest.running && s.rest.length)) h += "  []  # no stall but the tick's was measured [M]\n";
+  if (flush.by_hypercall && flush.stall) {
+    // The sender's extra time is the way there, the target's hold, and the way back; a guest sees
+    // only the sum, so what is left of it beside the hold is split evenly. Never zero: the cost fit
+    // scales it.
+    double hold = flush.stall->best().median();
+    double way = std::max(100.0, (flush.sender_extra_ns - hold) / 2);
+    h += fmt::format("# TLB flush of other CPUs {}.\n", flush.why);
+    h += "# The hypervisor flushes them at the sender's hypercall: each running target is held in the\n";
+    h += "# host meanwhile, and the sender waits for them all.\n";
+    h += "remote_flush:\n";
+    h += "  # send and ack_latency: the zap's median with the second thread less alone, less the target's\n";
+    h += "  # hold, halved between the way there and back: a guest sees only their sum.\n";
+    h += fmt::format("  send: {}  # ({} - {}) / 2 {}\n", dur(way), dur(flush.sender_extra_ns), dur(hold), m);
+    h += fmt::format("  latency: 0ns  # in send {}\n", m);
+    h += fmt::format("  target_stall: {}  # the second CPU's gaps: {}, ~{:.0f}% of them its background stalls {}\n", flush.stall->yaml(),
+                     law_note(*flush.stall), 100 * std::min(1.0, flush.background / flush.gaps), m);
+    h += fmt::format("  ack_latency: {}  # as send {}\n", dur(way), m);
+  }
   h += "interrupt_exits:\n";
   h += fmt::format("  timer: 0ns  # the tick's exit is inside its measured gap (arch overlay) {}\n", m);
 
@@ -88,7 +132,14 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
       a += fmt::format("arch.interrupts.0.aligned: {}  # the CPUs' phases {:.3g} us apart, window {:.3g} us {}\n",
                        s.tick.max_phase_offset_ns <= s.tick.window_ns ? "true" : "false", s.tick.max_phase_offset_ns / 1e3,
                        s.tick.window_ns / 1e3, m);
-    if (s.tick.length) a += fmt::format("arch.interrupts.0.handler: {}  # the whole gap: {} {}\n", s.tick.length->yaml(), law_note(*s.tick.length), m);
+    if (s.tick.length) {
+      double q = shown(s.tick);
+      a += fmt::format("arch.interrupts.0.handler: {}  # the whole gap: {} {}\n", thinned(*s.tick.length, q, p.threshold_ns),
+                       law_note(*s.tick.length), m);
+      if (q < 0.95)
+        a += fmt::format("# Only {:.0f}% of the ticks showed a gap above {}: the handler's law puts the other {:.0f}% at half\n"
+                         "# that [E], below what the probe sees.\n", 100 * q, dur(p.threshold_ns), 100 * (1 - q));
+    }
     a += fmt::format("arch.interrupts.0.softirq: 0ns  # in the handler's measured gap: user space cannot split them {}\n", m);
   } else {
     a += fmt::format("# No tick was found (Rayleigh z {:.1f} near {} ms): nothing to override.\n", s.tick.rayleigh_z, s.tick.period_ns / 1e6);

@@ -4,6 +4,7 @@
 // figure marked [M] with the probe file it came from, every assumption [E] with its range.
 #include <string>
 
+#include "calibrate/flush_fit.hpp"
 #include "calibrate/probe_file.hpp"
 #include "calibrate/stall_fit.hpp"
 
@@ -15,6 +16,7 @@ struct Profiles {
 };
 
 // `source` is how the profiles name the probe file (a path relative to where they are written).
-Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source);
+// A flush by hypercall (`flush`) is written as the profile's remote_flush.
+Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source, const FlushFit& flush = {});
 
 }  // namespace racewin::calibrate

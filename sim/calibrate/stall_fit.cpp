@@ -30,6 +30,26 @@ double median(std::vector<double> v) {
   return *mid;
 }
 
+// A record's phase at period P: the circular mean of its gaps' starts is pulled off the source's by
+// the other gaps (another source's, at a fixed offset, moves it by tens of microseconds, and by a
+// different amount in each record), so it only says where to look: the phase is the densest 2 us
+// of the record's starts within a tenth of a period of it, then their median. In [0, P).
+double record_phase(const GapRecord& r, double P) {
+  double ph = std::arg(resultant(r, P)) / (2 * M_PI) * P;
+  std::vector<double> near;
+  for (double t : r.start)
+    if (double w = wrapped(t, ph, P); std::fabs(w) < P / 10) near.push_back(w);
+  std::sort(near.begin(), near.end());
+  size_t best = 0, best_n = 0;
+  for (size_t i = 0, j = 0; i < near.size(); ++i) {
+    while (near[i] - near[j] > 2000) ++j;
+    if (i - j + 1 > best_n) best_n = i - j + 1, best = j;
+  }
+  auto from = near.begin() + std::ptrdiff_t(best);
+  double centre = best_n ? median(std::vector<double>(from, from + std::ptrdiff_t(best_n))) : 0;
+  return std::fmod(std::fmod(ph + centre, P) + P, P);
+}
+
 // The period near p0 (within 0.2%) with the largest Rayleigh z: a grid fine enough that the phase
 // drifts by at most an eighth of a period over the longest record, then a golden-section step.
 double refine_period(const std::vector<GapRecord>& recs, double p0, double& z_best) {
@@ -105,16 +125,7 @@ PeriodicFit locate(const std::vector<GapRecord>& recs, const std::vector<std::ve
   for (const auto& r : free) total += r.start.size();
   if (f.rayleigh_z < 50 || total == 0) return f;
   const double P = f.period_ns;
-  std::vector<double> near;
-  for (const auto& r : free) {
-    double ph = std::arg(resultant(r, P)) / (2 * M_PI) * P;
-    if (ph < 0) ph += P;
-    f.phase_ns.push_back(ph);
-    for (double t : r.start)
-      if (double w = wrapped(t, ph, P); std::fabs(w) < P / 10) near.push_back(w);
-  }
-  double centre = median(near);
-  for (auto& ph : f.phase_ns) ph = std::fmod(ph + centre + P, P);
+  for (const auto& r : free) f.phase_ns.push_back(record_phase(r, P));
   // The Rayleigh peak is flat (z falls by a thousandth a nanosecond away from it), so the other
   // gaps move its top by about a nanosecond, and the phase at the record's start by microseconds.
   // The gaps in the window pin the line down: least squares of start against period number, one
@@ -291,10 +302,7 @@ bool accept(PeriodicFit& f, const std::vector<GapRecord>& recs, std::vector<std:
 // The phases of the records spun together at f's period, and the largest offset between two.
 void align(PeriodicFit& f, const std::vector<GapRecord>& together) {
   std::vector<double> ph;
-  for (const auto& r : together) {
-    double p = std::arg(resultant(r, f.period_ns)) / (2 * M_PI) * f.period_ns;
-    ph.push_back(p < 0 ? p + f.period_ns : p);
-  }
+  for (const auto& r : together) ph.push_back(record_phase(r, f.period_ns));
   f.max_phase_offset_ns = 0;
   for (size_t i = 0; i < ph.size(); ++i)
     for (size_t j = 0; j < i; ++j) f.max_phase_offset_ns = std::max(f.max_phase_offset_ns, std::fabs(wrapped(ph[i], ph[j], f.period_ns)));
@@ -352,10 +360,7 @@ StallFit fit_stalls(const std::vector<GapRecord>& alone, const std::vector<GapRe
       // Each together record's gaps in the window of its own phase are the source's.
       PeriodicFit g = *f;
       g.phase_ns.clear();
-      for (const auto& r : together) {
-        double p = std::arg(resultant(r, g.period_ns)) / (2 * M_PI) * g.period_ns;
-        g.phase_ns.push_back(p < 0 ? p + g.period_ns : p);
-      }
+      for (const auto& r : together) g.phase_ns.push_back(record_phase(r, g.period_ns));
       take(g, together, t_taken);
     }
     s.together = correlate(together, t_taken);
