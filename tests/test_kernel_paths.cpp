@@ -399,3 +399,38 @@ TEST_CASE("M4: the s390 queued lock lets a new locker steal a free lock past the
   CHECK(fair.at(1, "waiter short") == doctest::Approx(265));          // taken at 165
   CHECK(fair.at(0, "holder short", 1) == doctest::Approx(420));       // queued: 270 + 50, then 100
 }
+
+// A periodic steal source (a host timer's exits, as calibrate finds them): stalls at phase + k *
+// period on every vCPU at once, none while the last is on, a share `show` of the periods.
+TEST_CASE("a periodic steal source stalls every vCPU at the same instants, period after period") {
+  const std::string work = "  - work: long\n  - work: idle\n";
+  auto run = [&](const std::string& steal, double until) {
+    TempDir d;
+    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), "hypervisor: h\ncpus: shared\nsteal:\n" + steal,
+                                {{"a", work}, {"b", work}}),
+                      until);
+  };
+  Log log = run("  - {name: host, model: periodic, period: 1000ns, phase: 100ns, duration: 50ns, preempts: false}\n", 3500);
+  for (int v : {0, 1}) {
+    CHECK(log.at(v, "steal begins", 0) == doctest::Approx(100));
+    CHECK(log.at(v, "steal ends", 0) == doctest::Approx(150));
+    CHECK(log.at(v, "steal begins", 2) == doctest::Approx(2100));
+    CHECK(log.count(v, "steal begins") == 4);  // 100, 1100, 2100, 3100
+  }
+  // Longer than its period: a period whose start finds the last stall on has none. The run starts
+  // stationary: the stall that began at -90 is on until 160; then 210 to 460, then 510.
+  Log over = run("  - {name: host, model: periodic, period: 100ns, phase: 10ns, duration: 250ns}\n", 1000);
+  CHECK(over.at(0, "steal begins", 0) == doctest::Approx(0));
+  CHECK(over.at(0, "steal ends", 0) == doctest::Approx(160));
+  CHECK(over.at(0, "steal begins", 1) == doctest::Approx(210));
+  CHECK(over.at(0, "steal begins", 2) == doctest::Approx(510));
+  // Half the periods show a stall: 2,000 periods, about 1,000 (binomial sd 22; within 5 sd).
+  Log half = run("  - {name: host, model: periodic, period: 1000ns, phase: 0ns, duration: 10ns, show: 0.5}\n", 2e6);
+  CHECK(std::abs(half.count(0, "steal begins") - 1000) < 110);
+  // Stated wrong: a period is a duration, and a periodic source has no interarrival.
+  TempDir d;
+  CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("ipi_shootdown", "batched"),
+                                 "hypervisor: h\nsteal:\n  - {name: x, model: periodic, interarrival: 1ms, period: 1ms, duration: 1us}\n",
+                                 {{"a", work}}),
+                       doctest::Contains("has a period, not an interarrival"), ConfigError);
+}

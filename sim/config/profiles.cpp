@@ -37,25 +37,42 @@ std::map<std::string, Dist> parse_costs(const CNode& map) {
 
 // model: none | renewal (interarrival, duration) | trace (vcpus: {0: [[start, duration], ...]})
 std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
-  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "preempts", "source"});
+  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "preempts", "source", "period", "show", "phase"});
   StealProcess p;
   p.name = s.has("name") ? s.at("name").str() : std::string("steal");
   if (auto pr = s.get("preempts")) p.preempts = pr->boolean();
   if (in_list && !s.has("name")) s.fail("each steal process in a list needs a name");
   std::string m = s.at("model").str();
   if (m == "none") return std::nullopt;
-  if (m == "renewal") {
-    p.kind = StealProcess::Kind::Renewal;
-    p.interarrival = Dist::parse(s.at("interarrival"));
+  if (m == "renewal" || m == "periodic") {
     p.duration = Dist::parse(s.at("duration"));
-    if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
+    if (m == "renewal") {
+      p.kind = StealProcess::Kind::Renewal;
+      p.interarrival = Dist::parse(s.at("interarrival"));
+      if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
+      for (const char* k : {"period", "show", "phase"})
+        if (s.has(k)) s.at(k).fail(std::string("a renewal steal source has no ") + k + " (model: periodic has)");
+    } else {
+      p.kind = StealProcess::Kind::Periodic;
+      if (s.has("interarrival")) s.at("interarrival").fail("a periodic steal source has a period, not an interarrival");
+      p.period = s.at("period").duration();
+      if (!(p.period > 0)) s.at("period").fail("the period must be positive");
+      if (auto q = s.get("show")) {
+        p.show = q->number();
+        if (!(p.show > 0 && p.show <= 1)) q->fail("expected a probability above 0 and at most 1");
+      }
+      if (auto ph = s.get("phase")) {
+        p.phase = ph->duration();
+        if (!(p.phase >= 0 && p.phase < p.period)) ph->fail("expected a duration from 0 to below the period");
+      }
+    }
     if (auto vs = s.get("vcpus")) {
-      if (!vs->is_seq()) vs->fail("a renewal steal source's vcpus is a list of vCPU numbers, e.g. [1]");
+      if (!vs->is_seq()) vs->fail("a " + m + " steal source's vcpus is a list of vCPU numbers, e.g. [1]");
       for (const auto& v : vs->items()) p.vcpus.push_back(int(v.integer(0, 1023)));
     }
     return p;
   }
-  if (m != "trace") s.at("model").fail("expected none, renewal or trace, got '" + m + "'");
+  if (m != "trace") s.at("model").fail("expected none, renewal, periodic or trace, got '" + m + "'");
   p.kind = StealProcess::Kind::Trace;
   for (auto& [k, list] : s.at("vcpus").entries()) {
     CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());

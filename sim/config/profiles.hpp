@@ -76,12 +76,16 @@ struct ArchProfile {
 // One source of steal on every vCPU (or on those listed); a vCPU is stolen while any of its
 // sources steals it.
 struct StealProcess {
-  enum class Kind { Renewal, Trace };
+  enum class Kind { Renewal, Trace, Periodic };
   std::string name;
   Kind kind = Kind::Renewal;
-  std::vector<int> vcpus;  // renewal: the vCPUs it applies to; empty: all
+  std::vector<int> vcpus;  // renewal, periodic: the vCPUs it applies to; empty: all
   Dist interarrival;  // renewal: running time between two steals
   Dist duration;
+  // Periodic: a stall starts at phase + k * period on every vCPU it applies to at once (a host
+  // timer's exits), with probability `show` each period; none while the last is still on. The
+  // phase, if not given, is drawn once per run, the same for every vCPU.
+  double period = 0, show = 1, phase = -1;
   std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
   // Whether the host deschedules the vCPU (KVM: vcpu_put or the kvm_sched_out notifier sets
   // steal_time.preempted, x86.c:3761-3805, kvm_main.c v5.9), so that a PV TLB flush skips it and a

@@ -91,6 +91,7 @@ void check_exponential(const CaseConfig& c) {
   for (const auto& s : c.hypervisor.steal) {
     std::string w = where + "steal source '" + s.name + "'";
     if (s.kind == StealProcess::Kind::Trace) throw NotExponential(w + " is a trace: the exact driver needs a renewal process");
+    if (s.kind == StealProcess::Kind::Periodic) throw NotExponential(w + " is periodic: the exact driver needs a renewal process");
     need(s.interarrival, w + " interarrival");
     need(s.duration, w + " duration");
   }

@@ -25,7 +25,7 @@ enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
   kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit,
   kStreamSpin, kStreamIpiSend, kStreamHaltWakeup, kStreamHvFlushSend, kStreamHvFlushLatency, kStreamHvFlushStall,
-  kStreamHvFlushAck
+  kStreamHvFlushAck, kStreamStealPhase
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -99,6 +99,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
     c.first_steal_len.assign(cfg.hypervisor.steal.size(), -1);
+    c.periodic_next.assign(cfg.hypervisor.steal.size(), 0);
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
@@ -133,6 +134,10 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
   for (size_t s = 0; s < irq_sources_.size(); ++s) {
     Rng r(seed, stream(kStreamIrqPhase, 0, name_hash(irq_sources_[s].name)));
     irq_phase_.push_back(irq_sources_[s].first >= 0 ? irq_sources_[s].first : r.uniform() * irq_sources_[s].interarrival.mean());
+  }
+  for (const auto& p : cfg.hypervisor.steal) {
+    Rng r(seed, stream(kStreamStealPhase, 0, name_hash(p.name)));
+    steal_phase_.push_back(p.phase >= 0 ? p.phase : r.uniform() * p.period);
   }
 }
 

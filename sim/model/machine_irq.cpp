@@ -39,6 +39,20 @@ void Machine::start_steal_process(int v) {
         }
         t += d;
       }
+    } else if (p.kind == StealProcess::Kind::Periodic) {
+      // Stationary from time 0: the period before's stall may still be on.
+      double first = steal_phase_[k];
+      c.periodic_next[k] = first + p.period;
+      if (sampling_ != Sampling::kMeans && c.steal_gap_rngs[k].uniform() < p.show) {
+        double left = first - p.period + draw(p.duration, c.steal_len_rngs[k]);
+        if (left > 0) {
+          c.first_steal_len[k] = left;
+          c.periodic_next[k] = first;
+          eng_.schedule(eng_.now(), arrival_timer(v, k, eng_.now()));
+          continue;
+        }
+      }
+      eng_.schedule(eng_.now() + first, arrival_timer(v, k, eng_.now()));
     } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
       eng_.schedule(p.trace[size_t(v)][0].start, arrival_timer(v, k, eng_.now()));
     }
@@ -300,7 +314,7 @@ void Machine::steal_end(int v, int k) {
   c.steal_on[size_t(k)] = 0;
   if (p.kind == StealProcess::Kind::Renewal) {
     eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), arrival_timer(v, size_t(k), eng_.now()));
-  } else {
+  } else if (p.kind == StealProcess::Kind::Trace) {
     const auto& trace = p.trace[size_t(v)];
     size_t next = size_t(++c.trace_pos[size_t(k)]);
     if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), arrival_timer(v, size_t(k), eng_.now()));
@@ -346,6 +360,15 @@ void Machine::on_timer(const Timer& tm) {
       if (!arrival_live(tm)) break;  // redrawn by forcing
       arrived(tm.vcpu, size_t(tm.arg));
       const StealProcess& p = cfg_.hypervisor.steal[size_t(tm.arg)];
+      if (p.kind == StealProcess::Kind::Periodic) {  // the next period's, whatever this one does
+        double& next = c.periodic_next[size_t(tm.arg)];
+        eng_.schedule(next, arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
+        next += p.period;
+        if (c.first_steal_len[size_t(tm.arg)] < 0) {
+          bool off_cpu = halted(c) || (!p.preempts && preempted(c));
+          if (c.steal_on[size_t(tm.arg)] || off_cpu || c.steal_gap_rngs[size_t(tm.arg)].uniform() >= p.show) break;
+        }
+      }
       // A halted vCPU is blocked in the host, not preempted: nothing to steal. A vCPU the host has
       // descheduled makes no exits either: a source that does not preempt (exits taken in KVM's
       // run loop) only runs while the vCPU is in guest mode (MACHINE-REVIEW-2 L-E). The next

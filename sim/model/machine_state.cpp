@@ -7,12 +7,13 @@
 //   Vcpu:   stolen_since, stolen_total, steal_gen and yield_gen (the driver drops dead StealEnd and
 //           YieldEnd timers instead), steal_until (with means, the source's mean, never a state's),
 //           ple_window and descheduled (the window never grows with exponential durations),
-//           first_steal_len (unused with means), every Rng, arrivals (forcing only: the exact
+//           first_steal_len (unused with means), periodic_next (periodic steal: the exact driver
+//           refuses it), every Rng, arrivals (forcing only: the exact
 //           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, ipis_sent_, drained_
 //           (scratch), open_windows_ and Thread::open_windows (counts of window_open_at, which is
 //           in the key), force_, log_weight_, exposure_, forced_arrivals_, force_cap_, force_max_arrivals_, forced_h_, force_spent_, force_nominal_, forced_by_, phase_law_ (forcing only), and what never changes
-//           after construction (irq_sources_, opens_window_, irq_phase_, irq_exit_).
+//           after construction (irq_sources_, opens_window_, irq_phase_, steal_phase_, irq_exit_).
 // When a field is added to MachineState, it goes in the key or in this list.
 #include <cstring>
 

@@ -152,6 +152,7 @@ struct MachineState {
     // One stream per purpose, so that a change to one distribution leaves the others' draws alone.
     std::vector<Rng> steal_gap_rngs, steal_len_rngs;  // per steal source
     std::vector<double> first_steal_len;              // per steal source: a steal under way at start
+    std::vector<double> periodic_next;                // per periodic steal source: its next start after the one due
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
     std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
     Rng ipi_exit_rng;
@@ -188,6 +189,7 @@ struct MachineState {
   std::vector<IrqSource> irq_sources_;
   std::vector<uint8_t> opens_window_;  // per thread: its path has a window_open step
   std::vector<double> irq_phase_;  // aligned sources: the first arrival, the same on every vCPU
+  std::vector<double> steal_phase_;  // periodic steal sources: the first start, the same on every vCPU
   std::vector<const Dist*> irq_exit_;  // per source: the hypervisor's exits in its hardirq part, or null
   std::vector<HazardStats> hazards_;  // builtin_hazards(), then one per window
   std::vector<uint8_t> iteration_hits_;  // per hazard: hit in the counted thread's current iteration
