@@ -298,9 +298,11 @@ TEST_CASE("the written profiles: racewin reads them, and every figure is marked"
   REQUIRE(h.steal.size() == 2);  // the host's periodic source, then the rest
   CHECK(h.steal[0].name == "periodic_1");
   CHECK_FALSE(h.steal[0].preempts);
-  // Running time between the periodic gaps: the period less their median, so that a gap starts
-  // every period on average.
-  CHECK(h.steal[0].interarrival.mean() + f.other_periodic[0].length->best().median() == doctest::Approx(1.000006e6).epsilon(1e-6));
+  // The host's source: periodic, its period, the share of periods that showed a gap (aligned on
+  // every vCPU: no records spun together say otherwise).
+  CHECK(h.steal[0].kind == StealProcess::Kind::Periodic);
+  CHECK(h.steal[0].period == doctest::Approx(1.000006e6).epsilon(1e-6));
+  CHECK(h.steal[0].show == doctest::Approx(double(f.other_periodic[0].gaps) / f.other_periodic[0].expected).epsilon(1e-3));
   CHECK(h.steal[1].preempts);
   CHECK(h.steal[1].interarrival.mean() > 0);
   for (const auto& param : profile_params((dir / "hypervisor.yaml").string())) {
@@ -356,9 +358,9 @@ TEST_CASE("the flush by hypercall is told from IPIs, and its target's hold is wr
 }
 
 // A periodic source that shows a gap in only part of its periods is not written as one that takes
-// a gap every period: the host source at the rate of its gaps, the tick's handler with the unseen
-// share below the threshold.
-TEST_CASE("a periodic source seen in half its periods is written at the rate of its gaps") {
+// a gap every period: the host source with that share (or, not aligned, at the rate of its gaps),
+// the tick's handler with the unseen share below the threshold.
+TEST_CASE("a periodic source seen in half its periods is written with that share, or at the rate of its gaps") {
   StallFit f = two_sources_fit();
   f.tick.gaps = size_t(f.tick.expected / 2);
   PeriodicFit& h = f.other_periodic.at(0);
@@ -368,8 +370,15 @@ TEST_CASE("a periodic source seen in half its periods is written at the rate of 
   Profiles w = write_profiles(p, f, "probe.json");
   HypervisorProfile hp = parse_hypervisor(CNode::parse(w.hypervisor, "hypervisor.yaml"));
   REQUIRE(hp.steal.size() == 2);
-  // One gap every 2 periods: running time 2 ms less the gaps' median.
-  CHECK(hp.steal[0].interarrival.mean() + h.length->best().median() == doctest::Approx(2 * h.period_ns).epsilon(1e-3));
+  // A gap in one period of two.
+  CHECK(hp.steal[0].kind == StealProcess::Kind::Periodic);
+  CHECK(hp.steal[0].show == doctest::Approx(0.5).epsilon(1e-3));
+  // Not aligned across vCPUs: a renewal process per vCPU at the rate of its gaps, one every 2
+  // periods (its running time 2 periods less the gaps' median).
+  h.aligned_known = true, h.max_phase_offset_ns = 10 * h.window_ns;
+  HypervisorProfile apart = parse_hypervisor(CNode::parse(write_profiles(p, f, "probe.json").hypervisor, "hypervisor.yaml"));
+  CHECK(apart.steal[0].kind == StealProcess::Kind::Renewal);
+  CHECK(apart.steal[0].interarrival.mean() + h.length->best().median() == doctest::Approx(2 * h.period_ns).epsilon(1e-3));
   // The tick's handler: half of its 64 values at half the threshold, the rest the gaps' law.
   CHECK(w.arch_overlay.find("arch.interrupts.0.handler: {empirical: [500ns, ") != std::string::npos);
   CHECK(w.arch_overlay.find("Only 50% of the ticks") != std::string::npos);

@@ -75,20 +75,26 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
     ++i;
     double mean_len = 0;
     if (f.length) mean_len = f.length->families.front().median();
-    h += fmt::format("  # Periodic: {:.7g} Hz in the guest's time, {} of {:.0f} periods showed a gap{}. As a renewal process\n", 1e9 / f.period_ns,
-                     f.gaps, f.expected,
-                     f.aligned_known ? fmt::format(", the CPUs' phases {:.3g} us apart", f.max_phase_offset_ns / 1e3) : "");
-    h += "  # whose running time is the period less the gap (the model starts every vCPU's at once).\n";
-    h += fmt::format("  - name: periodic_{}\n    model: renewal\n", i);
+    double q = shown(f);
+    bool aligned = !f.aligned_known || f.max_phase_offset_ns <= f.window_ns;
+    h += fmt::format("  # Periodic: {:.7g} Hz in the guest's time, {} of {:.0f} periods showed a gap{}.\n", 1e9 / f.period_ns, f.gaps,
+                     f.expected, f.aligned_known ? fmt::format(", the CPUs' phases {:.3g} us apart", f.max_phase_offset_ns / 1e3) : "");
+    h += fmt::format("  - name: periodic_{}\n", i);
     h += "    preempts: false  # exits taken in the host's run loop, as a host tick's; a guest cannot tell [E]\n";
-    // A source seen in a share q of its periods: as one at the rate of its gaps.
-    double q = shown(f), every = q >= 0.95 ? f.period_ns : f.period_ns / q;
-    if (q >= 0.95)
-      h += fmt::format("    interarrival: {{fixed: {}}}  # {} less the gaps' median {} {}\n", dur(every - mean_len), dur(f.period_ns),
+    if (aligned) {
+      // At the same instants on every vCPU, as measured (or, with no records spun together, as assumed).
+      h += "    model: periodic\n";
+      h += fmt::format("    period: {}  # {}\n", dur(f.period_ns), m);
+      h += fmt::format("    show: {:.4g}  # the share of periods with a gap {}\n", q, m);
+      if (!f.aligned_known) h += "    # aligned on every vCPU: no records spun together say otherwise [E]\n";
+    } else {
+      // Not aligned: a renewal process per vCPU, whose running time is the period less the gap (at
+      // the rate of its gaps if some periods show none).
+      double every = q >= 0.95 ? f.period_ns : f.period_ns / q;
+      h += "    model: renewal  # not aligned across vCPUs: each its own (a periodic source is aligned)\n";
+      h += fmt::format("    interarrival: {{fixed: {}}}  # one gap every {}, less the gaps' median {} {}\n", dur(every - mean_len), dur(every),
                        dur(mean_len), m);
-    else
-      h += fmt::format("    interarrival: {{fixed: {}}}  # a gap in {:.0f}% of the {} periods: one every {}, less the gaps' median {} {}\n",
-                       dur(every - mean_len), 100 * q, dur(f.period_ns), dur(every), dur(mean_len), m);
+    }
     if (f.length) h += fmt::format("    duration: {}  # {} {}\n", f.length->yaml(), law_note(*f.length), m);
   }
   if (s.rest.running && s.rest.length) {
