@@ -11,6 +11,7 @@
 
 #include "base/rng.hpp"
 #include "calibrate/fit_dist.hpp"
+#include "calibrate/fits_json.hpp"
 #include "calibrate/flush_fit.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/stall_fit.hpp"
@@ -384,4 +385,71 @@ TEST_CASE("a periodic source seen in half its periods is written with that share
   CHECK(w.arch_overlay.find("Only 50% of the ticks") != std::string::npos);
   Dist handler = Dist::parse(CNode::parse(w.arch_overlay.substr(w.arch_overlay.find("{empirical")), "overlay"));
   CHECK(handler.mean() == doctest::Approx(0.5 * 500 + 0.5 * f.tick.length->best().median()).epsilon(0.1));
+}
+
+// The QQ data (fits.json): the chosen family's quantiles of the law truncated at the threshold. For
+// values drawn from that family they follow the measured quantiles; for a wrong family they do not.
+TEST_CASE("a fit's quantiles for QQ plots: the right family follows the values, a wrong one does not") {
+  std::vector<double> v = draws(law("{lognormal: {median: 10us, sigma: 0.5}}"), 5000, 1000, 41);
+  LawFit f = fit_law(v, 1000);
+  REQUIRE(f.best().family == Family::Lognormal);
+  double worst = 0;
+  for (size_t i = 0; i < f.quantiles.size(); ++i)
+    worst = std::max(worst, std::fabs(fitted_quantile(f, (double(i) + 0.5) / double(f.quantiles.size())) / f.quantiles[i] - 1));
+  // 5,000 values: the outer quantiles (1/128 from either end) carry a few percent of noise.
+  CHECK(worst < 0.08);
+  // The same values, the exponential law forced first: its upper quantiles are far off.
+  std::stable_sort(f.families.begin(), f.families.end(), [](const FamilyFit& a, const FamilyFit&) { return a.family == Family::Exponential; });
+  REQUIRE(f.best().family == Family::Exponential);
+  CHECK(fitted_quantile(f, (63 + 0.5) / 64) / f.quantiles.back() > 1.2);
+}
+
+// A Markov-modulated record drawn from the model's own shape (a chain over the stalls picks each
+// running time's lognormal law): Baum-Welch gives back the states and the chain, and the written
+// profile states them as model: markov_modulated, which racewin reads.
+TEST_CASE("a Markov-modulated record: the states' laws and the chain come back, and are written") {
+  Dist fast = law("{lognormal: {median: 50us, sigma: 0.5}}"), slow = law("{lognormal: {median: 5ms, sigma: 0.5}}");
+  Dist length = law("{lognormal: {median: 6us, sigma: 0.4}}");
+  const double p01 = 0.02, p10 = 0.2;  // a burst lasts 50 stalls on average, a quiet spell 5
+  std::vector<GapRecord> recs;
+  for (uint64_t seed : {51, 52}) {
+    Rng rng(seed, 1);
+    GapRecord r;
+    r.spun_ns = 20e9;
+    int state = 0;
+    for (double t = 0;;) {
+      t += (state == 0 ? fast : slow).sample(rng);
+      double l = length.sample(rng);
+      if (t + l > r.spun_ns) break;
+      if (l > 1000) r.start.push_back(t), r.len.push_back(l);
+      t += l;
+      if (rng.uniform() < (state == 0 ? p01 : p10)) state = 1 - state;
+    }
+    recs.push_back(r);
+  }
+  StallFit f = fit_stalls(recs, {}, 1000, 4e6);
+  REQUIRE(f.rest.bursty);
+  REQUIRE(f.rest.mm);
+  const MmFit& m = *f.rest.mm;
+  CHECK(m.better());
+  // About 2 x 90,000 running times, 90% of them fast: each state's median within 2% (its
+  // standard error is under 0.3% for the fast state and under 1% for the slow one), sigma within
+  // 3%, the chain's moves within 10% (about 1,600 of each kind: a standard error of 2.5%).
+  CHECK(std::exp(m.mu[0]) == doctest::Approx(50e3).epsilon(0.02));
+  CHECK(std::exp(m.mu[1]) == doctest::Approx(5e6).epsilon(0.02));
+  CHECK(m.sigma[0] == doctest::Approx(0.5).epsilon(0.03));
+  CHECK(m.sigma[1] == doctest::Approx(0.5).epsilon(0.03));
+  CHECK(m.transitions[0][1] == doctest::Approx(p01).epsilon(0.1));
+  CHECK(m.transitions[1][0] == doctest::Approx(p10).epsilon(0.1));
+  Probe p;
+  p.name = "mm", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0", p.threshold_ns = 1000;
+  HypervisorProfile h = parse_hypervisor(CNode::parse(write_profiles(p, f, "probe.json").hypervisor, "hypervisor.yaml"));
+  REQUIRE(h.steal.size() == 1);
+  CHECK(h.steal[0].kind == StealProcess::Kind::MarkovModulated);
+  REQUIRE(h.steal[0].state_interarrival.size() == 2);
+  CHECK(h.steal[0].state_interarrival[0].mean() == doctest::Approx(50e3 * std::exp(0.125)).epsilon(0.05));
+  CHECK(h.steal[0].stationary[0] == doctest::Approx(p10 / (p01 + p10)).epsilon(0.05));
+  // A renewal record is not bursty, and no chain is fitted to it.
+  GapRecord plain = synthetic(20, 4e6, 0, nullptr, law("{exponential: {mean: 200us}}"), length, 1000, 53);
+  CHECK_FALSE(fit_stalls({plain}, {}, 1000, 4e6).rest.mm);
 }

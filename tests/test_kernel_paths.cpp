@@ -434,3 +434,30 @@ TEST_CASE("a periodic steal source stalls every vCPU at the same instants, perio
                                  {{"a", work}}),
                        doctest::Contains("has a period, not an interarrival"), ConfigError);
 }
+
+// A Markov-modulated steal source: its state picks the running time's law and moves after every
+// steal by its transitions. With states that always swap, the gaps between steals alternate.
+TEST_CASE("a Markov-modulated steal source draws each running time from its state's law") {
+  TempDir d;
+  const std::string hyp =
+      "hypervisor: h\ncpus: shared\nsteal:\n  - name: bursty\n    model: markov_modulated\n"
+      "    states: [{interarrival: 100ns}, {interarrival: 1000ns}]\n    transitions: [[0, 1], [1, 0]]\n    duration: 10ns\n";
+  Log log = run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"a", "  - work: long\n  - work: idle\n"}}), 20000);
+  std::vector<double> starts;
+  for (const auto& e : log.events)
+    if (e.vcpu == 0 && e.what.find("steal begins") != std::string::npos) starts.push_back(e.time);
+  REQUIRE(starts.size() > 10);
+  for (size_t i = 2; i < starts.size(); ++i) {
+    double a = starts[i - 1] - starts[i - 2], b = starts[i] - starts[i - 1];
+    CHECK(std::min(a, b) == doctest::Approx(110));  // 10 ns of steal, then the other state's running time
+    CHECK(std::max(a, b) == doctest::Approx(1010));
+  }
+  // Rows that are not probabilities summing to 1 are refused, naming the row.
+  TempDir d2;
+  CHECK_THROWS_WITH_AS(
+      make_case(d2, fixed_arch("ipi_shootdown", "batched"),
+                "hypervisor: h\nsteal:\n  - {name: b, model: markov_modulated, states: [{interarrival: 1us}, {interarrival: 2us}], "
+                "transitions: [[0.5, 0.4], [0, 1]], duration: 1us}\n",
+                {{"a", "  - work: long\n"}}),
+      doctest::Contains("sum to 0.9, not 1"), ConfigError);
+}

@@ -20,7 +20,7 @@ import re
 import numpy as np
 import pandas as pd
 
-KINDS = ("run", "compare", "sweep", "exact")
+KINDS = ("run", "compare", "sweep", "exact", "calibration")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0}
 _DURATION = re.compile(r"^\s*([0-9.eE+-]+)\s*(ns|us|ms|s|min|h)\s*$")
 
@@ -38,7 +38,8 @@ def parse_duration(text):
 
 def detect_kinds(directory):
     """The kinds of output a directory holds, from its files: some of "run" (results.json),
-    "compare" (compare.json), "sweep" (sweep.json or points/), "exact" (exact.json)."""
+    "compare" (compare.json), "sweep" (sweep.json or points/), "exact" (exact.json), "calibration"
+    (fits.json, from racewin calibrate --out)."""
     has = lambda name: os.path.exists(os.path.join(directory, name))
     kinds = []
     if has("results.json"):
@@ -49,6 +50,8 @@ def detect_kinds(directory):
         kinds.append("sweep")
     if has("exact.json"):
         kinds.append("exact")
+    if has("fits.json"):
+        kinds.append("calibration")
     return kinds
 
 
@@ -57,8 +60,11 @@ def load(directory, kind=None):
     kinds = detect_kinds(directory)
     if kind is None:
         if not kinds:
-            raise ValueError(f"{directory}: no results.json, compare.json, sweep.json or exact.json")
+            raise ValueError(f"{directory}: no results.json, compare.json, sweep.json, exact.json or fits.json")
         kind = kinds[0]
+    if kind == "calibration":
+        from .calibration import load_fits
+        return load_fits(directory)
     return {"run": load_run, "compare": load_compare, "sweep": load_sweep, "exact": load_exact}[kind](directory)
 
 

@@ -5,6 +5,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import calibration as C
 from . import load as L
 from . import plots as P
 from .plot_style import duration_labels, readable
@@ -139,17 +140,27 @@ def report_exact(directory, rep, hazard=None):
                 "exact time per hit iteration")
 
 
+def report_calibration(directory, rep, hazard=None):
+    df = C.load_fits(directory)
+    rep.text("## Calibration: how well each fitted law describes the measured values",
+             md_table(C.fit_summary(df)),
+             "A law whose KS distance is above the 5% bound is taken as measured (empirical); its QQ plot "
+             "shows where the best family misses.")
+    rep.fig(C.plot_qq(df), "qq.png", "QQ plots: measured quantiles against the fitted family's (the diagonal is a perfect fit)")
+
+
 def report(directory, out=None, hazard=None):
     """Writes OUT/report.md (OUT defaults to DIR/report) and its PNGs; returns report.md's path."""
     out = out or os.path.join(directory, "report")
     kinds = L.detect_kinds(directory)
     if not kinds:
-        raise ValueError(f"{directory}: no racewin output (results.json, compare.json, sweep.json, exact.json)")
+        raise ValueError(f"{directory}: no racewin output (results.json, compare.json, sweep.json, exact.json, fits.json)")
     rep = _Report(out)
     rep.text(f"# racewin report: `{directory}`", f"Kinds found: {', '.join(kinds)}.")
     for kind in kinds:
         sub = _Report(os.path.join(out, kind) if len(kinds) > 1 else out)
-        {"run": report_run, "sweep": report_sweep, "compare": report_compare, "exact": report_exact}[kind](
+        {"run": report_run, "sweep": report_sweep, "compare": report_compare, "exact": report_exact,
+         "calibration": report_calibration}[kind](
             directory, sub, hazard)
         prefix = f"{kind}/" if len(kinds) > 1 else ""
         rep.lines += [ln.replace("](", f"]({prefix}") if ln.startswith("![") else ln for ln in sub.lines]

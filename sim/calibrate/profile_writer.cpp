@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "base/version.hpp"
 
@@ -100,9 +101,29 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
   if (s.rest.running && s.rest.length) {
     h += fmt::format("  # The rest: {:.4g} stalls a second, {:.3g}% of the time, the longest {}.\n", s.rest.rate_per_s, 100 * s.rest.time_fraction,
                      dur(s.rest.longest_ns));
-    h += "  - name: stalls\n    model: renewal\n";
-    h += "    preempts: true  # a guest cannot tell a preemption from an exit; irregular stalls are taken as preemptions [E]\n";
-    h += fmt::format("    interarrival: {}  # running time between stalls: {} {}\n", s.rest.running->yaml(), law_note(*s.rest.running), m);
+    const auto& mm = s.rest.mm;
+    if (mm && mm->better()) {
+      // Bursty: the running times come in runs; a chain over the stalls picks each one's law.
+      h += fmt::format("  # Bursty (lag-1 correlation {:.2f}): a Markov chain over the stalls picks each running time's law,\n", s.rest.lag1);
+      h += fmt::format("  # lognormal per state (Baum-Welch; BIC {:.6g} against {:.6g} for one law).\n", mm->bic, mm->renewal_bic);
+      h += "  - name: stalls\n    model: markov_modulated\n";
+      h += "    preempts: true  # a guest cannot tell a preemption from an exit; irregular stalls are taken as preemptions [E]\n";
+      h += "    states:\n";
+      for (size_t st = 0; st < mm->mu.size(); ++st)
+        h += fmt::format("      - {{interarrival: {{lognormal: {{median: {}, sigma: {:.4g}}}}}}}  # {:.1f}% of the stalls {}\n", dur(std::exp(mm->mu[st])),
+                         mm->sigma[st], 100 * mm->stationary[st], m);
+      h += "    transitions: [";
+      for (size_t from = 0; from < mm->transitions.size(); ++from) {
+        h += from ? ", [" : "[";
+        for (size_t to = 0; to < mm->transitions[from].size(); ++to) h += fmt::format("{}{:.8g}", to ? ", " : "", mm->transitions[from][to]);
+        h += "]";
+      }
+      h += fmt::format("]  # after a stall, from state i to j {}\n", m);
+    } else {
+      h += "  - name: stalls\n    model: renewal\n";
+      h += "    preempts: true  # a guest cannot tell a preemption from an exit; irregular stalls are taken as preemptions [E]\n";
+      h += fmt::format("    interarrival: {}  # running time between stalls: {} {}\n", s.rest.running->yaml(), law_note(*s.rest.running), m);
+    }
     h += fmt::format("    duration: {}  # {} {}\n", s.rest.length->yaml(), law_note(*s.rest.length), m);
   }
   if (i == 0 && !(s.rest.running && s.rest.length)) h += "  []  # no stall but the tick's was measured [M]\n";

@@ -53,6 +53,14 @@ std::string report(const Probe& p, const StallFit& s) {
     o += fmt::format("  running time between them (CV {:.3g}; lag-1 correlation of log running times {:.3f}: {}):\n", r.cv, r.lag1,
                      r.bursty ? "BURSTY, not a renewal process" : "no sign against a renewal process");
     o += law_lines(*r.running, "    ");
+    if (r.mm && r.mm->fitted) {
+      const MmFit& m = *r.mm;
+      o += fmt::format("    Markov-modulated, two states (Baum-Welch, {} iterations): BIC {:.6g} against {:.6g} for one lognormal: {}\n",
+                       m.iterations, m.bic, m.renewal_bic, m.better() ? "the chain explains them better" : "no better than one law");
+      for (size_t i = 0; i < m.mu.size(); ++i)
+        o += fmt::format("      state {}: running time lognormal median {}, sigma {:.3f}; stays {:.4g} stalls on average; {:.1f}% of the stalls\n", i,
+                         us(std::exp(m.mu[i])), m.sigma[i], 1 / std::max(1 - m.transitions[i][i], 1e-12), 100 * m.stationary[i]);
+    }
   }
   if (r.length) o += "  their lengths:\n" + law_lines(*r.length, "    ");
   if (s.together)

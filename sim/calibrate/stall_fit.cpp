@@ -207,9 +207,11 @@ std::vector<double> take(const PeriodicFit& f, const std::vector<GapRecord>& rec
 RenewalFit fit_rest(const std::vector<GapRecord>& recs, const std::vector<std::vector<bool>>& taken, double threshold) {
   RenewalFit R;
   std::vector<double> running, length, log_run_prev, log_run_next;
+  std::vector<std::vector<double>> sequences;  // each record's running times in order
   double in_gaps = 0;
   for (size_t k = 0; k < recs.size(); ++k) {
     const auto& r = recs[k];
+    auto& seq = sequences.emplace_back();
     R.seconds += r.spun_ns / 1e9;
     double prev_end = -1, prev_log = NAN;
     for (size_t i = 0; i < r.start.size(); ++i) {
@@ -221,6 +223,7 @@ RenewalFit fit_rest(const std::vector<GapRecord>& recs, const std::vector<std::v
       if (prev_end >= 0 && r.start[i] > prev_end) {
         double run = r.start[i] - prev_end;
         running.push_back(run);
+        seq.push_back(run);
         if (!std::isnan(prev_log)) log_run_prev.push_back(prev_log), log_run_next.push_back(std::log(run));
         prev_log = std::log(run);
       }
@@ -248,6 +251,7 @@ RenewalFit fit_rest(const std::vector<GapRecord>& recs, const std::vector<std::v
     R.lag1 = saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0;
     R.bursty = R.lag1 > 3 / std::sqrt(double(n));
   }
+  if (R.bursty) R.mm = fit_markov_modulated(sequences);
   return R;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "calibrate/fit_dist.hpp"
+#include "calibrate/mm_fit.hpp"
 
 namespace racewin::calibrate {
 
@@ -46,6 +47,7 @@ struct RenewalFit {
   double cv = 0;                   // of the running times: 1 for a Poisson process
   double lag1 = 0;                 // correlation of successive log running times: 0 for a renewal process
   bool bursty = false;             // lag1 above 3 / sqrt(n): not a renewal process
+  std::optional<MmFit> mm;         // bursty: a two-state Markov-modulated fit of the running times
 };
 
 struct Correlation {

@@ -9,6 +9,7 @@
 
 #include "base/error.hpp"
 #include "calibrate/cost_fit.hpp"
+#include "calibrate/fits_json.hpp"
 #include "calibrate/flush_fit.hpp"
 #include "calibrate/predict.hpp"
 #include "calibrate/probe_file.hpp"
@@ -64,7 +65,8 @@ class CalibrateCommand final : public Command {
         calibrate::Profiles w = calibrate::write_profiles(p, s, source, flush);
         write_atomic(fs::path(out_) / "hypervisor.yaml", w.hypervisor);
         write_atomic(fs::path(out_) / "arch_overlay.yaml", w.arch_overlay);
-        std::cout << fmt::format("\nwrote {}/hypervisor.yaml and {}/arch_overlay.yaml\n", out_, out_);
+        write_atomic(fs::path(out_) / "fits.json", calibrate::fits_json(p, s, flush));
+        std::cout << fmt::format("\nwrote {0}/hypervisor.yaml, {0}/arch_overlay.yaml and {0}/fits.json (the laws' quantiles, for QQ plots)\n", out_);
         if (predict_) return predict(p, w.arch_overlay, flush.by_hypercall && flush.stall);
       }
       return 0;

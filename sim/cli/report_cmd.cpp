@@ -1,5 +1,5 @@
-// racewin report DIR: the analysis package's report (PNGs and report.md) of a run, compare, sweep
-// or exact output directory, run with Debian's /usr/bin/python3 and the package found wherever
+// racewin report DIR: the analysis package's report (PNGs and report.md) of a run, compare, sweep,
+// exact or calibrate --out directory, run with Debian's /usr/bin/python3 and the package found wherever
 // racewin's build or install put it, so that nobody sets PYTHONPATH.
 #include <unistd.h>
 
@@ -21,7 +21,7 @@ constexpr const char* kPython = "/usr/bin/python3";  // the interpreter Debian's
 class ReportCommand final : public Command {
  public:
   CLI::App* add(CLI::App& app) override {
-    auto* c = app.add_subcommand("report", "plots and report.md of an output directory (run, compare, sweep or exact)");
+    auto* c = app.add_subcommand("report", "plots and report.md of an output directory (run, compare, sweep, exact or calibrate --out)");
     c->add_option("dir", dir_, "a racewin output directory")->required()->check(CLI::ExistingDirectory);
     c->add_option("--out", out_, "where to write (default DIR/report)");
     c->add_option("--hazard", hazard_, "the hazard to plot (default bad_page_state, else the first)");

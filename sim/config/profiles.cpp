@@ -1,5 +1,8 @@
 #include "config/profiles.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <optional>
 
 namespace racewin {
@@ -36,22 +39,65 @@ std::map<std::string, Dist> parse_costs(const CNode& map) {
 }
 
 // model: none | renewal (interarrival, duration) | trace (vcpus: {0: [[start, duration], ...]})
+// states: [{interarrival: LAW}, ...] and transitions: [[p00, p01, ...], ...], each row summing to 1.
+void parse_markov_modulated(const CNode& s, StealProcess& p) {
+  p.kind = StealProcess::Kind::MarkovModulated;
+  for (const char* k : {"interarrival", "period", "show", "phase"})
+    if (s.has(k)) s.at(k).fail(std::string("a markov_modulated steal source has no ") + k + " (its states have an interarrival)");
+  const CNode states = s.at("states");
+  if (!states.is_seq() || states.items().size() < 2) states.fail("expected a list of two or more states, each {interarrival: LAW}");
+  for (const auto& st : states.items()) {
+    st.allow_keys({"interarrival"});
+    p.state_interarrival.push_back(Dist::parse(st.at("interarrival")));
+    if (!(p.state_interarrival.back().mean() > 0)) st.at("interarrival").fail("the interarrival time must be positive");
+  }
+  const size_t n = p.state_interarrival.size();
+  const CNode tr = s.at("transitions");
+  if (!tr.is_seq() || tr.items().size() != n) tr.fail(fmt::format("expected {} rows, one per state", n));
+  for (const auto& row : tr.items()) {
+    if (!row.is_seq() || row.items().size() != n) row.fail(fmt::format("expected {} probabilities, one per state", n));
+    double sum = 0;
+    auto& out = p.transitions.emplace_back();
+    for (const auto& x : row.items()) {
+      double v = x.number();
+      if (!(v >= 0 && v <= 1)) x.fail("expected a probability from 0 to 1");
+      out.push_back(v), sum += v;
+    }
+    if (std::fabs(sum - 1) > 1e-6) row.fail(fmt::format("a row's probabilities sum to {:.6g}, not 1", sum));
+  }
+  // The chain's stationary law, by power iteration from the uniform one (a chain with a state it
+  // never leaves or never reaches still has one; a periodic chain's average is taken).
+  std::vector<double> pi(n, 1.0 / double(n)), avg(n, 0);
+  for (int it = 0; it < 20000; ++it) {
+    std::vector<double> next(n, 0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j) next[j] += pi[i] * p.transitions[i][j];
+    pi = next;
+    if (it >= 10000)
+      for (size_t j = 0; j < n; ++j) avg[j] += pi[j] / 10000;
+  }
+  p.stationary = avg;
+}
+
 std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
-  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "preempts", "source", "period", "show", "phase"});
+  s.allow_keys({"name", "model", "interarrival", "duration", "vcpus", "preempts", "source", "period", "show", "phase",
+                "states", "transitions"});
   StealProcess p;
   p.name = s.has("name") ? s.at("name").str() : std::string("steal");
   if (auto pr = s.get("preempts")) p.preempts = pr->boolean();
   if (in_list && !s.has("name")) s.fail("each steal process in a list needs a name");
   std::string m = s.at("model").str();
   if (m == "none") return std::nullopt;
-  if (m == "renewal" || m == "periodic") {
+  if (m == "renewal" || m == "periodic" || m == "markov_modulated") {
     p.duration = Dist::parse(s.at("duration"));
-    if (m == "renewal") {
+    if (m == "markov_modulated") {
+      parse_markov_modulated(s, p);
+    } else if (m == "renewal") {
       p.kind = StealProcess::Kind::Renewal;
       p.interarrival = Dist::parse(s.at("interarrival"));
       if (p.interarrival.mean() <= 0) s.at("interarrival").fail("the interarrival time must be positive");
-      for (const char* k : {"period", "show", "phase"})
-        if (s.has(k)) s.at(k).fail(std::string("a renewal steal source has no ") + k + " (model: periodic has)");
+      for (const char* k : {"period", "show", "phase", "states", "transitions"})
+        if (s.has(k)) s.at(k).fail(std::string("a renewal steal source has no ") + k);
     } else {
       p.kind = StealProcess::Kind::Periodic;
       if (s.has("interarrival")) s.at("interarrival").fail("a periodic steal source has a period, not an interarrival");
@@ -72,7 +118,7 @@ std::optional<StealProcess> parse_steal(const CNode& s, bool in_list) {
     }
     return p;
   }
-  if (m != "trace") s.at("model").fail("expected none, renewal, periodic or trace, got '" + m + "'");
+  if (m != "trace") s.at("model").fail("expected none, renewal, periodic, markov_modulated or trace, got '" + m + "'");
   p.kind = StealProcess::Kind::Trace;
   for (auto& [k, list] : s.at("vcpus").entries()) {
     CNode key(YAML::Node(k), std::make_shared<const std::string>(list.file()), list.key_path());

@@ -76,7 +76,7 @@ struct ArchProfile {
 // One source of steal on every vCPU (or on those listed); a vCPU is stolen while any of its
 // sources steals it.
 struct StealProcess {
-  enum class Kind { Renewal, Trace, Periodic };
+  enum class Kind { Renewal, Trace, Periodic, MarkovModulated };
   std::string name;
   Kind kind = Kind::Renewal;
   std::vector<int> vcpus;  // renewal, periodic: the vCPUs it applies to; empty: all
@@ -86,6 +86,12 @@ struct StealProcess {
   // timer's exits), with probability `show` each period; none while the last is still on. The
   // phase, if not given, is drawn once per run, the same for every vCPU.
   double period = 0, show = 1, phase = -1;
+  // Markov-modulated: a renewal process whose running-time law is its state's; after each steal
+  // the state moves by `transitions` (row: from, column: to), a Markov chain over the steals, so
+  // that short running times come in runs (bursty stalls). `duration` is every state's.
+  std::vector<Dist> state_interarrival;
+  std::vector<std::vector<double>> transitions;
+  std::vector<double> stationary;  // of the chain: the state at time 0 is drawn from it
   std::vector<std::vector<StealInterval>> trace;  // trace: per vCPU, sorted, disjoint
   // Whether the host deschedules the vCPU (KVM: vcpu_put or the kvm_sched_out notifier sets
   // steal_time.preempted, x86.c:3761-3805, kvm_main.c v5.9), so that a PV TLB flush skips it and a

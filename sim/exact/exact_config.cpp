@@ -92,6 +92,8 @@ void check_exponential(const CaseConfig& c) {
     std::string w = where + "steal source '" + s.name + "'";
     if (s.kind == StealProcess::Kind::Trace) throw NotExponential(w + " is a trace: the exact driver needs a renewal process");
     if (s.kind == StealProcess::Kind::Periodic) throw NotExponential(w + " is periodic: the exact driver needs a renewal process");
+    if (s.kind == StealProcess::Kind::MarkovModulated)
+      throw NotExponential(w + " is Markov-modulated: the exact driver needs a renewal process");
     need(s.interarrival, w + " interarrival");
     need(s.duration, w + " duration");
   }

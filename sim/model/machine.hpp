@@ -198,6 +198,8 @@ class Machine : private ExprContext, private MachineState {
 
   // Steal (machine_irq.cpp).
   void steal_begin(int v);
+  const Dist& running_law(const Vcpu& c, size_t k) const;
+  void mm_step(Vcpu& c, size_t k);
   // The host schedules the vCPU in again (vmx_sched_in): its pause-loop window is reset.
   void sched_in(Vcpu& c) {
     c.descheduled = false;

@@ -25,7 +25,7 @@ enum : uint64_t {
   kStreamStealGap = 1, kStreamStealLen, kStreamIpiLatency, kStreamIpiExtra, kStreamIpiHandler, kStreamAck,
   kStreamIrqGap, kStreamIrqHandler, kStreamIrqPhase, kStreamCost, kStreamSoftirq, kStreamIrqExit, kStreamIpiExit,
   kStreamSpin, kStreamIpiSend, kStreamHaltWakeup, kStreamHvFlushSend, kStreamHvFlushLatency, kStreamHvFlushStall,
-  kStreamHvFlushAck, kStreamStealPhase
+  kStreamHvFlushAck, kStreamStealPhase, kStreamMmState
 };
 uint64_t stream(uint64_t kind, uint64_t who, uint64_t sub = 0) {
   uint64_t x = kind * 0x9e3779b97f4a7c15ULL ^ who * 0xc2b2ae3d27d4eb4fULL ^ sub * 0x165667b19e3779f9ULL;
@@ -100,6 +100,7 @@ Machine::Machine(const CaseConfig& cfg, uint64_t seed, EngineOps& engine, Sampli
     Vcpu& c = vcpus_[v];
     c.first_steal_len.assign(cfg.hypervisor.steal.size(), -1);
     c.periodic_next.assign(cfg.hypervisor.steal.size(), 0);
+    c.mm_state.assign(cfg.hypervisor.steal.size(), 0);
     c.trace_pos.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_on.assign(cfg.hypervisor.steal.size(), 0);
     c.steal_gen.assign(cfg.hypervisor.steal.size(), 0);
@@ -145,10 +146,11 @@ void Machine::reseed(uint64_t seed) {
   const CaseConfig& cfg = cfg_;
   for (size_t v = 0; v < vcpus_.size(); ++v) {
     Vcpu& c = vcpus_[v];
-    c.steal_gap_rngs.clear(), c.steal_len_rngs.clear();
+    c.steal_gap_rngs.clear(), c.steal_len_rngs.clear(), c.mm_rngs.clear();
     for (size_t k = 0; k < cfg.hypervisor.steal.size(); ++k) {
       c.steal_gap_rngs.emplace_back(seed, stream(kStreamStealGap, v, k));
       c.steal_len_rngs.emplace_back(seed, stream(kStreamStealLen, v, k));
+      c.mm_rngs.emplace_back(seed, stream(kStreamMmState, v, k));
     }
     c.ipi_latency_rng = Rng(seed, stream(kStreamIpiLatency, v));
     c.ipi_extra_rng = Rng(seed, stream(kStreamIpiExtra, v));

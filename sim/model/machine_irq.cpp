@@ -1,63 +1,10 @@
-// Interrupts, IPIs and TLB shootdown, and hypervisor steal.
+// Interrupts and IPIs: their delivery, handlers and the timers that drive them (steal: machine_steal.cpp;
+// TLB shootdown: machine_flush.cpp).
 #include <algorithm>
 
 #include "model/machine.hpp"
 
 namespace racewin {
-
-namespace {
-// Processes start in their stationary state, so that short replications are unbiased: a renewal
-// process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
-// a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
-constexpr double kBurnInCycles = 50;
-}  // namespace
-
-void Machine::start_steal_process(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  for (size_t k = 0; k < cfg_.hypervisor.steal.size(); ++k) {
-    const StealProcess& p = cfg_.hypervisor.steal[k];
-    if (!applies_to(p.vcpus, v)) continue;
-    if (p.kind == StealProcess::Kind::Renewal && sampling_ == Sampling::kMeans) {
-      eng_.schedule(eng_.now() + p.interarrival.mean(), arrival_timer(v, k, eng_.now()));
-    } else if (p.kind == StealProcess::Kind::Renewal) {
-      Rng& gap = c.steal_gap_rngs[k];
-      Rng& len = c.steal_len_rngs[k];
-      double cycle = p.interarrival.mean() + p.duration.mean();
-      double t = -(kBurnInCycles + gap.uniform()) * cycle;
-      for (;;) {
-        double from = t;
-        t += draw(p.interarrival, gap);
-        if (t >= 0) {
-          eng_.schedule(eng_.now() + t, arrival_timer(v, k, eng_.now() + from));
-          break;
-        }
-        double d = draw(p.duration, len);
-        if (t + d > 0) {  // stolen at time 0
-          c.first_steal_len[k] = t + d;
-          eng_.schedule(eng_.now(), arrival_timer(v, k, eng_.now()));
-          break;
-        }
-        t += d;
-      }
-    } else if (p.kind == StealProcess::Kind::Periodic) {
-      // Stationary from time 0: the period before's stall may still be on.
-      double first = steal_phase_[k];
-      c.periodic_next[k] = first + p.period;
-      if (sampling_ != Sampling::kMeans && c.steal_gap_rngs[k].uniform() < p.show) {
-        double left = first - p.period + draw(p.duration, c.steal_len_rngs[k]);
-        if (left > 0) {
-          c.first_steal_len[k] = left;
-          c.periodic_next[k] = first;
-          eng_.schedule(eng_.now(), arrival_timer(v, k, eng_.now()));
-          continue;
-        }
-      }
-      eng_.schedule(eng_.now() + first, arrival_timer(v, k, eng_.now()));
-    } else if (size_t(v) < p.trace.size() && !p.trace[size_t(v)].empty()) {
-      eng_.schedule(p.trace[size_t(v)][0].start, arrival_timer(v, k, eng_.now()));
-    }
-  }
-}
 
 void Machine::start_irq_source(int v, size_t s) {
   const IrqSource& src = irq_sources_[s];
@@ -219,139 +166,6 @@ void Machine::resume_vcpu(int v) {
   }
 }
 
-bool Machine::flush_others(Thread& t) {
-  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
-  if (cfg_.hypervisor.remote_flush.on) return remote_flush_others(t);
-  Vcpu& c = vcpus_[size_t(t.vcpu)];
-  t.wait_acks = 0;
-  double send = -1;  // the send exit, drawn at the first IPI: the IPIs leave after it
-  for (const auto& o : threads_) {
-    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
-    Vcpu& target = vcpus_[size_t(o.vcpu)];
-    if (cfg_.hypervisor.pv_tlb_flush && preempted(target)) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
-      target.flush_deferred = true;
-      if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
-      continue;
-    }
-    int id;
-    if (!free_ipis_.empty()) id = free_ipis_.back(), free_ipis_.pop_back();
-    else id = int(ipis_.size()), ipis_.push_back({});
-    ipis_[size_t(id)] = {t.vcpu, t.id};
-    if (send < 0) send = draw(cfg_.hypervisor.ipi_send_exit, c.ipi_send_rng);
-    double lat = send + draw(cfg_.arch.ipi_latency, c.ipi_latency_rng) + draw(cfg_.hypervisor.ipi_extra_latency, c.ipi_extra_rng);
-    if (halted(target)) lat += draw(cfg_.hypervisor.halt_wakeup, target.halt_wakeup_rng);  // kvm_vcpu_kick
-    eng_.schedule(eng_.now() + lat, {Timer::IpiArrive, o.vcpu, id});
-    if (tracing()) emit(TraceEvent::Kind::IpiSend, t.vcpu, t.id, -1, o.vcpu, id);
-    ++t.wait_acks;
-    ++ipis_sent_;
-  }
-  if (t.wait_acks == 0) return true;
-  if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
-  block(t, TState::WaitingAcks);
-  return false;
-}
-
-// The remote flush by hypercall: one exit for the whole mask, a kick to each running target, which
-// the host holds while it flushes (a stall the guest's IRQs off cannot hold back: window_stretch
-// counts it as steal), and the sender waits for them all. The hypercall is made whenever another
-// CPU is in the mm's mask, even if every target is preempted or halted (flushed at its next entry,
-// unwaited): the sender then waits for its own exit only.
-bool Machine::remote_flush_others(Thread& t) {
-  const auto& rf = cfg_.hypervisor.remote_flush;
-  Vcpu& c = vcpus_[size_t(t.vcpu)];
-  bool any = false;
-  t.wait_acks = 0;
-  double send = 0;
-  for (const auto& o : threads_) {
-    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are not in the mask
-    if (!any) send = draw(rf.send, c.hv_flush_send_rng), any = true;
-    Vcpu& target = vcpus_[size_t(o.vcpu)];
-    if (preempted(target) || halted(target)) {
-      target.flush_deferred = true;
-      if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
-      continue;
-    }
-    double lat = send + draw(rf.latency, c.hv_flush_latency_rng);
-    eng_.schedule(eng_.now() + lat, {Timer::HvFlushArrive, o.vcpu, t.id});
-    if (tracing()) emit(TraceEvent::Kind::RemoteFlush, t.vcpu, t.id, -1, o.vcpu);
-    ++t.wait_acks;
-  }
-  if (!any) return true;
-  if (t.wait_acks == 0) {  // every target flushes at its next entry: the hypercall alone
-    eng_.schedule(eng_.now() + send, {Timer::AckArrive, t.vcpu, t.id});
-    t.wait_acks = 1;
-  }
-  if (tracing()) emit(TraceEvent::Kind::WaitAcks, t.vcpu, t.id, -1, -1, t.wait_acks);
-  block(t, TState::WaitingAcks);
-  return false;
-}
-
-void Machine::remote_flush_arrive(int v, int sender) {
-  Vcpu& c = vcpus_[size_t(v)];
-  const auto& rf = cfg_.hypervisor.remote_flush;
-  if (preempted(c) || halted(c)) {  // went off its CPU meanwhile: flushed at its next entry
-    c.flush_deferred = true;
-    if (tracing()) emit(TraceEvent::Kind::FlushDeferred, v);
-    eng_.schedule(eng_.now() + draw(rf.ack_latency, c.hv_flush_ack_rng), {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
-    return;
-  }
-  steal_begin(v);
-  eng_.schedule(eng_.now() + draw(rf.target_stall, c.hv_flush_stall_rng), {Timer::HvFlushEnd, v, sender});
-}
-
-void Machine::remote_flush_end(int v, int sender) {
-  Vcpu& c = vcpus_[size_t(v)];
-  eng_.schedule(eng_.now() + draw(cfg_.hypervisor.remote_flush.ack_latency, c.hv_flush_ack_rng),
-                {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
-  if (--c.steal_depth == 0) unsteal(v);
-}
-
-// One steal source lets go of vCPU `v`: its next steal is scheduled, and the vCPU runs again
-// when no other source holds it.
-void Machine::steal_end(int v, int k) {
-  Vcpu& c = vcpus_[size_t(v)];
-  const StealProcess& p = cfg_.hypervisor.steal[size_t(k)];
-  c.steal_on[size_t(k)] = 0;
-  if (p.kind == StealProcess::Kind::Renewal) {
-    eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(k)]), arrival_timer(v, size_t(k), eng_.now()));
-  } else if (p.kind == StealProcess::Kind::Trace) {
-    const auto& trace = p.trace[size_t(v)];
-    size_t next = size_t(++c.trace_pos[size_t(k)]);
-    if (next < trace.size()) eng_.schedule(std::max(trace[next].start, eng_.now()), arrival_timer(v, size_t(k), eng_.now()));
-  }
-  if (--c.steal_depth == 0) unsteal(v);
-}
-
-// One more reason holds vCPU `v` off its CPU; the first takes it away.
-void Machine::steal_begin(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  if (c.steal_depth++ > 0) return;  // already stolen by another source
-  c.stolen = true;
-  c.stolen_since = eng_.now();
-  eng_.set_stolen(v, true);
-  if (c.thread >= 0) {
-    Thread& t = threads_[size_t(c.thread)];
-    for (size_t w = 0; w < t.window_open_at.size(); ++w)
-      if (t.window_open_at[w] >= 0) t.window_stretch[w] |= 1;
-  }
-  if (tracing()) emit(TraceEvent::Kind::StealBegin, v);
-}
-
-void Machine::unsteal(int v) {
-  Vcpu& c = vcpus_[size_t(v)];
-  c.stolen = false;
-  c.stolen_total += eng_.now() - c.stolen_since;
-  eng_.set_stolen(v, false);
-  if (c.descheduled) sched_in(c);
-  if (tracing()) emit(TraceEvent::Kind::StealEnd, v);
-  if (c.flush_deferred) {  // kvm_steal_time: the flush requested while preempted, at VM entry
-    c.flush_deferred = false;
-    if (tracing()) emit(TraceEvent::Kind::DeferredFlush, v);
-  }
-  try_deliver(v);
-  if (c.thread >= 0 && c.handlers.empty()) spin_poll(threads_[size_t(c.thread)]);
-}
-
 void Machine::on_timer(const Timer& tm) {
   ++events_;
   Vcpu& c = vcpus_[size_t(tm.vcpu)];
@@ -374,8 +188,10 @@ void Machine::on_timer(const Timer& tm) {
       // run loop) only runs while the vCPU is in guest mode (MACHINE-REVIEW-2 L-E). The next
       // chance comes one running time later.
       bool off_cpu = halted(c) || (!p.preempts && preempted(c));
-      if (p.kind == StealProcess::Kind::Renewal && off_cpu && c.first_steal_len[size_t(tm.arg)] < 0) {
-        eng_.schedule(eng_.now() + draw(p.interarrival, c.steal_gap_rngs[size_t(tm.arg)]), arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
+      bool renewal = p.kind == StealProcess::Kind::Renewal || p.kind == StealProcess::Kind::MarkovModulated;
+      if (renewal && off_cpu && c.first_steal_len[size_t(tm.arg)] < 0) {
+        eng_.schedule(eng_.now() + draw(running_law(c, size_t(tm.arg)), c.steal_gap_rngs[size_t(tm.arg)]),
+                      arrival_timer(tm.vcpu, size_t(tm.arg), eng_.now()));
         break;
       }
       double& first = c.first_steal_len[size_t(tm.arg)];

@@ -7,8 +7,8 @@
 //   Vcpu:   stolen_since, stolen_total, steal_gen and yield_gen (the driver drops dead StealEnd and
 //           YieldEnd timers instead), steal_until (with means, the source's mean, never a state's),
 //           ple_window and descheduled (the window never grows with exponential durations),
-//           first_steal_len (unused with means), periodic_next (periodic steal: the exact driver
-//           refuses it), every Rng, arrivals (forcing only: the exact
+//           first_steal_len (unused with means), periodic_next and mm_state (periodic and
+//           Markov-modulated steal: the exact driver refuses them), every Rng, arrivals (forcing only: the exact
 //           driver never forces, so every arrival timer is live);
 //   Page:   nothing; SpinLock: acquired_at, stats; hazards_, window_stats_, events_, ipis_sent_, drained_
 //           (scratch), open_windows_ and Thread::open_windows (counts of window_open_at, which is

@@ -15,6 +15,11 @@
 
 namespace racewin {
 
+// Processes start in their stationary state, so that short replications are unbiased: a renewal
+// process is run from 50 mean cycles before time 0 (plus a uniform part of one cycle, which makes
+// a fixed-length process exactly stationary), and whatever is under way at 0 goes on from there.
+constexpr double kBurnInCycles = 50;
+
 // What the reports of a bad page would show (bad_page_state; KERNEL-REVIEW-2 N6): per hit, the
 // route to it, read from PG_dirty at the check (set_page_dirty_lock of a write() went through the
 // page, or it is a fresh COW page reused at its second fault), and whether PG_locked was still
@@ -153,6 +158,8 @@ struct MachineState {
     std::vector<Rng> steal_gap_rngs, steal_len_rngs;  // per steal source
     std::vector<double> first_steal_len;              // per steal source: a steal under way at start
     std::vector<double> periodic_next;                // per periodic steal source: its next start after the one due
+    std::vector<int> mm_state;                        // per Markov-modulated steal source: its state
+    std::vector<Rng> mm_rngs;                         // per steal source: the state's moves
     Rng ipi_latency_rng, ipi_extra_rng, ipi_handler_rng, ack_rng;
     std::vector<Rng> irq_gap_rngs, irq_handler_rngs, softirq_rngs, irq_exit_rngs;  // per interrupt source
     Rng ipi_exit_rng;

@@ -18,7 +18,7 @@ for dir in models/hypervisor/measured/*/; do
   if "$racewin" calibrate "$tmp/$name/probe.json" --out "$tmp/$name" --predict >"$tmp/$name/report.txt" 2>"$tmp/err"; then
     ok "$name: calibrate ran"
   else bad "$name: calibrate"; continue; fi
-  for f in hypervisor.yaml arch_overlay.yaml window_race.yaml loops.yaml arch_costs.yaml; do
+  for f in hypervisor.yaml arch_overlay.yaml fits.json window_race.yaml loops.yaml arch_costs.yaml; do
     # The version line aside; the scenario's paths to the shipped arch and paths are relative to it.
     if diff <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$dir/$f") <(grep -v "Fitted by racewin calibrate\|^arch: \|path: " "$tmp/$name/$f") >"$tmp/err"; then
       ok "$name: $f is calibrate's own output"

@@ -151,3 +151,42 @@ def test_report_cli(run_dir, sweep_dir, tmp_path):
     r = subprocess.run([sys.executable, "-m", "racewin_analysis", "report", str(tmp_path / "nothing")], env=env,
                        capture_output=True, text=True)
     assert r.returncode == 1
+
+
+def _fits_dir(tmp_path):
+    """A calibration directory: the shipped measured machine's fits.json."""
+    import glob
+    import shutil
+    src = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "models", "hypervisor", "measured", "*", "fits.json")))
+    assert src, "no shipped fits.json under models/hypervisor/measured/"
+    d = tmp_path / "cal"
+    d.mkdir()
+    shutil.copy(src[0], d / "fits.json")
+    return str(d)
+
+
+def test_qq_plots(tmp_path):
+    from racewin_analysis import calibration as C
+    d = _fits_dir(tmp_path)
+    assert "calibration" in L.detect_kinds(d)
+    df = C.load_fits(d)
+    summary = C.fit_summary(df)
+    assert "the tick's gap" in list(summary["law"])
+    # What the profile took follows the KS test: the family only within the 5% bound.
+    assert ((summary["taken"] == "family") == (summary["ks"] <= summary["ks_critical"])).all()
+    fig = C.plot_qq(df)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == len(summary)  # a panel per law
+    for ax in shown:
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        assert UNIT.search(ax.get_xlabel()) and UNIT.search(ax.get_ylabel())
+        assert len(labelled(ax)) == 2  # the diagonal and the law's points
+
+
+def test_report_calibration(tmp_path):
+    from racewin_analysis.report import report
+    d = _fits_dir(tmp_path)
+    path, pngs = report(d)
+    text = open(path).read()
+    assert "## Calibration" in text and "qq.png" in text
+    assert any(p.endswith("qq.png") and os.path.getsize(p) > 0 for p in pngs)
