@@ -131,7 +131,9 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
     // The sender's extra time is the way there, the target's hold, and the way back; a guest sees
     // only the sum, so what is left of it beside the hold is split evenly. Never zero: the cost fit
     // scales it.
-    double hold = flush.stall->best().median();
+    // The hold's median by the law taken: the family's where it fits, else the values' own.
+    const auto& q = flush.stall->quantiles;
+    double hold = flush.stall->parametric_fits() || q.size() < 2 ? flush.stall->best().median() : (q[q.size() / 2 - 1] + q[q.size() / 2]) / 2;
     double way = std::max(100.0, (flush.sender_extra_ns - hold) / 2);
     h += fmt::format("# TLB flush of other CPUs {}.\n", flush.why);
     h += "# The hypervisor flushes them at the sender's hypercall: each running target is held in the\n";
