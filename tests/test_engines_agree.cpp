@@ -74,11 +74,13 @@ TEST_CASE("every shipped scenario: both engines give the same event sequence") {
 
 TEST_CASE("every shipped scenario: both engines give the same estimates") {
   // Each engine consumes the same random streams in the same order, so counts agree exactly;
-  // the check is that every hazard's 95% interval is the same, which implies they overlap.
+  // the check is that every hazard's 95% interval is the same, which implies they overlap. 5 ms
+  // a case: agreement is exact or not at all, and the SimGrid engine makes this the suite's
+  // longest unit test (about 45 s at 10 ms).
   std::vector<CaseConfig> cases;
   for (const auto& entry : std::filesystem::directory_iterator("configs"))
     if (entry.path().extension() == ".yaml")
-      for (auto& c : load_scenario(entry.path().string(), {{"run.time", "10ms"}}).cases) cases.push_back(c);
+      for (auto& c : load_scenario(entry.path().string(), {{"run.time", "5ms"}}).cases) cases.push_back(c);
   CHECK(cases.size() >= 12);  // dirtyc0w_child and gup_fast_vs_zap
   for (const auto& c : cases) {
     CAPTURE(c.name);
