@@ -17,24 +17,12 @@
 #include "calibrate/stall_fit.hpp"
 #include "config/dist.hpp"
 #include "config/profile_marks.hpp"
+#include "calibrate_records.hpp"
 #include "config/profiles.hpp"
 
 using namespace racewin;
 using namespace racewin::calibrate;
-namespace {
-
-Dist law(const char* yaml) { return Dist::parse(CNode::parse(yaml, "test")); }
-
-// n draws of `d` above `lower` (a probe sees only gaps above its threshold).
-std::vector<double> draws(const Dist& d, size_t n, double lower, uint64_t seed) {
-  Rng rng(seed, 7);
-  std::vector<double> v;
-  while (v.size() < n)
-    if (double x = d.sample(rng); x > lower) v.push_back(x);
-  return v;
-}
-
-}  // namespace
+using namespace racewin::test;
 
 TEST_CASE("gamma laws: samples have the law's mean and variance, and profiles state them") {
   Dist g = law("{gamma: {shape: 2.5, scale: 1us}}");
@@ -102,39 +90,6 @@ TEST_CASE("a mixture no family fits is stated as its empirical law") {
   CHECK(e.mean() == doctest::Approx(101000).epsilon(0.05));
 }
 
-namespace {
-
-// A spinner's record over `seconds`: gaps of a periodic source (period, phase, jitter, lengths) and
-// of a renewal process (running time between gaps, lengths), above `threshold`.
-GapRecord synthetic(double seconds, double period, double phase, const Dist* tick_len, const Dist& running,
-                    const Dist& length, double threshold, uint64_t seed) {
-  Rng rng(seed, 3);
-  std::vector<std::pair<double, double>> gaps;
-  const double T = seconds * 1e9;
-  if (tick_len)
-    for (double t = phase; t < T; t += period) {
-      double jitter = 300 * rng.normal();  // delivery jitter, 0.3 us
-      gaps.push_back({t + jitter, tick_len->sample(rng)});
-    }
-  for (double t = running.sample(rng); t < T;) {
-    double l = length.sample(rng);
-    gaps.push_back({t, l});
-    t += l + running.sample(rng);
-  }
-  std::sort(gaps.begin(), gaps.end());
-  GapRecord r;
-  r.spun_ns = T;
-  double end = -1;
-  for (auto [s, l] : gaps) {
-    if (l <= threshold || s < end) continue;  // unseen, or inside a gap already seen
-    r.start.push_back(s), r.len.push_back(l);
-    end = s + l;
-  }
-  return r;
-}
-
-}  // namespace
-
 TEST_CASE("a renewal record: its rate, running-time and length laws come back") {
   Dist running = law("{exponential: {mean: 20ms}}"), length = law("{lognormal: {median: 150us, sigma: 0.8}}");
   std::vector<GapRecord> recs = {synthetic(60, 0, 0, nullptr, running, length, 1000, 1),
@@ -181,45 +136,6 @@ TEST_CASE("periodic plus renewal: the tick's period, phase and lengths are separ
     CHECK(f.rest.length->best().b == doctest::Approx(40e3).epsilon(0.15));
   }
 }
-
-namespace {
-
-// A 20 s record: `a`'s gaps and the (start, length) pairs `more`, in time order, a gap that starts
-// inside an earlier one dropped (the spinning thread cannot see it).
-GapRecord merged(const GapRecord& a, std::vector<std::pair<double, double>> more) {
-  for (size_t i = 0; i < a.start.size(); ++i) more.push_back({a.start[i], a.len[i]});
-  std::sort(more.begin(), more.end());
-  GapRecord r;
-  r.spun_ns = 20e9;
-  double end = -1;
-  for (auto [s, l] : more)
-    if (s >= end) r.start.push_back(s), r.len.push_back(l), end = s + l;
-  return r;
-}
-
-// The guest's 250 Hz tick, a host source at 999.994 Hz (its period in guest time a little off
-// 1 ms, so its phase drifts against the tick), and stalls at ~200/s, 20 s on 2 CPUs.
-std::vector<GapRecord> two_sources() {
-  Dist tick = law("{lognormal: {median: 40us, sigma: 0.3}}"), host = law("{lognormal: {median: 30us, sigma: 0.15}}");
-  Dist running = law("{exponential: {mean: 5ms}}"), length = law("{lognormal: {median: 6us, sigma: 0.5}}");
-  std::vector<GapRecord> recs;
-  for (uint64_t seed : {21, 22}) {
-    GapRecord a = synthetic(20, 4e6, 1.5e6 + double(seed), &tick, running, length, 1000, seed);
-    GapRecord b = synthetic(20, 1.000006e6, 0.3e6, &host, law("{fixed: 1h}"), length, 1000, seed + 100);
-    std::vector<std::pair<double, double>> g;
-    for (size_t i = 0; i < b.start.size(); ++i) g.push_back({b.start[i], b.len[i]});
-    recs.push_back(merged(a, g));
-  }
-  return recs;
-}
-
-// The fit of two_sources(), made once for the tests that read it.
-const StallFit& two_sources_fit() {
-  static const StallFit f = fit_stalls(two_sources(), {}, 1000, 4e6);
-  return f;
-}
-
-}  // namespace
 
 TEST_CASE("two periodic sources and the rest: a host's 1 kHz source with its own clock is found after the tick") {
   const StallFit& f = two_sources_fit();
@@ -284,107 +200,6 @@ TEST_CASE("a Markov-modulated record is found bursty, a renewal one is not") {
   // alternation gives about 0.1 (its share of the log running times' variance).
   CHECK(f.rest.lag1 > 0.05);
   CHECK(f.rest.cv > 2);  // a mixture of two exponentials is more variable than one
-}
-
-TEST_CASE("the written profiles: racewin reads them, and every figure is marked") {
-  const StallFit& f = two_sources_fit();
-  Probe p;
-  p.name = "synthetic host", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0";
-  Profiles w = write_profiles(p, f, "probe.json");
-  auto dir = std::filesystem::temp_directory_path() / "racewin_test_calibrate";
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "hypervisor.yaml") << w.hypervisor;
-  HypervisorProfile h = parse_hypervisor(CNode::parse(w.hypervisor, (dir / "hypervisor.yaml").string()));
-  CHECK(h.name == "measured_synthetic_host");
-  REQUIRE(h.steal.size() == 2);  // the host's periodic source, then the rest
-  CHECK(h.steal[0].name == "periodic_1");
-  CHECK_FALSE(h.steal[0].preempts);
-  // The host's source: periodic, its period, the share of periods that showed a gap (aligned on
-  // every vCPU: no records spun together say otherwise).
-  CHECK(h.steal[0].kind == StealProcess::Kind::Periodic);
-  CHECK(h.steal[0].period == doctest::Approx(1.000006e6).epsilon(1e-6));
-  CHECK(h.steal[0].show == doctest::Approx(double(f.other_periodic[0].gaps) / f.other_periodic[0].expected).epsilon(1e-3));
-  CHECK(h.steal[1].preempts);
-  CHECK(h.steal[1].interarrival.mean() > 0);
-  for (const auto& param : profile_params((dir / "hypervisor.yaml").string())) {
-    INFO(param.key);
-    CHECK_FALSE(param.marks.empty());
-  }
-  // The overlay: the tick's period, its handler and no separate softirq, as a case's keys.
-  CHECK(w.arch_overlay.find("arch.interrupts.0.interarrival: 4ms") != std::string::npos);
-  CHECK(w.arch_overlay.find("arch.interrupts.0.softirq: 0ns") != std::string::npos);
-  std::filesystem::remove_all(dir);
-}
-
-// How the guest flushes another CPU's TLB: no flush interrupt and a stall of the second CPU about
-// once a zap is the hypervisor's flush (written as remote_flush, its hold the gaps' law); flush
-// interrupts are IPIs (nothing written).
-TEST_CASE("the flush by hypercall is told from IPIs, and its target's hold is written from the second CPU's gaps") {
-  GapRecord bg;  // background: 1,000 stalls in 1 s
-  bg.spun_ns = 1e9;
-  for (int i = 0; i < 1000; ++i) bg.start.push_back(i * 1e6), bg.len.push_back(5000);
-  Probe p;
-  p.name = "synthetic", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0", p.threshold_ns = 1000;
-  p.alone = {bg};
-  p.madvise_present.count = 1000, p.madvise_present.sample = std::vector<double>(1000, 6000);
-  p.madvise_present_shootdown.count = 100000, p.madvise_present_shootdown.sample = std::vector<double>(5000, 26000);
-  // 100,000 zaps in 4 s of spinning: 4,000 background stalls and one 13 us hold a zap.
-  p.second_cpu_spun_ns = 4e9;
-  p.second_cpu_gaps.count = 104000;
-  p.second_cpu_gaps.sample = draws(law("{lognormal: {median: 13us, sigma: 0.1}}"), 5000, 1000, 11);
-  p.flush_irqs_known = true;
-  FlushFit f = fit_flush(p);
-  CHECK(f.by_hypercall);
-  CHECK(f.background == doctest::Approx(4000).epsilon(0.01));
-  CHECK(f.gaps_per_call == doctest::Approx(1.0).epsilon(0.01));
-  REQUIRE(f.stall);
-  // 5,000 draws of sigma 0.1: the median's standard error is ~0.18%; 1% is over five of them.
-  CHECK(f.stall->best().median() == doctest::Approx(13000).epsilon(0.01));
-  const StallFit& s = two_sources_fit();
-  Profiles w = write_profiles(p, s, "probe.json", f);
-  HypervisorProfile h = parse_hypervisor(CNode::parse(w.hypervisor, "hypervisor.yaml"));
-  REQUIRE(h.remote_flush.on);
-  CHECK(h.remote_flush.target_stall.mean() == doctest::Approx(f.stall->best().median() * std::exp(0.5 * 0.01)).epsilon(0.02));
-  // The sender's extra 20 us less the 13 us hold, halved: 3.5 us there and 3.5 us back.
-  CHECK(h.remote_flush.send.mean() == doctest::Approx((20000 - f.stall->best().median()) / 2).epsilon(1e-3));
-  CHECK(h.remote_flush.ack_latency.mean() == doctest::Approx(h.remote_flush.send.mean()));
-  // The same run with a flush IPI per zap: IPIs, no remote flush written.
-  p.flush_irqs = 100000;
-  FlushFit ipi = fit_flush(p);
-  CHECK_FALSE(ipi.by_hypercall);
-  CHECK(write_profiles(p, s, "probe.json", ipi).hypervisor.find("remote_flush") == std::string::npos);
-  // An older file, without the second thread's gaps: not told.
-  p.second_cpu_gaps = {};
-  CHECK_FALSE(fit_flush(p).known);
-}
-
-// A periodic source that shows a gap in only part of its periods is not written as one that takes
-// a gap every period: the host source with that share (or, not aligned, at the rate of its gaps),
-// the tick's handler with the unseen share below the threshold.
-TEST_CASE("a periodic source seen in half its periods is written with that share, or at the rate of its gaps") {
-  StallFit f = two_sources_fit();
-  f.tick.gaps = size_t(f.tick.expected / 2);
-  PeriodicFit& h = f.other_periodic.at(0);
-  h.gaps = size_t(h.expected / 2);
-  Probe p;
-  p.name = "half", p.date = "2026-12-05T00:00:00Z", p.arch = "x86_64", p.probe_version = "1.0", p.threshold_ns = 1000;
-  Profiles w = write_profiles(p, f, "probe.json");
-  HypervisorProfile hp = parse_hypervisor(CNode::parse(w.hypervisor, "hypervisor.yaml"));
-  REQUIRE(hp.steal.size() == 2);
-  // A gap in one period of two.
-  CHECK(hp.steal[0].kind == StealProcess::Kind::Periodic);
-  CHECK(hp.steal[0].show == doctest::Approx(0.5).epsilon(1e-3));
-  // Not aligned across vCPUs: a renewal process per vCPU at the rate of its gaps, one every 2
-  // periods (its running time 2 periods less the gaps' median).
-  h.aligned_known = true, h.max_phase_offset_ns = 10 * h.window_ns;
-  HypervisorProfile apart = parse_hypervisor(CNode::parse(write_profiles(p, f, "probe.json").hypervisor, "hypervisor.yaml"));
-  CHECK(apart.steal[0].kind == StealProcess::Kind::Renewal);
-  CHECK(apart.steal[0].interarrival.mean() + h.length->best().median() == doctest::Approx(2 * h.period_ns).epsilon(1e-3));
-  // The tick's handler: half of its 64 values at half the threshold, the rest the gaps' law.
-  CHECK(w.arch_overlay.find("arch.interrupts.0.handler: {empirical: [500ns, ") != std::string::npos);
-  CHECK(w.arch_overlay.find("Only 50% of the ticks") != std::string::npos);
-  Dist handler = Dist::parse(CNode::parse(w.arch_overlay.substr(w.arch_overlay.find("{empirical")), "overlay"));
-  CHECK(handler.mean() == doctest::Approx(0.5 * 500 + 0.5 * f.tick.length->best().median()).epsilon(0.1));
 }
 
 // The QQ data (fits.json): the chosen family's quantiles of the law truncated at the threshold. For

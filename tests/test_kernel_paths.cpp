@@ -1,4 +1,4 @@
-// The kernel-review fixes (KERNEL-REVIEW.md H1, H3, H4, M1, M3, M4, M5), each on a deterministic
+// The kernel-review fixes (KERNEL-REVIEW.md H1, H3, H4, M1, M4, M5; M3 in test_tlb_flush.cpp), each on a deterministic
 // input with times or counts worked out by hand.
 #include <filesystem>
 
@@ -82,95 +82,6 @@ TEST_CASE("H3: ptep_set_access_flags on an unchanged entry costs a compare, not 
   CHECK(log.at(0, "w ptep_set_access_flags", 1) == doctest::Approx(74));
 }
 
-namespace {
-const char* const kFlusher =
-    "  - tlb_gather_mmu\n  - tlb_remove_tlb_entry: map\n  - work: short\n  - tlb_flush_mmu_tlbonly\n  - work: idle\n";
-std::string stolen_target(bool pv, bool preempts = true) {
-  return std::string("hypervisor: kvm_test\ncpus: shared\npv_tlb_flush: ") + (pv ? "true" : "false") +
-         "\nsteal: {model: trace, preempts: " + (preempts ? "true" : "false") +
-         ", vcpus: {0: [[50ns, 2000ns]]}}\n";
-}
-}  // namespace
-
-TEST_CASE("M3: a PV shootdown does not wait for a preempted vCPU, which flushes when it runs again") {
-  TempDir d;
-  auto pv = make_case(d, fixed_arch("ipi_shootdown", "batched"), stolen_target(true),
-                      {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
-  Log log = run_logged(pv, 5000);
-  // The flush at 127 finds vCPU 0 preempted (50..2050): no IPI, no wait; its flush comes at entry.
-  CHECK(log.at(0, "TLB flush deferred") == doctest::Approx(127));
-  CHECK(log.at(1, "flusher idle") == doctest::Approx(127 + 1000));
-  CHECK(log.at(0, "deferred TLB flush") == doctest::Approx(2050));
-  // Its next flush, at 1254, is deferred too; IPIs and waits come only once vCPU 0 runs.
-  CHECK(log.at(0, "TLB flush deferred", 1) == doctest::Approx(1254));
-  CHECK(log.at(1, "waits for") > 2050);
-  CHECK(log.at(0, "ipi") > 2050);
-  // Without PV flush the IPI waits for the vCPU: handled at 2050, acked at 2050 + 200 + 30.
-  TempDir d2;
-  auto native = make_case(d2, fixed_arch("ipi_shootdown", "batched"), stolen_target(false),
-                          {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
-  Log log2 = run_logged(native, 5000);
-  CHECK(log2.at(1, "has all acks") == doctest::Approx(2280));
-}
-
-// KERNEL-REVIEW-2 N1: kvm_flush_tlb_others skips only vCPUs with steal_time.preempted, which the
-// host sets when it puts the vCPU, not for an exit handled inside the run loop.
-TEST_CASE("N1: a PV shootdown waits for a vCPU in an exit that does not preempt it, as without PV flush") {
-  TempDir d;
-  auto exit = make_case(d, fixed_arch("ipi_shootdown", "batched"), stolen_target(true, false),
-                        {{"victim", "  - work: long\n  - work: idle\n"}, {"flusher", kFlusher}});
-  Log log = run_logged(exit, 5000);
-  CHECK(log.at(0, "TLB flush deferred") < 0);
-  // The IPI sent at 127 is taken when vCPU 0 runs again at 2050, acked 200 + 30 later.
-  CHECK(log.at(1, "has all acks") == doctest::Approx(2280));
-}
-
-// KERNEL-REVIEW-2 N3: the sender's exit is paid once per shootdown that sends an IPI, and not at
-// all when PV flush skipped every target.
-TEST_CASE("N3: the IPI send exit delays a sent shootdown by its length and costs nothing when none is sent") {
-  const std::string victim = "  - work: long\n  - work: idle\n";
-  auto acks = [&](const std::string& hyp) {
-    TempDir d;
-    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"victim", victim}, {"flusher", kFlusher}}), 5000);
-  };
-  const std::string running = "hypervisor: kvm_test\ncpus: shared\npv_tlb_flush: true\n";
-  Log plain = acks(running), exiting = acks(running + "ipi: {send_exit: 300ns}\n");
-  REQUIRE(plain.at(1, "has all acks") > 0);
-  CHECK(exiting.at(1, "has all acks") == doctest::Approx(plain.at(1, "has all acks") + 300));
-  // vCPU 0 preempted from 50 to 2050: PV flush skips it, no IPI, no exit; the flusher goes on at once.
-  Log skipped = acks(stolen_target(true) + "ipi: {send_exit: 300ns}\n");
-  CHECK(skipped.at(0, "TLB flush deferred") == doctest::Approx(127));
-  CHECK(skipped.at(1, "flusher idle") == doctest::Approx(127 + 1000));
-}
-
-// A remote flush by hypercall (Hyper-V, Xen PV, PVM guests; docs/calibrate.md): no IPI; the host
-// holds the running target while it flushes, and the sender waits for it.
-TEST_CASE("a remote flush by hypercall holds the running target in the host and the sender waits for it") {
-  const std::string victim = "  - work: long\n  - work: idle\n";
-  const std::string rf = "remote_flush: {send: 300ns, latency: 100ns, target_stall: 2000ns, ack_latency: 50ns}\n";
-  auto run = [&](const std::string& hyp) {
-    TempDir d;
-    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"victim", victim}, {"flusher", kFlusher}}), 6000);
-  };
-  Log log = run("hypervisor: kvm_test\ncpus: shared\n" + rf);
-  // The flush at 127: the kick reaches vCPU 0 after 300 + 100, the host holds it 2000 ns, the
-  // sender hears 50 ns later. No guest interrupt anywhere.
-  CHECK(log.at(1, "flusher asks the host to flush vCPU 0") == doctest::Approx(127));
-  CHECK(log.at(0, "steal begins") == doctest::Approx(527));
-  CHECK(log.at(0, "steal ends") == doctest::Approx(2527));
-  CHECK(log.at(1, "has all acks") == doctest::Approx(2577));
-  CHECK(log.at(0, "ipi") < 0);
-  // vCPU 0 preempted from 50 to 2050: skipped (flushed at its entry); the hypercall is made all
-  // the same, and the sender waits for it alone.
-  Log skipped = run(stolen_target(false) + rf);
-  CHECK(skipped.at(0, "TLB flush deferred") == doctest::Approx(127));
-  CHECK(skipped.at(1, "has all acks") == doctest::Approx(427));
-  // On an arch that broadcasts its flushes, a remote flush by hypercall means nothing: refused.
-  TempDir d;
-  CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("broadcast", "direct"), "hypervisor: kvm_test\ncpus: shared\n" + rf, {{"victim", victim}}),
-                       doctest::Contains("remote_flush"), ConfigError);
-}
-
 TEST_CASE("M1: try_get_page fails between the last put_page and check_free_page") {
   TempDir d;
   std::string arch = fixed_arch("broadcast", "direct");
@@ -252,19 +163,6 @@ TEST_CASE("N-5: a directed yield ends the yielder's slice: it waits the rest of 
   CHECK(log.at(1, "steal begins") == doctest::Approx(260));
   CHECK(log.at(1, "steal ends") == doctest::Approx(100050));
   CHECK(log.at(1, "waiter short", 1) == doctest::Approx(100157));
-}
-
-TEST_CASE("a steal source may apply to some vCPUs only") {
-  TempDir d;
-  std::string hyp = "hypervisor: one\nsteal:\n  - {name: only1, model: renewal, vcpus: [1], interarrival: 10us, duration: 5us}\n";
-  auto c = make_case(d, fixed_arch("broadcast", "direct"), hyp, {{"a", "  - work: idle\n"}, {"b", "  - work: idle\n"}});
-  NativeEngine eng(c.vcpus);
-  Machine m(c, 1, eng);
-  RunControl ctl;
-  eng.run(m, 1e6, ctl);
-  CHECK(m.stolen_time(0) == 0);
-  // Renewal of 10 us running, 5 us stolen: a third of the time, within one cycle's phase.
-  CHECK(m.stolen_time(1) == doctest::Approx(1e6 / 3).epsilon(0.02));
 }
 
 namespace {
@@ -402,62 +300,3 @@ TEST_CASE("M4: the s390 queued lock lets a new locker steal a free lock past the
 
 // A periodic steal source (a host timer's exits, as calibrate finds them): stalls at phase + k *
 // period on every vCPU at once, none while the last is on, a share `show` of the periods.
-TEST_CASE("a periodic steal source stalls every vCPU at the same instants, period after period") {
-  const std::string work = "  - work: long\n  - work: idle\n";
-  auto run = [&](const std::string& steal, double until) {
-    TempDir d;
-    return run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), "hypervisor: h\ncpus: shared\nsteal:\n" + steal,
-                                {{"a", work}, {"b", work}}),
-                      until);
-  };
-  Log log = run("  - {name: host, model: periodic, period: 1000ns, phase: 100ns, duration: 50ns, preempts: false}\n", 3500);
-  for (int v : {0, 1}) {
-    CHECK(log.at(v, "steal begins", 0) == doctest::Approx(100));
-    CHECK(log.at(v, "steal ends", 0) == doctest::Approx(150));
-    CHECK(log.at(v, "steal begins", 2) == doctest::Approx(2100));
-    CHECK(log.count(v, "steal begins") == 4);  // 100, 1100, 2100, 3100
-  }
-  // Longer than its period: a period whose start finds the last stall on has none. The run starts
-  // stationary: the stall that began at -90 is on until 160; then 210 to 460, then 510.
-  Log over = run("  - {name: host, model: periodic, period: 100ns, phase: 10ns, duration: 250ns}\n", 1000);
-  CHECK(over.at(0, "steal begins", 0) == doctest::Approx(0));
-  CHECK(over.at(0, "steal ends", 0) == doctest::Approx(160));
-  CHECK(over.at(0, "steal begins", 1) == doctest::Approx(210));
-  CHECK(over.at(0, "steal begins", 2) == doctest::Approx(510));
-  // Half the periods show a stall: 2,000 periods, about 1,000 (binomial sd 22; within 5 sd).
-  Log half = run("  - {name: host, model: periodic, period: 1000ns, phase: 0ns, duration: 10ns, show: 0.5}\n", 2e6);
-  CHECK(std::abs(half.count(0, "steal begins") - 1000) < 110);
-  // Stated wrong: a period is a duration, and a periodic source has no interarrival.
-  TempDir d;
-  CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("ipi_shootdown", "batched"),
-                                 "hypervisor: h\nsteal:\n  - {name: x, model: periodic, interarrival: 1ms, period: 1ms, duration: 1us}\n",
-                                 {{"a", work}}),
-                       doctest::Contains("has a period, not an interarrival"), ConfigError);
-}
-
-// A Markov-modulated steal source: its state picks the running time's law and moves after every
-// steal by its transitions. With states that always swap, the gaps between steals alternate.
-TEST_CASE("a Markov-modulated steal source draws each running time from its state's law") {
-  TempDir d;
-  const std::string hyp =
-      "hypervisor: h\ncpus: shared\nsteal:\n  - name: bursty\n    model: markov_modulated\n"
-      "    states: [{interarrival: 100ns}, {interarrival: 1000ns}]\n    transitions: [[0, 1], [1, 0]]\n    duration: 10ns\n";
-  Log log = run_logged(make_case(d, fixed_arch("ipi_shootdown", "batched"), hyp, {{"a", "  - work: long\n  - work: idle\n"}}), 20000);
-  std::vector<double> starts;
-  for (const auto& e : log.events)
-    if (e.vcpu == 0 && e.what.find("steal begins") != std::string::npos) starts.push_back(e.time);
-  REQUIRE(starts.size() > 10);
-  for (size_t i = 2; i < starts.size(); ++i) {
-    double a = starts[i - 1] - starts[i - 2], b = starts[i] - starts[i - 1];
-    CHECK(std::min(a, b) == doctest::Approx(110));  // 10 ns of steal, then the other state's running time
-    CHECK(std::max(a, b) == doctest::Approx(1010));
-  }
-  // Rows that are not probabilities summing to 1 are refused, naming the row.
-  TempDir d2;
-  CHECK_THROWS_WITH_AS(
-      make_case(d2, fixed_arch("ipi_shootdown", "batched"),
-                "hypervisor: h\nsteal:\n  - {name: b, model: markov_modulated, states: [{interarrival: 1us}, {interarrival: 2us}], "
-                "transitions: [[0.5, 0.4], [0, 1]], duration: 1us}\n",
-                {{"a", "  - work: long\n"}}),
-      doctest::Contains("sum to 0.9, not 1"), ConfigError);
-}
