@@ -8,6 +8,7 @@
 #include "calibrate/cost_fit.hpp"
 #include "calibrate/model_probe.hpp"
 #include "calibrate/predict.hpp"
+#include "calibrate/predict_run.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/stall_fit.hpp"
 #include "config/scenario.hpp"
@@ -134,4 +135,29 @@ TEST_CASE("path costs: factors that made a model's loop times are found again fr
   // A loop whose run stops on a model error has no time: said, not a number from a cut run.
   Override few_pages{"machine.pages", "8", "test", "", "", true};
   CHECK_THROWS_AS(loop_times(file, {few_pages}), std::runtime_error);
+}
+
+TEST_CASE("a kept prediction: its case keys read back as overrides, and a race the new probe did not run is refused") {
+  test::TempDir d;
+  std::string keys = d.write("arch_costs.yaml",
+                             "# fitted\narch.costs.madvise_syscall: {lognormal: {median: 880.229ns, sigma: 0.2}}  # x3.52 [M p]\n"
+                             "hypervisor.remote_flush.send: 3390.92ns\n");
+  std::vector<Override> o = read_case_keys(keys);
+  REQUIRE(o.size() == 2);
+  CHECK(o[0].key == "arch.costs.madvise_syscall");
+  CHECK(o[0].value == "{lognormal: {median: 880.229ns, sigma: 0.2}}");
+  CHECK(o[0].label == keys + ":2");
+  CHECK(o[1].value == "3390.92ns");
+  CHECK_THROWS_WITH_AS(read_case_keys(d.write("list.yaml", "- a\n- b\n")), doctest::Contains("expected a map of case keys"), ConfigError);
+
+  // The races are matched by their W and G, not their order: a probe run with other races is refused.
+  ProbeRace r;
+  r.window_ns = 1000, r.check_gap_ns = 10000;
+  CHECK(race_case_name(r) == "w1000ns_g10000ns");
+  Probe other;
+  other.file = "new.json";
+  r.window_ns = 2000;
+  other.races = {r};
+  std::string scenario = "models/hypervisor/measured/pvm-nested-epyc-2vcpu-dev-2026-12-05/window_race.yaml";
+  CHECK_THROWS_WITH_AS(run_races(scenario, other), doctest::Contains("new.json: key races: no race of the case w1000ns_g10000ns"), ConfigError);
 }

@@ -12,6 +12,7 @@
 #include "calibrate/fits_json.hpp"
 #include "calibrate/flush_fit.hpp"
 #include "calibrate/predict.hpp"
+#include "calibrate/predict_run.hpp"
 #include "calibrate/probe_file.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "calibrate/report.hpp"
@@ -36,40 +37,27 @@ class CalibrateCommand final : public Command {
     c->add_flag("--predict", predict_,
                 "with --out: run the probe's race of known window on racewin with the written profiles "
                 "(--out/window_race.yaml) and print predicted beside measured");
+    c->add_option("--against", against_,
+                  "no fit: run the predictions an earlier calibrate --predict kept in DIR (its window_race.yaml, loops.yaml "
+                  "and arch_costs.yaml) beside this probe file's measurements, a check held out of that fit")
+        ->excludes("--out")->excludes("--predict")->excludes("--hz");
     return c;
   }
   int exec(const std::string&) override {
+    if (!against_.empty()) return guarded([&] { return held_out(); });
     if (predict_ && out_.empty()) {
       std::cerr << "racewin: --predict writes its scenario beside the profiles: give --out DIR\n";
       return 2;
     }
+    return guarded([&] { return fit(); });
+  }
+
+ private:
+  // The errors a calibration reports, each as one message, with its exit status.
+  template <class F>
+  int guarded(F&& f) {
     try {
-      calibrate::Probe p = calibrate::load_probe(file_);
-      if (p.alone.empty()) {
-        std::cerr << fmt::format("racewin: {}: no stall records (the probe ran without its stalls part)\n", file_);
-        return 1;
-      }
-      double hz = hz_ > 0 ? hz_ : p.hz;
-      calibrate::StallFit s = calibrate::fit_stalls(p.alone, p.together, p.threshold_ns, hz > 0 ? 1e9 / hz : 0);
-      std::cout << calibrate::report(p, s);
-      calibrate::FlushFit flush = calibrate::fit_flush(p);
-      if (flush.known) {
-        std::cout << "\nTLB flush of other CPUs: " << flush.why << "\n";
-        if (flush.stall) std::cout << "  the target's hold: " << flush.stall->yaml() << "\n";
-      }
-      if (!out_.empty()) {
-        namespace fs = std::filesystem;
-        ensure_writable_dir(out_);
-        // The profiles name the probe file relative to themselves, so the three can move together.
-        std::string source = fs::relative(fs::absolute(file_), fs::absolute(out_)).string();
-        calibrate::Profiles w = calibrate::write_profiles(p, s, source, flush);
-        write_atomic(fs::path(out_) / "hypervisor.yaml", w.hypervisor);
-        write_atomic(fs::path(out_) / "arch_overlay.yaml", w.arch_overlay);
-        write_atomic(fs::path(out_) / "fits.json", calibrate::fits_json(p, s, flush));
-        std::cout << fmt::format("\nwrote {0}/hypervisor.yaml, {0}/arch_overlay.yaml and {0}/fits.json (the laws' quantiles, for QQ plots)\n", out_);
-        if (predict_) return predict(p, w.arch_overlay, flush.by_hypercall && flush.stall);
-      }
-      return 0;
+      return f();
     } catch (const ConfigError& e) {
       std::cerr << "racewin: " << e.what() << "\n";
       return 1;
@@ -85,7 +73,66 @@ class CalibrateCommand final : public Command {
     }
   }
 
- private:
+  int fit() {
+    calibrate::Probe p = calibrate::load_probe(file_);
+    if (p.alone.empty()) {
+      std::cerr << fmt::format("racewin: {}: no stall records (the probe ran without its stalls part)\n", file_);
+      return 1;
+    }
+    double hz = hz_ > 0 ? hz_ : p.hz;
+    calibrate::StallFit s = calibrate::fit_stalls(p.alone, p.together, p.threshold_ns, hz > 0 ? 1e9 / hz : 0);
+    std::cout << calibrate::report(p, s);
+    calibrate::FlushFit flush = calibrate::fit_flush(p);
+    if (flush.known) {
+      std::cout << "\nTLB flush of other CPUs: " << flush.why << "\n";
+      if (flush.stall) std::cout << "  the target's hold: " << flush.stall->yaml() << "\n";
+    }
+    if (!out_.empty()) {
+      namespace fs = std::filesystem;
+      ensure_writable_dir(out_);
+      // The profiles name the probe file relative to themselves, so the three can move together.
+      std::string source = fs::relative(fs::absolute(file_), fs::absolute(out_)).string();
+      calibrate::Profiles w = calibrate::write_profiles(p, s, source, flush);
+      write_atomic(fs::path(out_) / "hypervisor.yaml", w.hypervisor);
+      write_atomic(fs::path(out_) / "arch_overlay.yaml", w.arch_overlay);
+      write_atomic(fs::path(out_) / "fits.json", calibrate::fits_json(p, s, flush));
+      std::cout << fmt::format("\nwrote {0}/hypervisor.yaml, {0}/arch_overlay.yaml and {0}/fits.json (the laws' quantiles, for QQ plots)\n", out_);
+      if (predict_) return predict(p, w.arch_overlay, flush.by_hypercall && flush.stall);
+    }
+    return 0;
+  }
+
+  // A prediction kept in against_ (written by an earlier calibrate --predict from another probe
+  // file), run as it stands beside this file's measurements: nothing of this file is fitted.
+  int held_out() {
+    namespace fs = std::filesystem;
+    calibrate::Probe p = calibrate::load_probe(file_);
+    fs::path dir(against_), races = dir / "window_race.yaml", loops = dir / "loops.yaml", costs = dir / "arch_costs.yaml";
+    for (const fs::path& f : {races, loops})
+      if (!fs::exists(f))
+        throw ConfigError({f.string(), 0, 0}, "no such file: --against takes the folder racewin calibrate --out DIR --predict wrote");
+    std::cout << fmt::format("Held out: {} ({}, {}) measured, against the prediction kept in {}/ (nothing of this file fitted).\n",
+                             file_, p.name.empty() ? "unnamed" : p.name, p.date, against_);
+    if (fs::exists(dir / "probe.json")) {
+      calibrate::Probe fitted = calibrate::load_probe((dir / "probe.json").string());
+      std::cout << fmt::format("  the fitted file: {} ({}); stalls {:.3g}% of a spinner's time there, {:.3g}% here\n", fitted.name, fitted.date,
+                               100 * calibrate::stall_fraction(fitted.alone), 100 * calibrate::stall_fraction(p.alone));
+    }
+    if (!p.races.empty()) {
+      std::vector<calibrate::RaceComparison> rows = calibrate::run_races(races.string(), p);
+      std::cout << fmt::format("\nThe race of known window, predicted ({}) and measured:\n", races.string());
+      std::cout << calibrate::comparison_table(rows);
+      std::cout << "\nThe windows' length, P(window longer than x):\n" << calibrate::tail_table(rows, p.read_ns);
+    }
+    if (p.madvise_empty.count) {
+      std::vector<Override> keys = fs::exists(costs) ? calibrate::read_case_keys(costs.string()) : std::vector<Override>{};
+      std::cout << fmt::format("\nThe loops, predicted ({}{}) and measured:\n", loops.string(),
+                               keys.empty() ? ", the arch profile's costs" : " with " + costs.string());
+      std::cout << calibrate::loops_table(calibrate::run_loops(loops.string(), p, keys));
+    }
+    return 0;
+  }
+
   // The probe's races as a scenario of the written profiles, run, beside what was measured.
   int predict(const calibrate::Probe& p, const std::string& overlay, bool remote_flush) {
     namespace fs = std::filesystem;
@@ -103,33 +150,7 @@ class CalibrateCommand final : public Command {
     std::string scenario = calibrate::race_scenario(p, f, rel(arch), "hypervisor.yaml", overlay, rel(*data / "configs" / "calibration" / "paths"));
     fs::path file = out / "window_race.yaml";
     write_atomic(file, scenario);
-    Scenario sc = load_scenario(file.string(), {});
-    std::vector<calibrate::RaceComparison> rows;
-    for (size_t i = 0; i < sc.cases.size() && i < p.races.size(); ++i) {
-      RunControl control;
-      CaseResult r = run_case(sc.cases[i], EngineKind::Native, control);
-      if (!r.failure.empty()) throw std::runtime_error("case " + sc.cases[i].name + " of " + file.string() + ": " + r.failure);
-      calibrate::RaceComparison c;
-      c.measured = p.races[i];
-      c.timings = calibrate::race_timings(p.races[i], f, p.read_ns);
-      c.measured_p_ci = binomial_interval(c.measured.hits, c.measured.windows);
-      for (const auto& w : r.windows)
-        if (w.stats.name == "race") {
-          c.p = w.p_hit, c.p_ci = w.p_hit_ci;
-          // As the probe measures a window: with one clock read.
-          c.mean_len = (w.stats.closed ? w.stats.length_sum / double(w.stats.closed) : 0) + p.read_ns;
-          c.p_stretched = w.stats.closed ? std::min(1.0, double(w.stats.stretched_by_steal + w.stats.stretched_by_irq) / double(w.stats.closed)) : 0;
-          const auto& hist = w.stats.length_hist;
-          std::vector<double> edges;
-          for (size_t k = 0; k < hist.size(); ++k) edges.push_back(WindowStats::bin_edge(k));
-          for (size_t k : calibrate::tail_bins(c.measured.window_ns, edges)) {
-            c.tail_x.push_back(edges[k]);
-            c.tail_predicted.push_back(std::accumulate(hist.begin() + std::ptrdiff_t(k), hist.end(), uint64_t(0)));
-          }
-          c.predicted_closed = std::accumulate(hist.begin(), hist.end(), uint64_t(0));
-        }
-      rows.push_back(c);
-    }
+    std::vector<calibrate::RaceComparison> rows = calibrate::run_races(file.string(), p);
     std::cout << fmt::format("\nThe race of known window, predicted ({}, 5 simulated seconds a race) and measured:\n",
                              (fs::path(out_) / "window_race.yaml").string());
     std::cout << calibrate::comparison_table(rows);
@@ -140,11 +161,8 @@ class CalibrateCommand final : public Command {
                                                     rel(*data / "configs" / "calibration" / "paths"));
       fs::path lf = out / "loops.yaml";
       write_atomic(lf, loops);
-      Scenario ls = load_scenario(lf.string(), {});
+      std::vector<calibrate::LoopComparison> lrows = calibrate::run_loops(lf.string(), p, {});
       std::vector<double> measured = calibrate::measured_loops(p);
-      std::vector<calibrate::LoopComparison> lrows;
-      std::vector<double> predicted = calibrate::loop_times(lf.string(), {});
-      for (size_t i = 0; i < ls.cases.size() && i < measured.size(); ++i) lrows.push_back({ls.cases[i].name, measured[i], predicted[i]});
       std::cout << fmt::format("\nThe loops, predicted ({}, 0.2 simulated seconds each, the arch profile's path costs) and measured:\n",
                                (fs::path(out_) / "loops.yaml").string());
       std::cout << calibrate::loops_table(lrows);
@@ -188,6 +206,7 @@ class CalibrateCommand final : public Command {
   double hz_ = 0;
   std::string out_;
   bool predict_ = false;
+  std::string against_;
 };
 
 }  // namespace

@@ -30,6 +30,12 @@ for dir in models/hypervisor/measured/*/; do
   grep -A4 "^  race (W, G)" "$tmp/$name/report.txt" | grep -q "ratio\|[0-9]" && ok "$name: predicted beside measured" || bad "$name: no prediction table"
   # The written scenario runs as it stands.
   "$racewin" run "$dir/window_race.yaml" --time 50ms -q --out "$tmp/$name/run" >/dev/null 2>"$tmp/err" && ok "$name: window_race.yaml runs" || bad "$name: window_race.yaml does not run"
+  # The kept prediction run again (--against, nothing fitted) on its own file: the same race table
+  # as the report, so that a held-out check compares a new file with exactly what was predicted.
+  if "$racewin" calibrate "$dir/probe.json" --against "$dir" >"$tmp/$name/held.txt" 2>"$tmp/err" \
+      && diff <(grep -A4 "^  race (W, G)" "$dir/report.txt") <(grep -A4 "^  race (W, G)" "$tmp/$name/held.txt") >"$tmp/err"; then
+    ok "$name: --against its own folder predicts the report's race table"
+  else bad "$name: --against"; fi
   grep -q "periodic, the guest's tick" "$tmp/$name/report.txt" && ok "$name: the tick found" || bad "$name: no tick in the report"
 done
 
@@ -51,6 +57,9 @@ d = json.load(open(sys.argv[1])); d['stalls']['alone'][0]['len_ns'][3] = 'long'
 json.dump(d, open(sys.argv[2], 'w'))" "$good" "$tmp/edited.json"
 "$racewin" calibrate "$tmp/edited.json" >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "key stalls.alone\[0\].len_ns: expected a list of numbers" "$tmp/err" && ok "a bad value names its key: $(cat "$tmp/err")" || bad "bad value in len_ns"
+"$racewin" calibrate "$good" --against "$tmp" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$tmp/window_race.yaml: no such file" "$tmp/err" \
+  && ok "--against a folder with no kept prediction: $(cat "$tmp/err")" || bad "--against an empty folder"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
