@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -15,7 +16,7 @@ namespace racewin::calibrate {
 std::vector<CostGroup> x86_cost_groups(bool remote_flush) {
   CostGroup shootdown = remote_flush ? CostGroup{"remote flush, the sender's part", {"hypervisor.remote_flush.send", "hypervisor.remote_flush.ack_latency"}}
                                      : CostGroup{"shootdown IPI", {"arch.ipi.latency", "arch.ipi.handler", "arch.ipi.ack_latency"}};
-  return {
+  std::vector<CostGroup> g = {
       {"madvise syscall framing",  // the whole of an empty PTE's madvise but its PTL and PTE read
        {"arch.costs.madvise_syscall", "arch.costs.madvise_return", "arch.costs.lru_add_drain", "arch.costs.tlb_gather_mmu"}},
       {"new page and zap of a present page",  // the anonymous fault's page, and what zapping it frees
@@ -28,6 +29,30 @@ std::vector<CostGroup> x86_cost_groups(bool remote_flush) {
        {"arch.costs.proc_mem_write_syscall", "arch.costs.proc_mem_write_return", "arch.costs.copy_to_user_page",
         "arch.costs.handle_mm_fault"}},
   };
+  for (size_t i = 0; i < g.size(); ++i) g[i].fitted_case = i;
+  return g;
+}
+
+std::vector<CostGroup> s390x_cost_groups() {
+  return {
+      {"madvise syscall framing",
+       {"arch.costs.madvise_syscall", "arch.costs.madvise_return", "arch.costs.lru_add_drain", "arch.costs.tlb_gather_mmu"}, 0},
+      {"new page and zap of a present page, IPTE global",
+       {"arch.costs.user_write", "arch.costs.user_loop", "arch.costs.alloc_page", "arch.costs.page_add_rmap", "arch.costs.lru_cache_add",
+        "arch.costs.set_pte", "arch.costs.ptep_get_and_clear", "arch.costs.ptep_clear_flush", "arch.costs.ptep_set_access_flags",
+        "arch.costs.tlb_remove_tlb_entry", "arch.costs.page_remove_rmap", "arch.costs.tlb_remove_page", "arch.costs.free_pages_prepare"},
+       2},
+      {"/proc/self/mem write and fault entry",
+       {"arch.costs.proc_mem_write_syscall", "arch.costs.proc_mem_write_return", "arch.costs.copy_to_user_page",
+        "arch.costs.handle_mm_fault"},
+       3},
+  };
+}
+
+std::vector<CostGroup> cost_groups(const std::string& arch, bool remote_flush) {
+  if (arch == "x86_64") return x86_cost_groups(remote_flush);
+  if (arch == "s390x") return s390x_cost_groups();
+  return {};
 }
 
 std::vector<double> loop_times(const std::string& file, const std::vector<Override>& overrides, size_t cases) {
@@ -80,20 +105,23 @@ CostFit fit_costs(const std::string& file, const std::vector<double>& measured, 
   Scenario s = load_scenario(file, {});
   // Only the fitted cases are run: the others (the loops together) are the prediction, run once
   // with the fitted costs by the caller.
-  fit.base = loop_times(file, {}, G);
-  fit.share.assign(fit.base.size(), std::vector<double>(G, 0));
+  size_t cases = 0;
+  for (const auto& g : groups) cases = std::max(cases, g.fitted_case + 1);
+  std::vector<double> base = loop_times(file, {}, cases);
+  for (const auto& g : groups) fit.base.push_back(base.at(g.fitted_case));
+  fit.share.assign(G, std::vector<double>(G, 0));
   for (size_t g = 0; g < G; ++g) {
     std::vector<double> f(G, 1.0);
     f[g] = 2;
-    std::vector<double> t = loop_times(file, scaled(s, groups, f), G);
-    for (size_t c = 0; c < t.size(); ++c) fit.share[c][g] = t[c] - fit.base[c];
+    std::vector<double> t = loop_times(file, scaled(s, groups, f), cases);
+    for (size_t c = 0; c < G; ++c) fit.share[c][g] = t.at(groups[c].fitted_case) - fit.base[c];
   }
   // share * (scale - 1) = measured - base, over the fitted cases.
   Eigen::MatrixXd A(G, G);
   Eigen::VectorXd b(G);
   for (size_t c = 0; c < G; ++c) {
     for (size_t g = 0; g < G; ++g) A(Eigen::Index(c), Eigen::Index(g)) = fit.share[c][g];
-    b(Eigen::Index(c)) = measured[c] - fit.base[c];
+    b(Eigen::Index(c)) = measured.at(groups[c].fitted_case) - fit.base[c];
   }
   Eigen::VectorXd x = A.colPivHouseholderQr().solve(b);
   fit.scale.resize(G);

@@ -3,6 +3,7 @@
 // state, how the vCPUs' stalls relate, and the measured paths and race (docs/calibrate.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 #include <iostream>
@@ -167,25 +168,28 @@ class CalibrateCommand final : public Command {
                                (fs::path(out_) / "loops.yaml").string());
       std::cout << calibrate::loops_table(lrows);
       // Then the costs fitted to the first loops, one per group; the dirtyc0w_child loops are not in the fit.
-      std::vector<calibrate::CostGroup> groups = calibrate::x86_cost_groups(remote_flush);
-      if (!p.write_alone.count) groups.pop_back();  // an older probe file: the writer's framing stays as shipped
-      if (p.arch != "x86_64") {
+      std::vector<calibrate::CostGroup> groups = calibrate::cost_groups(p.arch, remote_flush);
+      if (groups.empty()) {
         std::cout << fmt::format("\nno cost groups for {}: the path costs are not fitted\n", p.arch);
         return 0;
       }
+      if (!p.write_alone.count)  // an older probe file: the writer's framing stays as shipped
+        std::erase_if(groups, [](const calibrate::CostGroup& g) { return g.fitted_case == 3; });
       calibrate::CostFit fit = calibrate::fit_costs(lf.string(), measured, groups, rel(fs::absolute(file_)));
       if (!fit.solved) {
         std::cout << "\nthe path costs cannot be fitted: " << fit.why << "\n";
         return 0;
       }
       write_atomic(out / "arch_costs.yaml", fit.overlay);
-      std::cout << fmt::format("\nPath costs fitted to the first {} loops (each group of the arch profile's costs times one factor):\n",
+      std::cout << fmt::format("\nPath costs fitted to {} loops (each group of the arch profile's costs times one factor, fitted to the loop named):\n",
                                groups.size());
-      for (size_t g = 0; g < groups.size(); ++g) std::cout << fmt::format("  {:<38} x{:.3g}\n", groups[g].name, fit.scale[g]);
+      for (size_t g = 0; g < groups.size(); ++g)
+        std::cout << fmt::format("  {:<48} x{:<8.3g} {}\n", groups[g].name, fit.scale[g], lrows.at(groups[g].fitted_case).name);
       std::vector<double> after = calibrate::loop_times(lf.string(), fit.overrides);
       for (size_t i = 0; i < lrows.size() && i < after.size(); ++i) {
         lrows[i].predicted_ns = after[i];
-        if (i >= groups.size()) lrows[i].name += " (not fitted)";
+        if (std::none_of(groups.begin(), groups.end(), [&](const calibrate::CostGroup& g) { return g.fitted_case == i; }))
+          lrows[i].name += " (not fitted)";
       }
       std::cout << fmt::format("The loops with the fitted costs ({}/arch_costs.yaml):\n", out_);
       std::cout << calibrate::loops_table(lrows);
