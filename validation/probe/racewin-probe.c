@@ -516,7 +516,13 @@ static void emit_machine(json *j) {
   klog_hypervisor(buf, sizeof buf);
   if (buf[0]) { kv_text(j, "kernel_log_hypervisor", buf); snprintf(verdict, sizeof verdict, "%.100s", buf); }
   file_value("/proc/sysinfo", "VM00 Control Program", buf, sizeof buf); /* s390x */
-  if (buf[0]) { kv_text(j, "sysinfo_vm00_control_program", buf); snprintf(verdict, sizeof verdict, "z/VM (%.100s)", buf); }
+  if (buf[0]) {
+    /* STSI 3.2.2's control program: "z/VM" under z/VM; "KVM/Linux" under KVM, and under QEMU's TCG,
+     * which reports the same (its LPAR name then reads "QEMU"). */
+    kv_text(j, "sysinfo_vm00_control_program", buf);
+    if (strncmp(buf, "KVM", 3) == 0) snprintf(verdict, sizeof verdict, "KVM or QEMU TCG (%.100s)", buf);
+    else snprintf(verdict, sizeof verdict, "%.100s", buf);
+  }
   char lpar[256];
   file_value("/proc/sysinfo", "LPAR Name", lpar, sizeof lpar);
   if (lpar[0]) {
