@@ -97,3 +97,41 @@ TEST_CASE("a remote flush by hypercall holds the running target in the host and 
   CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("broadcast", "direct"), "hypervisor: kvm_test\ncpus: shared\n" + rf, {{"victim", victim}}),
                        doctest::Contains("remote_flush"), ConfigError);
 }
+
+// QEMU TCG's IPTE (docs/profiles.md, models/hypervisor/qemu_tcg.yaml): on a broadcast arch the
+// emulator stops every other running vCPU at a block boundary; a vCPU the host has off its CPU is
+// still running in QEMU's sense, and the issuer waits until it runs again.
+TEST_CASE("a synchronised broadcast flush (QEMU TCG's IPTE) holds the running target and waits for a stolen one") {
+  const std::string victim = "  - work: long\n  - work: idle\n";
+  // A zap of a present PTE: the IPTE is the ptep_get_and_clear of a valid entry.
+  const std::string zapper = "  - alloc_page: {into: new}\n  - set_pte: {pte: map, page: new}\n  - work: short\n"
+                             "  - ptep_get_and_clear: {pte: map, into: old}\n  - work: idle\n";
+  const std::string rf = "broadcast_sync: {send: 300ns, latency: 100ns, target_stall: 2000ns, ack_latency: 50ns}\n";
+  auto run = [&](const std::string& hyp) {
+    TempDir d;
+    return run_logged(make_case(d, fixed_arch("broadcast", "direct"), hyp, {{"victim", victim}, {"flusher", zapper}}),
+                      6000);
+  };
+  // Running target: held 2000 ns from 300 + 100 after the IPTE, the issuer hears 50 ns after.
+  Log log = run("hypervisor: tcg_test\ncpus: shared\n" + rf);
+  double ipte = log.at(1, "flusher asks the host to flush vCPU 0");
+  REQUIRE(ipte > 0);
+  CHECK(log.at(0, "steal begins") == doctest::Approx(ipte + 400));
+  CHECK(log.at(1, "has all acks") == doctest::Approx(ipte + 400 + 2000 + 50));
+  // The target stolen from 50 to 2050 ns: the section waits for it, holds it from 2050, and the
+  // issuer goes on 2000 + 50 ns after that (a hypercall flush would have deferred it).
+  Log stolen = run(stolen_target(false) + rf);
+  CHECK(stolen.at(0, "TLB flush deferred") < 0);
+  CHECK(stolen.at(1, "has all acks") == doctest::Approx(2050 + 2000 + 50));
+  // On a broadcast arch, a remote flush that does not wait for stolen vCPUs (a hypercall's) is refused.
+  TempDir d;
+  CHECK_THROWS_WITH_AS(make_case(d, fixed_arch("broadcast", "direct"), "hypervisor: tcg_test\ncpus: shared\nremote_flush: {send: 300ns, latency: 100ns, target_stall: 2000ns, ack_latency: 50ns}\n",
+                                 {{"victim", victim}}),
+                       doctest::Contains("broadcast_sync"), ConfigError);
+  // On an IPI arch, broadcast_sync changes nothing: the shootdown is the guest's IPI.
+  TempDir d2;
+  Log ipi = run_logged(make_case(d2, fixed_arch("ipi_shootdown", "batched"), "hypervisor: tcg_test\ncpus: shared\n" + rf,
+                                 {{"victim", victim}, {"flusher", kFlusher}}), 6000);
+  CHECK(ipi.at(1, "flusher asks the host to flush vCPU 0") < 0);
+  CHECK(ipi.at(0, "ipi") > 0);
+}

@@ -216,7 +216,7 @@ ArchProfile parse_arch(const CNode& root) {
 
 HypervisorProfile parse_hypervisor(const CNode& root) {
   root.allow_keys({"hypervisor", "doc", "cpus", "pv_tlb_flush", "spin_yield", "steal", "ipi", "interrupts",
-                   "interrupt_exits", "costs", "yield_ends_slice", "halt_wakeup", "remote_flush"});
+                   "interrupt_exits", "costs", "yield_ends_slice", "halt_wakeup", "remote_flush", "broadcast_sync"});
   HypervisorProfile h;
   h.name = root.at("hypervisor").str();
   if (auto c = root.get("cpus")) {
@@ -246,15 +246,18 @@ HypervisorProfile parse_hypervisor(const CNode& root) {
     if (auto e = ipi->get("extra_latency")) h.ipi_extra_latency = Dist::parse(*e);
     if (auto e = ipi->get("target_exit")) h.ipi_target_exit = Dist::parse(*e);
   }
-  if (auto rf = root.get("remote_flush")) {
-    rf->allow_keys({"send", "latency", "target_stall", "ack_latency"});
-    auto& f = h.remote_flush;
-    f.on = true;
-    f.send = Dist::parse(rf->at("send"));
-    f.latency = Dist::parse(rf->at("latency"));
-    f.target_stall = Dist::parse(rf->at("target_stall"));
-    f.ack_latency = Dist::parse(rf->at("ack_latency"));
-  }
+  for (const char* key : {"remote_flush", "broadcast_sync"})
+    if (auto rf = root.get(key)) {
+      if (h.remote_flush.on) rf->fail("remote_flush (a hypercall's flush) and broadcast_sync (an emulator's) are two kinds of one flush: give one");
+      rf->allow_keys({"send", "latency", "target_stall", "ack_latency"});
+      auto& f = h.remote_flush;
+      f.on = true;
+      f.waits_for_stolen = std::string(key) == "broadcast_sync";
+      f.send = Dist::parse(rf->at("send"));
+      f.latency = Dist::parse(rf->at("latency"));
+      f.target_stall = Dist::parse(rf->at("target_stall"));
+      f.ack_latency = Dist::parse(rf->at("ack_latency"));
+    }
   if (auto irqs = root.get("interrupts")) h.interrupts = parse_irqs(*irqs);
   if (auto x = root.get("interrupt_exits")) h.irq_extra = parse_costs(*x);
   if (auto c = root.get("costs")) h.costs = parse_costs(*c);

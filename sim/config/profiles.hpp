@@ -137,6 +137,12 @@ struct HypervisorProfile {
     Dist latency = Dist::fixed(0);       // a kick in flight to the target's CPU
     Dist target_stall = Dist::fixed(0);  // the target held in the host while it flushes
     Dist ack_latency = Dist::fixed(0);   // the target's completion back to the waiting sender
+    // An emulator's synchronised broadcast (profile key broadcast_sync; QEMU TCG's IPTE:
+    // tlb_flush_*_all_cpus_synced, an exclusive section): only on an arch that flushes by broadcast
+    // (an IPI arch's flushes stay the guest's IPIs); a target the host has taken off its CPU is
+    // still inside cpu_exec, and the section waits until it runs again; halted targets are not
+    // waited for. Off (remote_flush, a hypercall's): such a target flushes at its next entry, unwaited.
+    bool waits_for_stolen = false;
   } remote_flush;
   std::map<std::string, Dist> irq_extra;    // per arch interrupt source: exits added to its hardirq part
   std::vector<IrqSource> interrupts;        // e.g. host-side kicks, added to the arch's

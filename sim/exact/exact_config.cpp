@@ -55,8 +55,10 @@ void check_exponential(const CaseConfig& c) {
     throw NotExponential(where + "kernel.task (a second guest task and the scheduler's preemption points) is not in "
                                  "the exact driver; racewin run simulates it");
   if (c.hypervisor.remote_flush.on)
-    throw NotExponential(where + "hypervisor.remote_flush (a TLB flush by hypercall, its targets held in the host) is not "
-                                 "in the exact driver; racewin run simulates it");
+    throw NotExponential(where + (c.hypervisor.remote_flush.waits_for_stolen ? "hypervisor.broadcast_sync (an emulator's synchronised flush, "
+                                                                               "its targets held) is not in the exact driver; racewin run simulates it"
+                                                                             : "hypervisor.remote_flush (a TLB flush by hypercall, its targets held "
+                                                                               "in the host) is not in the exact driver; racewin run simulates it"));
   if (c.kernel.debug)
     throw NotExponential(where + "kernel.config: debug adds lockdep's and the tracers' costs to steps that have a cost "
                                  "of their own: sums the exact driver cannot take; use --set kernel.config=production");

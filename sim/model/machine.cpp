@@ -153,10 +153,12 @@ bool Machine::apply(Thread& t, const Step& s) {
       break;
     case Op::SpinUnlock: spin_unlock(t, s.obj); break;
     case Op::PteRead: t.vars[size_t(s.into)] = Value::of(ptes_[size_t(pte_slot(s))]); break;
-    case Op::PtepGetAndClear: {
+    case Op::PtepGetAndClear: {  // s390: IPTE of a valid entry (ptep_xchg_lazy), see broadcast_flush
       PteVal& e = ptes_[size_t(pte_slot(s))];
+      bool valid = e.present;
       t.vars[size_t(s.into)] = Value::of(e);
       e = PteVal{};
+      if (valid && !broadcast_flush(t)) return false;
       break;
     }
     case Op::SetPte: {
@@ -164,9 +166,12 @@ bool Machine::apply(Thread& t, const Step& s) {
       ptes_[size_t(pte_slot(s))] = PteVal{true, p, s.writable, s.dirty, s.young};
       break;
     }
-    case Op::PtepSetAccessFlags: {
+    case Op::PtepSetAccessFlags: {  // s390: IPTE only when the entry changes (ptep_xchg_direct)
       PteVal& e = ptes_[size_t(pte_slot(s))];
-      if (e.present) e.writable |= s.writable, e.dirty |= s.dirty, e.young |= s.young;
+      if (!e.present) break;
+      PteVal was = e;
+      e.writable |= s.writable, e.dirty |= s.dirty, e.young |= s.young;
+      if ((e.writable != was.writable || e.dirty != was.dirty || e.young != was.young) && !broadcast_flush(t)) return false;
       break;
     }
     case Op::MarkPageAccessed: mark_page_accessed(page_arg(t, s), t); break;
@@ -177,9 +182,9 @@ bool Machine::apply(Thread& t, const Step& s) {
       drain_pagevec(c.pagevec, t, false);  // lru_add_drain_cpu(): lru_add first, activate_page last
       drain_pagevec(c.activate_pvec, t, true);
       break;
-    case Op::PtepClearFlush:
+    case Op::PtepClearFlush:  // x86: a shootdown; s390: IPTE (ptep_xchg_direct), see broadcast_flush
       ptes_[size_t(pte_slot(s))] = PteVal{};
-      if (!flush_others(t)) return false;
+      if (!flush_others(t) || !broadcast_flush(t)) return false;
       break;
     case Op::GetPage: get_page(page_arg(t, s), t); break;
     case Op::PutPage: put_page(page_arg(t, s), t); break;

@@ -177,6 +177,8 @@ class Machine : private ExprContext, private MachineState {
   bool remote_flush_others(Thread& t);  // the same by hypercall (hypervisor.remote_flush)
   void remote_flush_arrive(int v, int sender);
   void remote_flush_end(int v, int sender);
+  bool broadcast_flush(Thread& t);       // s390's IPTE where an emulator synchronises it
+  void sync_flush_resume(int v);         // the synchronised flushes a stolen vCPU held up
   // The guest scheduler (kernel.task): whether the thread on vCPU v can be switched out now for a
   // pending reschedule, and the switch itself (the task runs as a handler that IRQs may nest in).
   bool preemptible(const Vcpu& c, const Thread& t) const;

@@ -144,6 +144,8 @@ void Machine::canonical_key(std::string& out, bool with_iterations, const PageSy
     for (int x : c.steal_on) k.i(x);
     k.i(c.yielded);
     k.i(c.flush_deferred);
+    k.i(int64_t(c.sync_flush_waiters.size()));
+    for (int x : c.sync_flush_waiters) k.i(x);
     k.i(int64_t(c.handlers.size()));
     for (const Interrupt& h : c.handlers) k.i(int(h.kind)), k.i(h.arg), k.i(h.soft), k.d(h.remaining);
     k.i(int64_t(c.pending.size()));

@@ -1,12 +1,14 @@
 // TLB shootdown of the other CPUs of an mm: by IPI (with KVM's PV flush skipping preempted
-// vCPUs), or by the hypervisor at a hypercall (hypervisor.remote_flush).
+// vCPUs), or by the hypervisor at a hypercall (hypervisor.remote_flush); and a broadcast
+// invalidation that an emulator synchronises (QEMU TCG's IPTE: remote_flush.waits_for_stolen).
 #include "model/machine.hpp"
 
 namespace racewin {
 
 bool Machine::flush_others(Thread& t) {
-  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs
-  if (cfg_.hypervisor.remote_flush.on) return remote_flush_others(t);
+  if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs; see broadcast_flush
+  // broadcast_sync is the emulator's broadcast: on an IPI arch the flushes stay the guest's IPIs.
+  if (cfg_.hypervisor.remote_flush.on && !cfg_.hypervisor.remote_flush.waits_for_stolen) return remote_flush_others(t);
   Vcpu& c = vcpus_[size_t(t.vcpu)];
   t.wait_acks = 0;
   double send = -1;  // the send exit, drawn at the first IPI: the IPIs leave after it
@@ -51,7 +53,7 @@ bool Machine::remote_flush_others(Thread& t) {
     if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are not in the mask
     if (!any) send = draw(rf.send, c.hv_flush_send_rng), any = true;
     Vcpu& target = vcpus_[size_t(o.vcpu)];
-    if (preempted(target) || halted(target)) {
+    if (halted(target) || (!rf.waits_for_stolen && preempted(target))) {
       target.flush_deferred = true;
       if (tracing()) emit(TraceEvent::Kind::FlushDeferred, o.vcpu);
       continue;
@@ -74,7 +76,11 @@ bool Machine::remote_flush_others(Thread& t) {
 void Machine::remote_flush_arrive(int v, int sender) {
   Vcpu& c = vcpus_[size_t(v)];
   const auto& rf = cfg_.hypervisor.remote_flush;
-  if (preempted(c) || halted(c)) {  // went off its CPU meanwhile: flushed at its next entry
+  if (rf.waits_for_stolen && c.stolen) {  // off its CPU inside cpu_exec: the section waits for it (unsteal)
+    c.sync_flush_waiters.push_back(sender);
+    return;
+  }
+  if (halted(c) || (!rf.waits_for_stolen && preempted(c))) {  // went off its CPU meanwhile: flushed at its next entry
     c.flush_deferred = true;
     if (tracing()) emit(TraceEvent::Kind::FlushDeferred, v);
     eng_.schedule(eng_.now() + draw(rf.ack_latency, c.hv_flush_ack_rng), {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
@@ -89,6 +95,24 @@ void Machine::remote_flush_end(int v, int sender) {
   eng_.schedule(eng_.now() + draw(cfg_.hypervisor.remote_flush.ack_latency, c.hv_flush_ack_rng),
                 {Timer::AckArrive, threads_[size_t(sender)].vcpu, sender});
   if (--c.steal_depth == 0) unsteal(v);
+}
+
+// s390's IPTE global (ptep_flush_direct, ptep_xchg_lazy with another CPU in the mm's mask) is
+// broadcast by the hardware and waits for no CPU; under an emulator that synchronises it (QEMU
+// TCG: every other running vCPU stopped at a block boundary, remote_flush.waits_for_stolen) it
+// is a remote flush the issuer waits for. True when the step goes on at once.
+bool Machine::broadcast_flush(Thread& t) {
+  if (cfg_.arch.tlb_flush != ArchProfile::TlbFlush::Broadcast || !cfg_.hypervisor.remote_flush.on) return true;
+  return remote_flush_others(t);
+}
+
+// A vCPU the host runs again: the synchronised flushes that waited for it hold it now.
+void Machine::sync_flush_resume(int v) {
+  Vcpu& c = vcpus_[size_t(v)];
+  if (c.sync_flush_waiters.empty()) return;
+  std::vector<int> senders;
+  senders.swap(c.sync_flush_waiters);
+  for (int sender : senders) remote_flush_arrive(v, sender);
 }
 
 }  // namespace racewin

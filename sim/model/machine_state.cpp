@@ -82,6 +82,7 @@ void Machine::state_key(std::string& out, bool with_iterations) const {
     k.ints(c.steal_on);
     k.i(c.yielded);
     k.i(c.flush_deferred);
+    k.ints(c.sync_flush_waiters);
     k.i(int64_t(c.handlers.size()));
     for (const Interrupt& h : c.handlers) k.i(int(h.kind)), k.i(h.arg), k.i(h.soft), k.d(h.remaining);
     k.i(int64_t(c.pending.size()));

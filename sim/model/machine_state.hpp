@@ -147,6 +147,9 @@ struct MachineState {
     bool descheduled = false;
     int yield_gen = 0;     // such waits begun (a YieldEnd of another is dropped)
     bool flush_deferred = false;    // KVM PV TLB flush: flush at the next entry
+    // Senders of a synchronised flush (remote_flush.waits_for_stolen) that reached this vCPU while
+    // the host had it off its CPU: the flush holds it as soon as it runs again.
+    std::vector<int> sync_flush_waiters;
     std::vector<Interrupt> handlers;  // running interrupt handlers, innermost last
     std::vector<Interrupt> pending;  // in order of arrival
     std::vector<uint8_t> irq_pending;  // per source: at most one pending

@@ -127,6 +127,7 @@ void Machine::unsteal(int v) {
     c.flush_deferred = false;
     if (tracing()) emit(TraceEvent::Kind::DeferredFlush, v);
   }
+  sync_flush_resume(v);
   try_deliver(v);
   if (c.thread >= 0 && c.handlers.empty()) spin_poll(threads_[size_t(c.thread)]);
 }
