@@ -71,7 +71,8 @@ esac
 qemu+=(-m 512 -kernel "$image/image" -initrd "$root/initrd.gz" -nographic -no-reboot -monitor none)
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-out=${out:-$here/results/$name-$accel-${seconds}s-$stamp.json}
+case $what in probe) label=probe ;; both) label=probe-${seconds}s ;; *) label=${seconds}s ;; esac
+out=${out:-$here/results/$name-$accel-$label-$stamp.json}
 mkdir -p "$(dirname "$out")"
 log=${out%.json}.console.log
 # Guest time can run slower than the host's under TCG; the probe's defaults take about 95 s more.

@@ -447,29 +447,41 @@ static const char *const config_keys[] = {
     "CONFIG_VIRT_CPU_ACCOUNTING_GEN", "CONFIG_TRANSPARENT_HUGEPAGE", "CONFIG_PROVE_LOCKING",
     "CONFIG_DEBUG_VM", "CONFIG_DEBUG_PAGEALLOC", "CONFIG_KASAN", "CONFIG_PROC_MEM_ALWAYS_FORCE", NULL};
 
+/* The config's lines of interest from `f`; how many lines it had. */
+static int read_config(json *j, FILE *f) {
+  char buf[1024];
+  int lines = 0;
+  while (fgets(buf, sizeof buf, f)) {
+    lines++;
+    buf[strcspn(buf, "\n")] = 0;
+    char *eq = strchr(buf, '=');
+    if (buf[0] == '#' || !eq) continue;
+    *eq = 0;
+    for (int k = 0; config_keys[k]; k++)
+      if (strcmp(buf, config_keys[k]) == 0) kv_text(j, buf, eq + 1);
+  }
+  return lines;
+}
+
+/* /proc/config.gz through gzip (a shell and gzip are needed: a minimal initramfs has neither), else
+ * /boot/config-RELEASE. */
 static void emit_kernel_config(json *j, const char *release) {
-  char path[512], buf[1024];
+  char path[512];
   const char *source = "/proc/config.gz";
-  FILE *f = popen("gzip -dc /proc/config.gz 2>/dev/null", "r");
   int lines = 0;
   j_key(j, "kernel_config");
   j_open(j, '{');
-  for (int attempt = 0; attempt < 2 && f; attempt++) {
-    while (fgets(buf, sizeof buf, f)) {
-      lines++;
-      buf[strcspn(buf, "\n")] = 0;
-      char *eq = strchr(buf, '=');
-      if (buf[0] == '#' || !eq) continue;
-      *eq = 0;
-      for (int k = 0; config_keys[k]; k++)
-        if (strcmp(buf, config_keys[k]) == 0) kv_text(j, buf, eq + 1);
-    }
-    if (attempt == 0) pclose(f); else fclose(f);
-    f = NULL;
-    if (lines == 0 && attempt == 0) {
-      snprintf(path, sizeof path, "/boot/config-%s", release);
-      f = fopen(path, "r");
-      source = path;
+  FILE *f = access("/proc/config.gz", R_OK) == 0 ? popen("gzip -dc /proc/config.gz 2>/dev/null", "r") : NULL;
+  if (f) {
+    lines = read_config(j, f);
+    pclose(f);
+  }
+  if (lines == 0) {
+    snprintf(path, sizeof path, "/boot/config-%s", release);
+    source = path;
+    if ((f = fopen(path, "r"))) {
+      lines = read_config(j, f);
+      fclose(f);
     }
   }
   kv_text(j, "source", lines ? source : "none found (keys unknown, not unset)");
