@@ -1,0 +1,54 @@
+"""validation/kernel/compare.py: a real-kernel result beside racewin's prediction.
+
+A stored result (the parser's own output on the real s390x console log with a report spliced in,
+tests/python/data/kernel/) and a prediction's results.json of two cases, written here with the
+fields `racewin run --out` writes."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+COMPARE = os.path.join(REPO, "validation", "kernel", "compare.py")
+spec = importlib.util.spec_from_file_location("kernel_compare", COMPARE)
+kc = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(kc)
+sys.path.insert(0, os.path.dirname(__file__))
+from test_kernel_console import META, pc, spliced  # noqa: E402
+
+
+def hazard(p, ci, per_s, per_s_ci):
+    return {"hazard": "bad_page_state", "p_iteration_hit": p, "p_iteration_hit_ci95": ci, "events_per_s": per_s, "events_per_s_ci95": per_s_ci}
+
+
+def test_intervals_are_clopper_pearson_and_poisson():
+    lo, hi = kc.clopper_pearson(0, 100)
+    assert lo == 0 and hi == pytest.approx(0.03621669, rel=1e-6)  # 1 - 0.025**(1/100)
+    lo, hi = kc.clopper_pearson(4, 25045)
+    assert lo < 4 / 25045 < hi
+    lo, hi = kc.poisson_rate(0, 10.0)
+    assert lo == 0 and hi == pytest.approx(0.3688879, rel=1e-6)  # -ln(0.025) / 10
+
+
+def test_a_measured_result_against_two_predictions(tmp_path):
+    res = pc.result(pc.parse(spliced()), dict(META))  # s390x, buggy: 4 reports (1 printed, 3 suppressed)
+    f = tmp_path / "run.json"
+    f.write_text(json.dumps(res))
+    m = kc.measured(res)
+    assert m["k"] == 4 and m["writer_iterations"] == 25045 and m["p"] == pytest.approx(4 / 25045)
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    cases = [{"case": "s390x_tcg_buggy", "sim_time_ns": 60e9, "iterations": 120000, "thread_iterations": {"madvise": 300000, "writer": 120000},
+              "hazards": [hazard(2e-4, [1.5e-4, 2.6e-4], 0.4, [0.3, 0.52])]}]
+    (pred / "results.json").write_text(json.dumps({"cases": cases}))
+    out = subprocess.run([sys.executable, COMPARE, str(pred), str(f)], check=True, capture_output=True, text=True).stdout
+    assert "s390x_tcg_buggy" in out and "measured   4 Bad page state in 25045 writer iterations" in out
+    assert "per iteration: agree" in out  # 1.6e-4 measured, its interval overlaps [1.5e-4, 2.6e-4]
+    # A prediction ten times lower disagrees, and says by how much.
+    cases[0]["hazards"] = [hazard(1.6e-5, [1.5e-5, 1.7e-5], 0.04, [0.03, 0.05])]
+    (pred / "results.json").write_text(json.dumps({"cases": cases}))
+    out = subprocess.run([sys.executable, COMPARE, str(pred), str(f)], check=True, capture_output=True, text=True).stdout
+    assert "per iteration: DISAGREE: predicted/measured 0.1" in out

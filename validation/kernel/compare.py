@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Measured beside predicted: validation/kernel/'s real-kernel runs against racewin's prediction.
+
+    validation/kernel/compare.py PREDICTION_DIR RESULT.json [RESULT.json ...]
+
+PREDICTION_DIR is a `racewin run --out` of the prediction scenario (predictions/, made by
+make_prediction.py and committed before the runs); each RESULT.json a run.sh result. A result is
+matched to the case ARCH_tcg_KERNEL (the modified, widened kernels have no case yet and are listed
+alone). For each: the measured Bad page state reports per writer iteration (Clopper-Pearson 95%
+over the writer's iterations: a report is one page freed while locked, at most one an iteration)
+and per guest second (exact Poisson 95%), beside the predicted P(hit) per writer iteration and
+events per simulated second with racewin's intervals, and the loops' rates. They agree when the
+intervals overlap, or within a factor of three (the issue's test); a measured zero with an upper
+bound above the prediction is no disagreement.
+"""
+import json
+import sys
+from pathlib import Path
+
+from scipy.stats import beta, chi2
+
+
+def clopper_pearson(k: int, n: int) -> tuple:
+    if n <= 0:
+        return (0.0, 1.0)
+    lo = 0.0 if k == 0 else beta.ppf(0.025, k, n - k + 1)
+    hi = 1.0 if k == n else beta.ppf(0.975, k + 1, n - k)
+    return (float(lo), float(hi))
+
+
+def poisson_rate(k: int, t: float) -> tuple:
+    lo = 0.0 if k == 0 else chi2.ppf(0.025, 2 * k) / 2
+    hi = chi2.ppf(0.975, 2 * k + 2) / 2
+    return (float(lo) / t, float(hi) / t)
+
+
+def measured(res: dict) -> dict:
+    loops, bp = res["loops"] or {}, res["bad_page"]
+    n = (loops.get("write") or {}).get("iterations", 0)
+    t = res["run"]["guest_s"] or 0.0
+    k = bp["count"]
+    return {"k": k, "writer_iterations": n, "guest_s": t, "p": k / n if n else 0.0, "p_ci": clopper_pearson(min(k, n), n),
+            "per_s": k / t if t else 0.0, "per_s_ci": poisson_rate(k, t) if t else (0.0, float("inf")),
+            "writer_per_s": n / t if t else 0.0, "madvise_per_s": (loops.get("madvise") or {}).get("iterations", 0) / t if t else 0.0,
+            "valid": res["run"]["valid"]}
+
+
+def predicted(results: dict, case: str) -> dict | None:
+    for c in results["cases"]:
+        if c["case"] != case:
+            continue
+        h = next(h for h in c["hazards"] if h["hazard"] == "bad_page_state")
+        sim_s = c["sim_time_ns"] / 1e9
+        it = c.get("thread_iterations") or {}
+        return {"p": h["p_iteration_hit"], "p_ci": tuple(h["p_iteration_hit_ci95"]), "per_s": h["events_per_s"],
+                "per_s_ci": tuple(h["events_per_s_ci95"]), "writer_per_s": c["iterations"] / sim_s,
+                "madvise_per_s": (it.get("madvise", 0) / sim_s) if isinstance(it, dict) else 0.0}
+    return None
+
+
+def agreement(m: tuple, p: tuple, mv: float, pv: float) -> str:
+    if m[0] <= p[1] and p[0] <= m[1]:
+        return "agree (intervals overlap)"
+    if mv > 0 and pv > 0 and max(mv / pv, pv / mv) <= 3:
+        return f"agree within a factor of three ({pv / mv:.2f})"
+    if mv == 0:
+        return "DISAGREE: predicted above the measured upper bound"
+    if pv == 0:
+        return "DISAGREE: hit on the real kernel, the prediction's upper bound below it"
+    return f"DISAGREE: predicted/measured {pv / mv:.3g}"
+
+
+def fmt_ci(v: float, ci: tuple) -> str:
+    hi = "inf" if ci[1] is None or ci[1] == float("inf") else f"{ci[1]:.3g}"
+    return f"{v:.3g} [{ci[0]:.3g}, {hi}]"
+
+
+def main() -> int:
+    if len(sys.argv) < 3:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    results = json.loads((Path(sys.argv[1]) / "results.json").read_text())
+    rows = []
+    for f in sys.argv[2:]:
+        res = json.loads(Path(f).read_text())
+        k = res["kernel"]
+        name = f"{res['platform']['arch']}_tcg_{k['variant']}"
+        m = measured(res)
+        p = None if k["modified"] else predicted(results, name)
+        label = name + (f" (modified: udelay({k['widen_us']}) after wp_page_reuse)" if k["modified"] else "")
+        rows.append(f"{label}: {Path(f).name}{'' if m['valid'] else '  INVALID: ' + '; '.join(res['run']['problems'])}")
+        rows.append(f"  measured   {m['k']} Bad page state in {m['writer_iterations']} writer iterations, {m['guest_s']:.1f} guest s; "
+                    f"madvise {m['madvise_per_s']:.0f}/s, writer {m['writer_per_s']:.0f}/s")
+        rows.append(f"             P per writer iteration {fmt_ci(m['p'], m['p_ci'])}; per second {fmt_ci(m['per_s'], m['per_s_ci'])}")
+        if p is None:
+            rows.append("  predicted  (no case in the prediction)")
+            continue
+        rows.append(f"  predicted  P per writer iteration {fmt_ci(p['p'], p['p_ci'])}; per second {fmt_ci(p['per_s'], p['per_s_ci'])}; "
+                    f"writer {p['writer_per_s']:.0f}/s")
+        rows.append(f"  per iteration: {agreement(m['p_ci'], p['p_ci'], m['p'], p['p'])}; "
+                    f"per second: {agreement(m['per_s_ci'], p['per_s_ci'], m['per_s'], p['per_s'])}")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
