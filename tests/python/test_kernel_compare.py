@@ -52,3 +52,8 @@ def test_a_measured_result_against_two_predictions(tmp_path):
     (pred / "results.json").write_text(json.dumps({"cases": cases}))
     out = subprocess.run([sys.executable, COMPARE, str(pred), str(f)], check=True, capture_output=True, text=True).stdout
     assert "per iteration: DISAGREE: predicted/measured 0.1" in out
+    # A prediction with no hit and a bound far above the measurement is said to be no test.
+    cases[0]["hazards"] = [hazard(0.0, [0.0, 0.027], 0.0, [0.0, 0.06])]
+    (pred / "results.json").write_text(json.dumps({"cases": cases}))
+    out = subprocess.run([sys.executable, COMPARE, str(pred), str(f)], check=True, capture_output=True, text=True).stdout
+    assert "per iteration: no test: the prediction saw no hit" in out
