@@ -28,9 +28,13 @@ std::vector<CostGroup> x86_cost_groups(bool remote_flush = false);
 // IPTE, fitted to the loop with a second thread of the mm on the other CPU (case 2), where IPTE is
 // global as in the study's two-thread loops (the model charges one IPTE cost; alone, the kernel
 // uses the local form, so case 1 is a prediction); the /proc/self/mem write (case 3).
-std::vector<CostGroup> s390x_cost_groups();
+// With `sync` (the probe saw the other CPU held during a zap: broadcast_sync), four groups as
+// x86's with a remote flush: the zap's work fitted to the loop alone, the section's sender part to
+// the loop with a second thread.
+std::vector<CostGroup> s390x_cost_groups(bool sync = false);
 
-// The groups of `arch` (x86_64, s390x); empty for an arch without them.
+// The groups of `arch` (x86_64, s390x); empty for an arch without them. `remote_flush`: the probe
+// saw the other CPU held during a zap (x86: remote_flush; s390x: broadcast_sync).
 std::vector<CostGroup> cost_groups(const std::string& arch, bool remote_flush = false);
 
 struct CostFit {

@@ -51,6 +51,8 @@ std::string thinned(const LawFit& law, double q, double threshold_ns) {
 
 }  // namespace
 
+bool broadcast_arch(const std::string& arch) { return arch == "s390x"; }
+
 Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source, const FlushFit& flush) {
   Profiles out;
   const std::string m = "[M " + source + "]";
@@ -136,9 +138,15 @@ Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& so
     double hold = flush.stall->parametric_fits() || q.size() < 2 ? flush.stall->best().median() : (q[q.size() / 2 - 1] + q[q.size() / 2]) / 2;
     double way = std::max(100.0, (flush.sender_extra_ns - hold) / 2);
     h += fmt::format("# TLB flush of other CPUs {}.\n", flush.why);
-    h += "# The hypervisor flushes them at the sender's hypercall: each running target is held in the\n";
-    h += "# host meanwhile, and the sender waits for them all.\n";
-    h += "remote_flush:\n";
+    if (broadcast_arch(p.arch)) {  // no IPI to replace: the broadcast itself holds the other CPUs
+      h += "# The arch flushes by broadcast (IPTE), and the platform holds the other running CPUs\n";
+      h += "# while it does (an emulator's synchronised section, as QEMU TCG's), the sender waiting.\n";
+      h += "broadcast_sync:\n";
+    } else {
+      h += "# The hypervisor flushes them at the sender's hypercall: each running target is held in the\n";
+      h += "# host meanwhile, and the sender waits for them all.\n";
+      h += "remote_flush:\n";
+    }
     h += "  # send and ack_latency: the zap's median with the second thread less alone, less the target's\n";
     h += "  # hold, halved between the way there and back: a guest sees only their sum.\n";
     h += fmt::format("  send: {}  # ({} - {}) / 2 {}\n", dur(way), dur(flush.sender_extra_ns), dur(hold), m);

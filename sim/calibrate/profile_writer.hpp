@@ -17,6 +17,10 @@ struct Profiles {
 
 // `source` is how the profiles name the probe file (a path relative to where they are written).
 // A flush by hypercall (`flush`) is written as the profile's remote_flush.
+// Does the arch flush other CPUs' TLBs by broadcast (s390x's IPTE), with no IPI? A held target
+// is then written as broadcast_sync, not remote_flush.
+bool broadcast_arch(const std::string& arch);
+
 Profiles write_profiles(const Probe& p, const StallFit& s, const std::string& source, const FlushFit& flush = {});
 
 }  // namespace racewin::calibrate

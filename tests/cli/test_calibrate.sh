@@ -36,7 +36,11 @@ for dir in models/hypervisor/measured/*/; do
       && diff <(grep -A4 "^  race (W, G)" "$dir/report.txt") <(grep -A4 "^  race (W, G)" "$tmp/$name/held.txt") >"$tmp/err"; then
     ok "$name: --against its own folder predicts the report's race table"
   else bad "$name: --against"; fi
-  grep -q "periodic, the guest's tick" "$tmp/$name/report.txt" && ok "$name: the tick found" || bad "$name: no tick in the report"
+  # The tick: found, or said not found in both the report and the overlay (the s390x TCG guest's
+  # 2026-12-06 run: Rayleigh z 231 near 3.99985 ms, below the test).
+  if grep -q "periodic, the guest's tick" "$tmp/$name/report.txt"; then ok "$name: the tick found"
+  elif grep -q "no tick found" "$tmp/$name/report.txt" && grep -q "No tick was found" "$tmp/$name/arch_overlay.yaml"; then ok "$name: no tick found, and the overlay says so"
+  else bad "$name: the tick neither found nor said missing"; fi
 done
 
 expect_error() {  # expect_error TEXT FILE-CONTENT

@@ -107,6 +107,8 @@ def result(parsed: dict, meta: dict) -> dict:
         problems.append("init did not finish (QEMU stopped, or the guest hung or panicked)")
     if parsed["cpus_online"] is not None and parsed["cpus_online"] != meta["vcpus"]:
         problems.append(f"the guest saw {parsed['cpus_online']} CPUs of {meta['vcpus']}")
+    if meta["run"] in ("probe", "both") and parsed["probe_json"] is None:
+        problems.append("no probe file: racewin-probe did not finish (its error is in the console log)")
     if meta["run"] != "probe":
         if loops is None:
             problems.append("no dirtyc0w-result line: the reproducer did not finish")

@@ -88,5 +88,5 @@ set -e
 [ $rc -eq 124 ] && echo "run.sh: QEMU stopped after $limit s (the result says so)" >&2
 /usr/bin/python3 "$here/parse_console.py" "$log" --out "$out" --arch "$arch" --kernel "$kernel" --widen-us "$widen" \
   --config "$config" --accel "$accel" --vcpus "$vcpus" --seconds "$seconds" --machine "$machine" --started "$started" \
-  --qemu "$("$QEMU" --version | head -1)" --qemu-exit "$rc" --image "$name"
+  --qemu "$("$QEMU" --version | head -1)" --qemu-exit "$rc" --image "$name" --run "$what"
 echo "$out"
