@@ -170,6 +170,23 @@ TEST_CASE("path costs on s390x: three groups, each fitted to its own loop, found
   CHECK(cost_groups("aarch64").empty());
 }
 
+TEST_CASE("a race whose threads did not run together is said to be unreliable") {
+  // The s390x TCG guest's 5 us race measured beside a build on the same host (2026-12-06 01:49):
+  // 2,715,045 open checks for 32,975 windows hit, mean window 6.26 us, checks every 1.35 us.
+  ProbeRace busy;
+  busy.window_ns = 5000, busy.check_gap_ns = 1000, busy.hits = 32975, busy.open_checks = 2715045, busy.check_period_ns = 1354.92;
+  busy.window_length.mean = 6262;
+  CHECK(race_concurrency_problem(busy).find("UNRELIABLE: the checker saw each window it hit 82.3 times") == 0);
+  // Alone on the host (03:09): 821,598 open checks for 821,986 windows hit, mean 2.88 us, every 0.629 us.
+  ProbeRace alone = busy;
+  alone.hits = 821986, alone.open_checks = 821598, alone.check_period_ns = 629, alone.window_length.mean = 2879;
+  CHECK(race_concurrency_problem(alone).empty());
+  // A file without the open-check count says nothing.
+  ProbeRace old = busy;
+  old.open_checks = 0;
+  CHECK(race_concurrency_problem(old).empty());
+}
+
 TEST_CASE("a kept prediction: its case keys read back as overrides, and a race the new probe did not run is refused") {
   test::TempDir d;
   std::string keys = d.write("arch_costs.yaml",

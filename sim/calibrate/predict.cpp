@@ -112,6 +112,16 @@ std::string loops_table(const std::vector<LoopComparison>& rows) {
   return o;
 }
 
+std::string race_concurrency_problem(const ProbeRace& r) {
+  if (r.open_checks < 100 || r.hits == 0 || r.check_period_ns <= 0) return "";
+  double seen = double(r.open_checks) / double(r.hits);
+  double together = std::max(1.0, r.window_length.mean / r.check_period_ns);
+  if (seen <= 3 * together) return "";
+  return fmt::format("UNRELIABLE: the checker saw each window it hit {:.3g} times where threads running together see it about {:.2g} times: "
+                     "the two threads did not run at the same time (a host busy with other work?)",
+                     seen, together);
+}
+
 std::string comparison_table(const std::vector<RaceComparison>& rows) {
   std::string o = fmt::format("  {:<22} {:<34} {:<34} {:>8} {:>16} {:>16}\n", "race (W, G)", "P(window hit) measured [95%]",
                               "predicted [95%]", "ratio", "mean window m/p", "stretched m/p");
@@ -126,6 +136,9 @@ std::string comparison_table(const std::vector<RaceComparison>& rows) {
                      fmt::format("{:.2g}/{:.2g}", long_m, r.p_stretched));
   }
   o += "  (stretched: measured, windows longer than W + the threshold; predicted, windows a stall or an interrupt fell in)\n";
+  for (const auto& r : rows)
+    if (std::string why = race_concurrency_problem(r.measured); !why.empty())
+      o += fmt::format("  {:.0f} ns, {:.0f} ns measured: {}\n", r.measured.window_ns, r.measured.check_gap_ns, why);
   return o;
 }
 

@@ -47,6 +47,13 @@ struct RaceComparison {
 
 std::string comparison_table(const std::vector<RaceComparison>& rows);
 
+// Did the race's two threads run at the same time? Running together, the checker finds a window it
+// sees open about max(1, mean window / check period) times; far more (three times that, over at
+// least 100 open checks) means it ran while the opener stood still mid-window, as on a host busy
+// with other work. Empty when the race looks sound (or the file has no open-check count), else why
+// its P(hit) is unreliable as a measurement.
+std::string race_concurrency_problem(const ProbeRace& r);
+
 // The x for P(window longer than x): the first four of the model histogram's bin edges (`edges`,
 // increasing) from 1.5 W on; their indices.
 std::vector<size_t> tail_bins(double window_ns, const std::vector<double>& edges);

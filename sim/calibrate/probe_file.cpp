@@ -171,6 +171,7 @@ Probe load_probe(const std::string& path) {
       x.windows = size_t(r.number(runs[i], k, "windows"));
       x.hits = size_t(r.number(runs[i], k, "hits"));
       x.checks = size_t(r.number(runs[i], k, "checks"));
+      if (runs[i].contains("checks_in_open_window")) x.open_checks = size_t(r.number(runs[i], k, "checks_in_open_window"));
       x.check_period_ns = r.number(runs[i], k, "check_period_ns");
       if (runs[i].contains("opener_ns")) x.opener_ns = r.number(runs[i], k, "opener_ns");
       x.window_length = r.series(runs[i], k, "window_length_ns");

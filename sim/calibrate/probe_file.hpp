@@ -20,6 +20,7 @@ struct Series {
 struct ProbeRace {
   double window_ns = 0, check_gap_ns = 0, closed_ns = 0;
   size_t windows = 0, hits = 0, checks = 0;
+  size_t open_checks = 0;  // checks that found a window open (checks_in_open_window; 0: not in the file)
   double check_period_ns = 0;
   double opener_ns = 0;  // the opener's time from its first window to its last; 0: not in the file
   Series window_length;

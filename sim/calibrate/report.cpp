@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "calibrate/predict.hpp"
+
 namespace racewin::calibrate {
 namespace {
 
@@ -87,7 +89,8 @@ std::string report(const Probe& p, const StallFit& s) {
       o += fmt::format("  W {:>6} ns, checks every {:>6} ns (measured period {}): P(hit) {:.4g} ({} of {} windows); window median {},"
                        " mean {}; {} windows above {} ({} hit)\n",
                        x.window_ns, x.check_gap_ns, us(x.check_period_ns), double(x.hits) / double(x.windows), x.hits, x.windows,
-                       us(x.window_length.median()), us(x.window_length.mean), x.long_windows, us(x.long_window_ns), x.long_windows_hit);
+                       us(x.window_length.median()), us(x.window_length.mean), x.long_windows, us(x.long_window_ns), x.long_windows_hit)
+         + (race_concurrency_problem(x).empty() ? "" : "    " + race_concurrency_problem(x) + "\n");
   }
   return o;
 }
