@@ -85,12 +85,14 @@ std::string report(const Probe& p, const StallFit& s) {
                      p.write_loop_per_s, p.madvise_loop_per_s > p.write_loop_per_s ? "madvise" : "write");
   if (!p.races.empty()) {
     o += "\nRace of known window:\n";
-    for (const auto& x : p.races)
+    for (const auto& x : p.races) {
+      std::string why = race_concurrency_problem(x);
       o += fmt::format("  W {:>6} ns, checks every {:>6} ns (measured period {}): P(hit) {:.4g} ({} of {} windows); window median {},"
                        " mean {}; {} windows above {} ({} hit)\n",
                        x.window_ns, x.check_gap_ns, us(x.check_period_ns), double(x.hits) / double(x.windows), x.hits, x.windows,
-                       us(x.window_length.median()), us(x.window_length.mean), x.long_windows, us(x.long_window_ns), x.long_windows_hit)
-         + (race_concurrency_problem(x).empty() ? "" : "    " + race_concurrency_problem(x) + "\n");
+                       us(x.window_length.median()), us(x.window_length.mean), x.long_windows, us(x.long_window_ns), x.long_windows_hit) +
+           (why.empty() ? "" : "    " + why + "\n");
+    }
   }
   return o;
 }

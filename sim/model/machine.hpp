@@ -174,6 +174,7 @@ class Machine : private ExprContext, private MachineState {
   bool preempted(const Vcpu& c) const;
 
   bool flush_others(Thread& t);  // false: waiting for acks
+  bool in_flush_mask(const Thread& t, const Thread& o) const;
   bool remote_flush_others(Thread& t);  // the same by hypercall (hypervisor.remote_flush)
   void remote_flush_arrive(int v, int sender);
   void remote_flush_end(int v, int sender);

@@ -5,6 +5,10 @@
 
 namespace racewin {
 
+// Whose TLB a flush by `t` must reach: another thread of the mm on another vCPU, unless it sleeps
+// (its CPU is in lazy-TLB mode, out of the mm's mask). One rule for IPIs and the host's flushes.
+bool Machine::in_flush_mask(const Thread& t, const Thread& o) const { return o.vcpu != t.vcpu && o.state != TState::Sleeping; }
+
 bool Machine::flush_others(Thread& t) {
   if (cfg_.arch.tlb_flush == ArchProfile::TlbFlush::Broadcast) return true;  // IPTE/IDTE: no IPIs; see broadcast_flush
   // broadcast_sync is the emulator's broadcast: on an IPI arch the flushes stay the guest's IPIs.
@@ -13,7 +17,7 @@ bool Machine::flush_others(Thread& t) {
   t.wait_acks = 0;
   double send = -1;  // the send exit, drawn at the first IPI: the IPIs leave after it
   for (const auto& o : threads_) {
-    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are skipped
+    if (!in_flush_mask(t, o)) continue;
     Vcpu& target = vcpus_[size_t(o.vcpu)];
     if (cfg_.hypervisor.pv_tlb_flush && preempted(target)) {  // kvm_flush_tlb_others: KVM_VCPU_FLUSH_TLB
       target.flush_deferred = true;
@@ -50,7 +54,7 @@ bool Machine::remote_flush_others(Thread& t) {
   t.wait_acks = 0;
   double send = 0;
   for (const auto& o : threads_) {
-    if (o.vcpu == t.vcpu || o.state == TState::Sleeping) continue;  // lazy-TLB CPUs are not in the mask
+    if (!in_flush_mask(t, o)) continue;
     if (!any) send = draw(rf.send, c.hv_flush_send_rng), any = true;
     Vcpu& target = vcpus_[size_t(o.vcpu)];
     if (halted(target) || (!rf.waits_for_stolen && preempted(target))) {
