@@ -57,3 +57,28 @@ def test_a_measured_result_against_two_predictions(tmp_path):
     (pred / "results.json").write_text(json.dumps({"cases": cases}))
     out = subprocess.run([sys.executable, COMPARE, str(pred), str(f)], check=True, capture_output=True, text=True).stdout
     assert "per iteration: no test: the prediction saw no hit" in out
+
+
+def flood(n_reports, suppressed, seconds=300.0):
+    """A run whose reports come at 100 a second from t = 10 s: the first minute prints 60, the rest
+    of it is suppressed, and the next minute's first report says how many ("N messages suppressed")."""
+    reps = [{"at_s": 10.0 + i / 100} for i in range(60)] + [{"at_s": 70.5 + i / 100} for i in range(n_reports - 60)]
+    progress = [[float(t), 1000 * t, 500 * t] for t in range(1, int(seconds) + 1)]
+    return {"run": {"guest_s": seconds, "valid": True, "problems": []}, "progress": progress,
+            "loops": {"seconds": seconds, "madvise": {"iterations": int(1000 * seconds)}, "write": {"iterations": int(500 * seconds)}},
+            "bad_page": {"reports": reps, "count": n_reports + suppressed, "suppressed": suppressed}}
+
+
+def test_the_count_stops_where_bad_page_stopped_printing():
+    # Both minutes printed their 60: the second minute's suppressed reports are never printed, so
+    # the count (120 printed, 5940 said suppressed before the second minute) is complete up to
+    # the 120th report, at 71.09 s, and the writer's iterations are counted to there.
+    m = kc.measured(flood(120, 5940))
+    assert m["counted_s"] == pytest.approx(71.09)
+    assert m["k"] == 6060 and m["writer_iterations"] == pytest.approx(500 * 71.09, abs=1)
+    assert m["per_s"] == pytest.approx(6060 / 71.09)
+    # 59 in the last minute: nothing was suppressed after them, the whole run counts.
+    m = kc.measured(flood(119, 5940))
+    assert m["counted_s"] is None and m["writer_iterations"] == 150000 and m["k"] == 6059
+    # Nothing printed at all: the whole run.
+    assert kc.measured(flood(60, 0))["counted_s"] == pytest.approx(10.59)

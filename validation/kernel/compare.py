@@ -5,10 +5,11 @@
 
 PREDICTION_DIR is a `racewin run --out` of the prediction scenario (predictions/, made by
 make_prediction.py and committed before the runs); each RESULT.json a run.sh result. A result is
-matched to the case ARCH_tcg_KERNEL (the modified, widened kernels have no case yet and are listed
-alone). For each: the measured Bad page state reports per writer iteration (Clopper-Pearson 95%
-over the writer's iterations: a report is one page freed while locked, at most one an iteration)
-and per guest second (exact Poisson 95%), beside the predicted P(hit) per writer iteration and
+matched to the case ARCH_tcg_KERNEL, or ARCH_tcg_KERNEL_udelayN for the modified kernels of
+run.sh --widen-us N. For each: the measured Bad page state reports per writer iteration
+(Clopper-Pearson 95% over the writer's iterations: a report is one page freed while locked, at
+most one an iteration) and per guest second (exact Poisson 95%), counted over the span whose
+reports were all counted (counted_span), beside the predicted P(hit) per writer iteration and
 events per simulated second with racewin's intervals, and the loops' rates. They agree when the
 intervals overlap, or within a factor of three (the issue's test); a measured zero with an upper
 bound above the prediction is no disagreement, and a prediction with no hit whose upper bound is more
@@ -35,15 +36,53 @@ def poisson_rate(k: int, t: float) -> tuple:
     return (float(lo) / t, float(hi) / t)
 
 
+def counted_span(res: dict) -> tuple:
+    """(seconds from the loops' start, reports) over which every report was counted.
+
+    bad_page() (mm/page_alloc.c, v5.9) prints 60 reports, then keeps quiet until a minute after the
+    first of them; the next report after that minute prints "N messages suppressed" first. The
+    reports a run's last such minute suppressed are never printed: when its last minute printed its
+    60, the count is complete only up to the 60th, and the span ends there."""
+    reps = sorted(r["at_s"] for r in res["bad_page"]["reports"] if r.get("at_s") is not None)
+    end = res["loops"]["seconds"] if res.get("loops") else (res["run"]["guest_s"] or 0.0)
+    shown = 0
+    for _t in reps:
+        if shown == 60:          # printed, so the minute had ended: a new one starts here
+            shown = 0
+        shown += 1
+    if shown == 60:              # the last minute printed its 60: what came after is unknown
+        return reps[-1], res["bad_page"]["count"]
+    return end, res["bad_page"]["count"]
+
+
+def iterations_by(res: dict, t: float) -> int:
+    """The writer's iterations in the first t seconds of the loops (the guest's per-second progress
+    lines, interpolated; all of them when t is the run's end)."""
+    total = (res["loops"].get("write") or {}).get("iterations", 0)
+    if t >= res["loops"]["seconds"]:
+        return total
+    prev_t, prev_n = 0.0, 0
+    for pt, _mad, wr in res.get("progress") or []:
+        if pt >= t:
+            return int(prev_n + (wr - prev_n) * (t - prev_t) / (pt - prev_t)) if pt > prev_t else wr
+        prev_t, prev_n = pt, wr
+    return total
+
+
 def measured(res: dict) -> dict:
-    loops, bp = res["loops"] or {}, res["bad_page"]
-    n = (loops.get("write") or {}).get("iterations", 0)
-    t = res["run"]["guest_s"] or 0.0
-    k = bp["count"]
+    loops = res["loops"] or {}
+    n_all = (loops.get("write") or {}).get("iterations", 0)
+    t_all = res["run"]["guest_s"] or 0.0
+    t, k = counted_span(res) if loops else (t_all, res["bad_page"]["count"])
+    cut = loops and t < loops["seconds"]
+    n = iterations_by(res, t) if cut else n_all
+    if not cut:
+        t = t_all
     return {"k": k, "writer_iterations": n, "guest_s": t, "p": k / n if n else 0.0, "p_ci": clopper_pearson(min(k, n), n),
             "per_s": k / t if t else 0.0, "per_s_ci": poisson_rate(k, t) if t else (0.0, float("inf")),
-            "writer_per_s": n / t if t else 0.0, "madvise_per_s": (loops.get("madvise") or {}).get("iterations", 0) / t if t else 0.0,
-            "valid": res["run"]["valid"]}
+            "writer_per_s": n_all / t_all if t_all else 0.0,
+            "madvise_per_s": (loops.get("madvise") or {}).get("iterations", 0) / t_all if t_all else 0.0,
+            "valid": res["run"]["valid"], "counted_s": t if cut else None}
 
 
 def predicted(results: dict, case: str) -> dict | None:
@@ -89,13 +128,16 @@ def main() -> int:
     for f in sys.argv[2:]:
         res = json.loads(Path(f).read_text())
         k = res["kernel"]
-        name = f"{res['platform']['arch']}_tcg_{k['variant']}"
+        name = f"{res['platform']['arch']}_tcg_{k['variant']}" + (f"_udelay{k['widen_us']}" if k["modified"] else "")
         m = measured(res)
-        p = None if k["modified"] else predicted(results, name)
+        p = predicted(results, name)
         label = name + (f" (modified: udelay({k['widen_us']}) after wp_page_reuse)" if k["modified"] else "")
         rows.append(f"{label}: {Path(f).name}{'' if m['valid'] else '  INVALID: ' + '; '.join(res['run']['problems'])}")
         rows.append(f"  measured   {m['k']} Bad page state in {m['writer_iterations']} writer iterations, {m['guest_s']:.1f} guest s; "
                     f"madvise {m['madvise_per_s']:.0f}/s, writer {m['writer_per_s']:.0f}/s")
+        if m["counted_s"] is not None:
+            rows.append(f"             counted over the first {m['counted_s']:.1f} s ({m['k']} reports, {m['writer_iterations']} writer iterations): "
+                        "bad_page() suppressed the rest of its last minute's reports, which are never printed")
         rows.append(f"             P per writer iteration {fmt_ci(m['p'], m['p_ci'])}; per second {fmt_ci(m['per_s'], m['per_s_ci'])}")
         if p is None:
             rows.append("  predicted  (no case in the prediction)")

@@ -8,15 +8,37 @@ hypervisor.yaml, the tick's keys of arch_overlay.yaml, the path costs of arch_co
 kernel config the runs build (config.sh "small": no PREEMPT, no lockdep, DEBUG_VM), and the
 writer of each kernel: v5.9-rc4's (buggy: be068f29034f reverted) and v5.9's (fixed).
 
-Usage: make_prediction.py OUT.yaml  (from the source root; writes the scenario, paths relative to it)
+With --widen-us N, the modified kernels of run.sh --widen-us N instead: the writers of
+validation/kernel/paths/ (udelay(N) after wp_page_reuse(), inside the window in the buggy order),
+the udelay's time given per arch by udelay_cost() below.
+
+Usage: make_prediction.py OUT.yaml [--widen-us N]  (from the source root; paths relative to OUT)
 """
+import argparse
 import os
-import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MEASURED = {"s390x": "models/hypervisor/measured/qemu-tcg-s390x-2vcpu-dev-2026-12-06",
             "x86_64": "models/hypervisor/measured/qemu-tcg-x86_64-2vcpu-dev-2026-12-06"}
-WRITERS = {"buggy": "proc_mem_write_v5.9-rc4.yaml", "fixed": "proc_mem_write_v5.9.yaml"}
+WRITERS = {"buggy": "models/mm/proc_mem_write_v5.9-rc4.yaml", "fixed": "models/mm/proc_mem_write_v5.9.yaml"}
+WIDENED = {"buggy": "validation/kernel/paths/proc_mem_write_v5.9-rc4_udelay.yaml",
+           "fixed": "validation/kernel/paths/proc_mem_write_v5.9_udelay.yaml"}
+
+# s390x's udelay() in process context is an enabled wait (arch/s390/lib/delay.c, v5.9:
+# __udelay_enabled sets the clock comparator to the end and loads a wait PSW): the vCPU halts, and
+# QEMU wakes its thread when the comparator's timer fires (a host timer, then a wake-up of the
+# vCPU's thread, then the external interrupt's entry in the guest). That wake-up is not measured
+# here: [E 5us..80us] on this host, whose thread wake-ups and exits are tens of microseconds
+# (docs/calibrate.md, the development machine); drawn uniformly in that range.
+S390X_WAKEUP_US = (5, 80)
+
+
+def udelay_cost(arch, n):
+    """The time of udelay(n) in the guest, as a racewin cost (a case key's value)."""
+    if arch == "x86_64":   # delay_tsc (arch/x86/lib/delay.c): spins until the TSC has advanced n us
+        return f"{n}us"
+    lo, hi = S390X_WAKEUP_US
+    return f"{{uniform: {{min: {n + lo}us, max: {n + hi}us}}}}"
 
 
 # The probe's own touch loop's costs (models/mm/touch_anon.yaml): no step of these paths charges them.
@@ -35,10 +57,18 @@ def case_keys(path):
 
 
 def main():
-    out = os.path.abspath(sys.argv[1])
+    ap = argparse.ArgumentParser(description="write the prediction scenario of validation/kernel/'s runs")
+    ap.add_argument("out")
+    ap.add_argument("--widen-us", type=int, default=0, help="the modified kernels of run.sh --widen-us N")
+    a = ap.parse_args()
+    if a.widen_us < 0:
+        raise SystemExit("make_prediction.py: --widen-us must be 0 or more")
+    out = os.path.abspath(a.out)
+    writers = WIDENED if a.widen_us else WRITERS
     rel = lambda p: os.path.relpath(os.path.join(ROOT, p), os.path.dirname(out))
     s = ["# racewin's prediction of validation/kernel/'s runs, written by validation/kernel/make_prediction.py",
-         "# from the measured profiles named in each case. Committed before the buggy kernels were run.",
+         "# from the measured profiles named in each case. Committed before the buggy kernels were run."
+         + (f"\n# The modified kernels: udelay({a.widen_us}) after wp_page_reuse() (run.sh --widen-us {a.widen_us})." if a.widen_us else ""),
          "scenario: dirtyc0w_qemu_tcg",
          "doc: the real-kernel runs' loops on QEMU TCG, as the in-guest probe measured the platform",
          "run:\n  time: 60s\n  seed: 1\n  count: writer",
@@ -48,16 +78,18 @@ def main():
          f"hypervisor: {rel(MEASURED['x86_64'] + '/hypervisor.yaml')}",
          "threads:",
          f"  madvise: {{vcpu: 0, path: {rel('models/mm/madvise_dontneed.yaml')}}}",
-         f"  writer: {{vcpu: 1, path: {rel('models/mm/' + WRITERS['buggy'])}}}",
+         f"  writer: {{vcpu: 1, path: {rel(writers['buggy'])}}}",
          "cases:"]
     for arch, d in MEASURED.items():
         keys = case_keys(os.path.join(ROOT, d, "arch_overlay.yaml")) + case_keys(os.path.join(ROOT, d, "arch_costs.yaml"))
-        for kernel, writer in WRITERS.items():
-            s.append(f"  {arch}_tcg_{kernel}:")
+        for kernel, writer in writers.items():
+            s.append(f"  {arch}_tcg_{kernel}" + (f"_udelay{a.widen_us}:" if a.widen_us else ":"))
             s.append(f"    arch: {rel('models/arch/' + arch + '.yaml')}")
             s.append(f"    hypervisor: {rel(d + '/hypervisor.yaml')}")
-            s.append(f"    threads.writer.path: {rel('models/mm/' + writer)}")
+            s.append(f"    threads.writer.path: {rel(writer)}")
             s += keys
+            if a.widen_us:
+                s.append(f"    arch.costs.racewin_udelay: {udelay_cost(arch, a.widen_us)}")
     open(out, "w").write("\n".join(s) + "\n")
 
 
