@@ -82,3 +82,15 @@ def test_the_count_stops_where_bad_page_stopped_printing():
     assert m["counted_s"] is None and m["writer_iterations"] == 150000 and m["k"] == 6059
     # Nothing printed at all: the whole run.
     assert kc.measured(flood(60, 0))["counted_s"] == pytest.approx(10.59)
+
+
+def test_the_dumps_beside_the_models():
+    # The printed dumps: PG_dirty marks a page a write() went through; PG_locked one still locked.
+    res = flood(119, 0)
+    for i, r in enumerate(res["bad_page"]["reports"]):
+        r["flags"] = ["referenced", "uptodate", "dirty", "swapbacked"] if i % 7 == 0 else ["uptodate", "swapbacked"]
+    res["bad_page"]["reports"][0]["flags"].append("locked")
+    d = kc.dumps_measured(res)
+    assert d == {"dumped": 119, "written": 17, "locked": 1}
+    line = kc.dumps_line("measured", d)
+    assert "written through 17/119 = 0.14 [0.09, 0.22]" in line and "PG_locked at the dump 1/119" in line

@@ -94,8 +94,23 @@ def predicted(results: dict, case: str) -> dict | None:
         it = c.get("thread_iterations") or {}
         return {"p": h["p_iteration_hit"], "p_ci": tuple(h["p_iteration_hit_ci95"]), "per_s": h["events_per_s"],
                 "per_s_ci": tuple(h["events_per_s_ci95"]), "writer_per_s": c["iterations"] / sim_s,
-                "madvise_per_s": (it.get("madvise", 0) / sim_s) if isinstance(it, dict) else 0.0}
+                "madvise_per_s": (it.get("madvise", 0) / sim_s) if isinstance(it, dict) else 0.0, "dumps": h.get("reports")}
     return None
+
+
+def dumps_measured(res: dict) -> dict:
+    """The printed dumps (bad_page() dumps the first 60 reports of a minute): how many, how many
+    show a page a write() went through (PG_dirty: set_page_dirty_lock after the copy), and how many
+    still show PG_locked when dumped."""
+    reps = res["bad_page"]["reports"]
+    return {"dumped": len(reps), "written": sum("dirty" in r["flags"] for r in reps),
+            "locked": sum("locked" in r["flags"] for r in reps)}
+
+
+def dumps_line(who: str, d: dict) -> str:
+    n = d["dumped"]
+    share = lambda k: f"{k}/{n} = {k / n:.2f} [{clopper_pearson(k, n)[0]:.2f}, {clopper_pearson(k, n)[1]:.2f}]"
+    return f"  dumps {who}: written through {share(d['written'])}; PG_locked at the dump {share(d['locked'])}"
 
 
 def agreement(m: tuple, p: tuple, mv: float, pv: float) -> str:
@@ -143,9 +158,13 @@ def main() -> int:
             rows.append("  predicted  (no case in the prediction)")
             continue
         rows.append(f"  predicted  P per writer iteration {fmt_ci(p['p'], p['p_ci'])}; per second {fmt_ci(p['per_s'], p['per_s_ci'])}; "
-                    f"writer {p['writer_per_s']:.0f}/s")
+                    f"madvise {p['madvise_per_s']:.0f}/s, writer {p['writer_per_s']:.0f}/s")
         rows.append(f"  per iteration: {agreement(m['p_ci'], p['p_ci'], m['p'], p['p'])}; "
                     f"per second: {agreement(m['per_s_ci'], p['per_s_ci'], m['per_s'], p['per_s'])}")
+        dm, dp = dumps_measured(res), p.get("dumps")
+        if dm["dumped"] and dp and dp.get("dumped"):
+            rows.append(dumps_line("measured ", dm))
+            rows.append(dumps_line("predicted", {"dumped": dp["dumped"], "written": dp["route_written"], "locked": dp["locked_at_dump"]}))
     print("\n".join(rows))
     return 0
 
