@@ -88,7 +88,14 @@ TEST_CASE("an unscoped --set that means nothing for a case is refused") {
   CHECK(e.find("x86_64_bare_v5.9-rc4 (hypervisor 'bare_metal' has no steal") != std::string::npos);
   CHECK(e.find("x86_64_kvm_nopv_v5.9-rc4") != std::string::npos);  // it sets pv_tlb_flush itself
   CHECK(e.find("x86_64_kvm_v5.9-rc4 ") == std::string::npos);
-  e = refusal({parse_override("hypervisor.steal.0.interarrival={exponential: {mean: 1ms}}", "--set")});
+  // In the measured case's profile steal[0] is a periodic source: there the key is not meaningless
+  // but wrong, an error that names the case (the location alone, --set KEY, would not say which).
+  Override every_ms = parse_override("hypervisor.steal.0.interarrival={exponential: {mean: 1ms}}", "--set");
+  e = refusal({every_ms});
+  CHECK(e.find("--set hypervisor.steal.0.interarrival: case x86_64_pvm_measured_v5.9-rc4: 'steal[0].interarrival': "
+               "a periodic steal source has a period, not an interarrival") != std::string::npos);
+  // Without that case, the cases with no steal at all are refused together.
+  e = refusal({every_ms}, {"s390x_zvm_v5.9-rc4", "s390x_bare_v5.9-rc4", "x86_64_bare_v5.9-rc4"});
   CHECK(e.find("s390x_bare_v5.9-rc4 (hypervisor 'bare_metal' (") != std::string::npos);
   CHECK(e.find("bare_metal.yaml) has no steal process") != std::string::npos);
   CHECK(e.find("unknown key") == std::string::npos);

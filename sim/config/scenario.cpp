@@ -65,6 +65,19 @@ CNode load_profile(const CNode& root, const std::string& key, const std::vector<
   return doc;
 }
 
+// An error at a command-line override names the case it broke: the same --set may mean something
+// else in another case's profile (a periodic steal source has no interarrival), and the location
+// alone ("--set KEY") would not say which.
+[[noreturn]] void throw_naming_case(const ConfigError& e, const std::string& case_name, const std::vector<Override>& overrides) {
+  const SourceLoc& at = e.where();
+  bool at_override = at.line == 0 && std::any_of(overrides.begin(), overrides.end(), [&](const Override& o) {
+                       return at.file == (o.label.empty() ? "--set " + o.key : o.label);
+                     });
+  std::string what = e.what(), prefix = at.str() + ": ";
+  if (!at_override || what.rfind(prefix, 0) != 0 || what.rfind(prefix + "case ", 0) == 0) throw e;
+  throw ConfigError(at, "case " + case_name + ": " + what.substr(prefix.size()));
+}
+
 CaseConfig build_case(const std::string& file, const std::string& case_name, const CNode* case_node,
                       const std::vector<Override>& overrides, Gathered& g) {
   CNode root = CNode::load_file(file);
@@ -336,7 +349,13 @@ Scenario load_scenario(const std::string& file, const std::vector<Override>& ove
       if (!only_cases.empty() && std::find(only_cases.begin(), only_cases.end(), name) == only_cases.end()) continue;
       if (!node.is_map() && !node.raw().IsNull()) node.fail("a case is a map of overrides such as {arch: ../models/arch/x86_64.yaml}");
       CNode n = node.is_map() ? node : CNode(YAML::Node(YAML::NodeType::Map), std::make_shared<const std::string>(file), name);
-      sc.cases.push_back(build_case(file, name, &n, overrides, g));
+      try {
+        sc.cases.push_back(build_case(file, name, &n, overrides, g));
+      } catch (const OverrideError&) {
+        throw;
+      } catch (const ConfigError& e) {
+        throw_naming_case(e, name, overrides);
+      }
     }
   }
   refuse(overrides, g.refusals);

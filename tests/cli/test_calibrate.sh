@@ -43,6 +43,15 @@ for dir in models/hypervisor/measured/*/; do
   else bad "$name: the tick neither found nor said missing"; fi
 done
 
+# The study's measured case (configs/dirtyc0w_child.yaml) carries its folder's tick and costs as
+# calibrate wrote them: a refit that changes them cannot leave the study's copy behind.
+measured=models/hypervisor/measured/pvm-nested-epyc-2vcpu-dev-2026-12-05
+if diff <(cat "$measured/arch_overlay.yaml" "$measured/arch_costs.yaml" | grep -v "^#\|^$\|^arch.costs.user_write:\|^arch.costs.user_loop:") \
+        <(awk '/^  x86_64_pvm_measured_v5.9-rc4:/ { on = 1; next } on && /^  [^ #]/ { on = 0 } on && /^    (arch|hypervisor)\./' \
+              configs/dirtyc0w_child.yaml | sed 's/^    //') >"$tmp/err"; then
+  ok "the study's measured case carries $measured's keys"
+else bad "configs/dirtyc0w_child.yaml x86_64_pvm_measured_v5.9-rc4 differs from $measured"; fi
+
 expect_error() {  # expect_error TEXT FILE-CONTENT
   printf '%s' "$2" >"$tmp/bad.json"
   "$racewin" calibrate "$tmp/bad.json" >"$tmp/out" 2>"$tmp/err"

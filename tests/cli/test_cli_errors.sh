@@ -133,7 +133,7 @@ row "validate: a page argument's typo is the step's argument" 1 \
   "^racewin: $tmp/page_typo.yaml:3:[0-9]+: in step unlock_page's page argument 'pgae'" validate "$tmp/page_typo_sc.yaml"
 row "validate: --set without KEY=VALUE" 2 "^racewin: --set foo: expected \[CASE:\]KEY=VALUE" validate "$study" --set foo
 row "validate: a scope that matches no case" 2 \
-  "^racewin: --set s390_\*:kernel.debug_vm: no case matches 's390_\*'.*the cases are: s390x_zvm_v5.9-rc4 .*s390x_zvm_v5.8$" \
+  "^racewin: --set s390_\*:kernel.debug_vm: no case matches 's390_\*'.*the cases are: s390x_zvm_v5.9-rc4 .*s390x_zvm_v5.8 x86_64_pvm_measured_v5.9-rc4$" \
   validate "$study" --set 's390_*:kernel.debug_vm=false'
 row "run: an unscoped --set replacing cases' own lines" 2 \
   "^racewin: --set threads.writer.path=$v59: replaces what case\(s\) s390x_zvm_v5.9-fixed \([^)]*dirtyc0w_child.yaml:[0-9]+:[0-9]+\) and s390x_zvm_v5.8 \(.*--force-override" \
@@ -146,6 +146,10 @@ row "validate: pv_tlb_flush on s390x and bare metal" 2 \
   validate "$study" --set hypervisor.pv_tlb_flush=true
 row "validate: a steal key on a profile without steal" 2 \
   "means nothing for case\(s\) s390x_bare_v5.9-rc4 \(hypervisor 'bare_metal' \([^)]*models/hypervisor/bare_metal.yaml\) has no steal process\)" \
+  validate "$study" --set "hypervisor.steal.0.duration=$steal"
+# The measured case's steal[0] is a periodic source (no interarrival): the error names that case.
+row "validate: a steal key wrong for one case's source" 1 \
+  "^racewin: --set hypervisor.steal.0.interarrival: case x86_64_pvm_measured_v5.9-rc4: 'steal\[0\].interarrival': a periodic steal source has a period, not an interarrival$" \
   validate "$study" --set "hypervisor.steal.0.interarrival=$steal"
 row "validate: a scoped steal key on a profile without steal" 1 \
   "^racewin: --set s390x_bare_v5.9-rc4:hypervisor.steal.0.interarrival: case s390x_bare_v5.9-rc4: hypervisor 'bare_metal' \(.*bare_metal.yaml\) has no steal process" \
