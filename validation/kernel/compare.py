@@ -5,8 +5,8 @@
 
 PREDICTION_DIR is a `racewin run --out` of the prediction scenario (predictions/, made by
 make_prediction.py and committed before the runs); each RESULT.json a run.sh result. A result is
-matched to the case ARCH_tcg_KERNEL, or ARCH_tcg_KERNEL_udelayN for the modified kernels of
-run.sh --widen-us N. For each: the measured Bad page state reports per writer iteration
+matched to the case ARCH_tcg_KERNEL, ARCH_tcg_KERNEL_udelayN for the modified kernels of
+run.sh --widen-us N, with _debug after it for run.sh --config debug. For each: the measured Bad page state reports per writer iteration
 (Clopper-Pearson 95% over the writer's iterations: a report is one page freed while locked, at
 most one an iteration) and per guest second (exact Poisson 95%), counted over the span whose
 reports were all counted (counted_span), beside the predicted P(hit) per writer iteration and
@@ -143,7 +143,8 @@ def main() -> int:
     for f in sys.argv[2:]:
         res = json.loads(Path(f).read_text())
         k = res["kernel"]
-        name = f"{res['platform']['arch']}_tcg_{k['variant']}" + (f"_udelay{k['widen_us']}" if k["modified"] else "")
+        name = (f"{res['platform']['arch']}_tcg_{k['variant']}" + (f"_udelay{k['widen_us']}" if k["modified"] else "")
+                + ("_debug" if k.get("config") == "debug" else ""))
         m = measured(res)
         p = predicted(results, name)
         label = name + (f" (modified: udelay({k['widen_us']}) after wp_page_reuse)" if k["modified"] else "")

@@ -60,6 +60,8 @@ def main():
     ap = argparse.ArgumentParser(description="write the prediction scenario of validation/kernel/'s runs")
     ap.add_argument("out")
     ap.add_argument("--widen-us", type=int, default=0, help="the modified kernels of run.sh --widen-us N")
+    ap.add_argument("--config", choices=["small", "debug"], default="small",
+                    help="run.sh's --config: debug is racewin's kernel.config debug (PREEMPT, lockdep's costs)")
     a = ap.parse_args()
     if a.widen_us < 0:
         raise SystemExit("make_prediction.py: --widen-us must be 0 or more")
@@ -73,7 +75,8 @@ def main():
          "doc: the real-kernel runs' loops on QEMU TCG, as the in-guest probe measured the platform",
          "run:\n  time: 60s\n  seed: 1\n  count: writer",
          "machine:\n  vcpus: 2\n  pages: 1024\n  spinlocks: [ptl]\n  ptes: [map]",
-         "kernel:\n  config: production   # config.sh small: no PREEMPT, no lockdep\n  debug_vm: true",
+         ("kernel:\n  config: production   # config.sh small: no PREEMPT, no lockdep\n  debug_vm: true" if a.config == "small" else
+          "kernel:\n  config: debug   # config.sh debug: PREEMPT, PROVE_LOCKING, DEBUG_SPINLOCK, DEBUG_ATOMIC_SLEEP\n  debug_vm: true"),
          f"arch: {rel('models/arch/x86_64.yaml')}",
          f"hypervisor: {rel(MEASURED['x86_64'] + '/hypervisor.yaml')}",
          "threads:",
@@ -83,7 +86,7 @@ def main():
     for arch, d in MEASURED.items():
         keys = case_keys(os.path.join(ROOT, d, "arch_overlay.yaml")) + case_keys(os.path.join(ROOT, d, "arch_costs.yaml"))
         for kernel, writer in writers.items():
-            s.append(f"  {arch}_tcg_{kernel}" + (f"_udelay{a.widen_us}:" if a.widen_us else ":"))
+            s.append(f"  {arch}_tcg_{kernel}" + (f"_udelay{a.widen_us}" if a.widen_us else "") + ("_debug:" if a.config == "debug" else ":"))
             s.append(f"    arch: {rel('models/arch/' + arch + '.yaml')}")
             s.append(f"    hypervisor: {rel(d + '/hypervisor.yaml')}")
             s.append(f"    threads.writer.path: {rel(writer)}")
