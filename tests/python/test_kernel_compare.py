@@ -94,3 +94,12 @@ def test_the_dumps_beside_the_models():
     assert d == {"dumped": 119, "written": 17, "locked": 1}
     line = kc.dumps_line("measured", d)
     assert "written through 17/119 = 0.14 [0.09, 0.22]" in line and "PG_locked at the dump 1/119" in line
+
+
+def test_a_prediction_from_too_few_hits_is_no_test():
+    # Nothing measured, and a prediction of 2.8e-11 whose interval is [0, 1] (one effective hit):
+    # the intervals overlap, but the prediction says nothing; a measured zero and a predicted zero
+    # with the same bound do agree.
+    assert kc.agreement((0.0, 2.9e-5), (0.0, 1.0), 0.0, 2.8e-11).startswith("no test: the prediction rests on too few hits")
+    assert kc.agreement((0.0, 0.0123), (0.0, 0.0123), 0.0, 0.0) == "agree (intervals overlap)"
+    assert kc.agreement((8e-6, 2e-5), (0.0, 2.2e-4), 1.4e-5, 0.0).startswith("no test: the prediction saw no hit")

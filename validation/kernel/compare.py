@@ -115,10 +115,11 @@ def dumps_line(who: str, d: dict) -> str:
 
 def agreement(m: tuple, p: tuple, mv: float, pv: float) -> str:
     if m[0] <= p[1] and p[0] <= m[1]:
-        # A prediction with no hit whose bound is far above what was measured overlaps anything:
-        # said, not counted as agreement.
-        if pv == 0 and mv > 0 and p[1] > 10 * m[1]:
-            return f"no test: the prediction saw no hit and its upper bound is {p[1] / m[1]:.3g} times the measured one"
+        # A prediction whose interval runs from 0 to far above what was measured overlaps anything
+        # (no hit, or too few to bound it: UNRELIABLE): said, not counted as agreement.
+        if p[0] == 0 and m[1] > 0 and p[1] > 10 * m[1]:
+            what = "saw no hit" if pv == 0 else "rests on too few hits"
+            return f"no test: the prediction {what} and its upper bound is {p[1] / m[1]:.3g} times the measured one"
         return "agree (intervals overlap)"
     if mv > 0 and pv > 0 and max(mv / pv, pv / mv) <= 3:
         return f"agree within a factor of three ({pv / mv:.2f})"
