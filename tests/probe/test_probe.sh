@@ -90,12 +90,25 @@ expect_refusal "--race 0:5: expected W:G" --race 0:5
 expect_refusal "--race 100: expected W:G" --race 100
 expect_refusal "--parts stall,paths: expected" --parts stall,paths
 expect_refusal "--cpus 0,0: expected two different" --cpus 0,0
+expect_refusal "--sleep 0: expected" --sleep 0
 expect_refusal "--stall-seconds -1: expected seconds" --stall-seconds -1
 expect_refusal "--samples 1e3: expected a whole number" --samples 1e3
 expect_refusal "--frobnicate: not an option" --frobnicate
 expect_refusal "--out: expected a value" --out
 "$probe" -q --quick --parts race -o /nonexistent-dir/p.json >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 2 ] && grep -q "cannot write /nonexistent-dir/p.json.part" "$tmp/err" && ok "unwritable --out refused" || bad "unwritable --out"
+
+# The wakeup part: a sleep of --sleep ns again and again on CPU A, each one's lateness counted
+# (never negative: clock_nanosleep sleeps at least as long as asked).
+if "$probe" -q --parts wakeup --wakeup-seconds 0.3 --sleep 20000 -o "$tmp/wake.json" 2>"$tmp/err" && /usr/bin/python3 -c "
+import json, sys
+w = json.load(open(sys.argv[1]))['wakeup']
+late = w['late']
+assert w['sleep_ns'] == 20000 and late['count'] > 10, w
+assert late['min_ns'] >= 0 and all(v >= 0 for v in late['sample_ns']) and len(late['sample_ns']) == min(late['count'], 5000)
+# 0.3 s of sleeps of 20 us each late by its own lateness: their total fits in the part's time
+assert late['count'] * 20000 + late['mean_ns'] * late['count'] <= 0.4e9, late
+" "$tmp/wake.json" 2>"$tmp/err"; then ok "wakeup: sleeps counted with their lateness"; else bad "wakeup part"; fi
 
 # Ctrl-C: the part under way ends, the file is written with what was measured, exit 130.
 "$probe" -q --parts stalls,race --stall-seconds 60 -o "$tmp/int.json" 2>"$tmp/err" &

@@ -15,6 +15,7 @@ the udelay's time given per arch by udelay_cost() below.
 Usage: make_prediction.py OUT.yaml [--widen-us N]  (from the source root; paths relative to OUT)
 """
 import argparse
+import json
 import os
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -33,10 +34,17 @@ WIDENED = {"buggy": "validation/kernel/paths/proc_mem_write_v5.9-rc4_udelay.yaml
 S390X_WAKEUP_US = (5, 80)
 
 
-def udelay_cost(arch, n):
-    """The time of udelay(n) in the guest, as a racewin cost (a case key's value)."""
+def udelay_cost(arch, n, wakeup_probe=None):
+    """The time of udelay(n) in the guest, as a racewin cost (a case key's value). With a probe file
+    that ran `--parts wakeup` inside the s390x guest, s390x's wake-up is its measured lateness of a
+    sleep (64 quantiles, each plus n; an upper bound on the halt's part: the sleep adds the
+    scheduler's wake-up of the thread), in place of the estimate."""
     if arch == "x86_64":   # delay_tsc (arch/x86/lib/delay.c): spins until the TSC has advanced n us
         return f"{n}us"
+    if wakeup_probe:
+        late = sorted(json.load(open(wakeup_probe))["wakeup"]["late"]["sample_ns"])
+        qs = [late[min(len(late) - 1, int((k + 0.5) / 64 * len(late)))] for k in range(64)]
+        return "{empirical: [" + ", ".join(f"{(n * 1000 + q) / 1000:.4g}us" for q in qs) + "]}"
     lo, hi = S390X_WAKEUP_US
     return f"{{uniform: {{min: {n + lo}us, max: {n + hi}us}}}}"
 
@@ -60,6 +68,8 @@ def main():
     ap = argparse.ArgumentParser(description="write the prediction scenario of validation/kernel/'s runs")
     ap.add_argument("out")
     ap.add_argument("--widen-us", type=int, default=0, help="the modified kernels of run.sh --widen-us N")
+    ap.add_argument("--s390x-wakeup", metavar="PROBE.json", help="s390x's udelay wake-up as this in-guest probe "
+                    "file's wakeup part measured it (racewin-probe --parts wakeup), not the estimate")
     ap.add_argument("--config", choices=["small", "debug"], default="small",
                     help="run.sh's --config: debug is racewin's kernel.config debug (PREEMPT, lockdep's costs)")
     a = ap.parse_args()
@@ -92,7 +102,7 @@ def main():
             s.append(f"    threads.writer.path: {rel(writer)}")
             s += keys
             if a.widen_us:
-                s.append(f"    arch.costs.racewin_udelay: {udelay_cost(arch, a.widen_us)}")
+                s.append(f"    arch.costs.racewin_udelay: {udelay_cost(arch, a.widen_us, a.s390x_wakeup)}")
     open(out, "w").write("\n".join(s) + "\n")
 
 

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,7 +373,8 @@ static void emit_series(json *j, const char *name, const series *s) {
 
 typedef struct {
   const char *out, *name, *dir, *parts;
-  double stall_s, path_s, race_s;
+  double stall_s, path_s, race_s, wakeup_s;
+  int64_t sleep_ns;
   int64_t threshold_ns;
   size_t samples;
   int cpu_a, cpu_b;
@@ -1055,6 +1057,36 @@ static void run_race(json *j, const settings *st, int64_t w, int64_t g, int64_t 
   free(r->length.sample), free(r);
 }
 
+/* ---- wakeup: how late a sleeping thread wakes ----
+ * A thread pinned to CPU A sleeps for a fixed time (clock_nanosleep, relative, timer slack 1 ns)
+ * again and again and records how much longer each sleep took than asked. Between, the CPU is idle:
+ * on a VM its vCPU halts (x86 HLT, s390 an enabled wait for the clock comparator) and the
+ * hypervisor has to wake it when the timer is due. That is what s390's udelay() pays (it waits for
+ * the clock comparator too) and any halted vCPU's wake-up; a sleep adds the scheduler's wake-up of
+ * the thread, so it is an upper bound on the halt's own part. */
+static void part_wakeup(json *j, const settings *st) {
+  int pinned = pin_to(st->cpu_a); /* the last part: the main thread may stay there */
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* the default 50 us slack would be most of it */
+  series late;
+  series_init(&late, st->samples);
+  progress("wakeup: sleeping %lld ns at a time on CPU %d for %.1f s", (long long)st->sleep_ns, st->cpu_a, st->wakeup_s);
+  int64_t end = now_ns() + (int64_t)(st->wakeup_s * 1e9);
+  while (!g_stop && now_ns() < end) {
+    struct timespec ts = {(time_t)(st->sleep_ns / 1000000000), (long)(st->sleep_ns % 1000000000)};
+    int64_t t0 = now_ns();
+    if (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL) != 0) continue; /* a signal: not a full sleep */
+    int64_t over = now_ns() - t0 - st->sleep_ns;
+    series_add(&late, over > 0 ? over : 0);
+  }
+  j_key(j, "wakeup");
+  j_open(j, '{');
+  kv_int(j, "cpu", st->cpu_a);
+  kv_bool(j, "pinned", pinned);
+  kv_int(j, "sleep_ns", st->sleep_ns);
+  emit_series(j, "late", &late);
+  j_close(j, '}');
+}
+
 static void part_race(json *j, const settings *st) {
   j_key(j, "race");
   j_open(j, '{');
@@ -1082,11 +1114,13 @@ static const char usage[] =
     "and writes one JSON file (docs/probe.md). About 95 s on 2 CPUs with the defaults.\n"
     "  -o, --out FILE          where to write (default racewin-probe.json; - for standard output)\n"
     "      --name TEXT         what to call this machine in the file (e.g. kvm-epyc-lightly-loaded)\n"
-    "      --parts LIST        of stalls,paths,race (default all three)\n"
+    "      --parts LIST        of stalls,paths,race,wakeup (default stalls,paths,race)\n"
     "      --stall-seconds S   spin per CPU alone, and all CPUs at once (default 20)\n"
     "      --path-seconds S    each of: madvise alone, with a shootdown, the writer alone, the two\n"
     "                          loops together (default 4)\n"
     "      --race-seconds S    each race (default 5)\n"
+    "      --wakeup-seconds S  sleep and wake again and again on CPU A (default 5)\n"
+    "      --sleep NS          each sleep of the wakeup part (default 50000)\n"
     "      --race LIST         races W:G[:C] in ns: window W, a check every G, C between windows\n"
     "                          (default 1000:10000,200:50000,5000:1000; C defaults to 1000)\n"
     "      --threshold NS      a gap longer than this is a stall (default 1000)\n"
@@ -1126,7 +1160,7 @@ static void check_races(const char *list) {
 
 int main(int argc, char **argv) {
   settings st = {.out = "racewin-probe.json", .name = "", .parts = "stalls,paths,race", .stall_s = 20,
-                 .path_s = 4, .race_s = 5, .threshold_ns = 1000, .samples = 5000, .cpu_a = -1, .cpu_b = -1};
+                 .path_s = 4, .race_s = 5, .wakeup_s = 5, .sleep_ns = 50000, .threshold_ns = 1000, .samples = 5000, .cpu_a = -1, .cpu_b = -1};
   snprintf(st.races, sizeof st.races, "1000:10000,200:50000,5000:1000");
   st.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   char command[2048] = "racewin-probe";
@@ -1146,11 +1180,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--stall-seconds")) st.stall_s = parse_seconds(a, VALUE());
     else if (!strcmp(a, "--path-seconds")) st.path_s = parse_seconds(a, VALUE());
     else if (!strcmp(a, "--race-seconds")) st.race_s = parse_seconds(a, VALUE());
+    else if (!strcmp(a, "--wakeup-seconds")) st.wakeup_s = parse_seconds(a, VALUE());
+    else if (!strcmp(a, "--sleep")) st.sleep_ns = parse_int(a, VALUE(), 1, 1000000000);
     else if (!strcmp(a, "--race")) { const char *r = VALUE(); check_races(r); snprintf(st.races, sizeof st.races, "%s", r); }
     else if (!strcmp(a, "--threshold")) st.threshold_ns = parse_int(a, VALUE(), 1, 1000000000);
     else if (!strcmp(a, "--samples")) st.samples = (size_t)parse_int(a, VALUE(), 0, 10000000);
     else if (!strcmp(a, "--dir")) st.dir = VALUE();
-    else if (!strcmp(a, "--quick")) st.stall_s = st.path_s = st.race_s = 0.2;
+    else if (!strcmp(a, "--quick")) st.stall_s = st.path_s = st.race_s = st.wakeup_s = 0.2;
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) g_quiet = 1;
     else if (!strcmp(a, "--cpus")) {
       const char *c = VALUE();
@@ -1163,8 +1199,9 @@ int main(int argc, char **argv) {
   }
   for (const char *p = st.parts; *p;) {
     size_t k = strcspn(p, ",");
-    if (!((k == 6 && !strncmp(p, "stalls", 6)) || (k == 5 && !strncmp(p, "paths", 5)) || (k == 4 && !strncmp(p, "race", 4))))
-      die("--parts %s: expected a comma-separated list of stalls, paths, race", st.parts);
+    if (!((k == 6 && !strncmp(p, "stalls", 6)) || (k == 5 && !strncmp(p, "paths", 5)) || (k == 4 && !strncmp(p, "race", 4)) ||
+          (k == 6 && !strncmp(p, "wakeup", 6))))
+      die("--parts %s: expected a comma-separated list of stalls, paths, race, wakeup", st.parts);
     p += k + (p[k] == ',');
   }
   allowed_cpus();
@@ -1234,6 +1271,7 @@ int main(int argc, char **argv) {
     if (paired) part_race(&j, &st);
     else kv_text(&j, "race", "not run: it needs two CPUs");
   }
+  if (has_part(&st, "wakeup") && !g_stop) part_wakeup(&j, &st);
   if (!paired && has_part(&st, "paths")) kv_text(&j, "paths_not_run", "with_shootdown and dirtyc0w_child need two CPUs");
   file_line("/proc/loadavg", load, sizeof load);
   kv_text(&j, "loadavg_after", load);
