@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "config/kernel_config.hpp"
 #include "config/scenario_checks.hpp"
@@ -65,17 +66,22 @@ CNode load_profile(const CNode& root, const std::string& key, const std::vector<
   return doc;
 }
 
+// How errors name a command-line override: its label, else "--set KEY".
+std::string override_label(const Override& o) { return o.label.empty() ? "--set " + o.key : o.label; }
+
 // An error at a command-line override names the case it broke: the same --set may mean something
 // else in another case's profile (a periodic steal source has no interarrival), and the location
 // alone ("--set KEY") would not say which.
-[[noreturn]] void throw_naming_case(const ConfigError& e, const std::string& case_name, const std::vector<Override>& overrides) {
+// Returns the message naming the case, or nothing if the error is not at an override (or names a
+// case already): the caller then rethrows it as it is.
+std::optional<std::string> naming_case(const ConfigError& e, const std::string& case_name, const std::vector<Override>& overrides) {
   const SourceLoc& at = e.where();
   bool at_override = at.line == 0 && std::any_of(overrides.begin(), overrides.end(), [&](const Override& o) {
-                       return at.file == (o.label.empty() ? "--set " + o.key : o.label);
+                       return at.file == override_label(o);
                      });
   std::string what = e.what(), prefix = at.str() + ": ";
-  if (!at_override || what.rfind(prefix, 0) != 0 || what.rfind(prefix + "case ", 0) == 0) throw e;
-  throw ConfigError(at, "case " + case_name + ": " + what.substr(prefix.size()));
+  if (!at_override || what.rfind(prefix, 0) != 0 || what.rfind(prefix + "case ", 0) == 0) return std::nullopt;
+  return "case " + case_name + ": " + what.substr(prefix.size());
 }
 
 CaseConfig build_case(const std::string& file, const std::string& case_name, const CNode* case_node,
@@ -92,7 +98,7 @@ CaseConfig build_case(const std::string& file, const std::string& case_name, con
   for (size_t i = 0; i < overrides.size(); ++i) {
     const Override& o = overrides[i];
     if (!o.scope.empty() && !scope_matches(o.scope, case_name)) continue;
-    SourceLoc where{o.label.empty() ? "--set " + o.key : o.label, 0, 0};
+    SourceLoc where{override_label(o), 0, 0};
     YAML::Node v;
     check_utf8(o.key, where.file);    // the key too: it can add a key (arch.costs.NAME) to the outputs
     check_utf8(o.value, where.file);  // before yaml-cpp, which would quote the byte in its message
@@ -354,7 +360,8 @@ Scenario load_scenario(const std::string& file, const std::vector<Override>& ove
       } catch (const OverrideError&) {
         throw;
       } catch (const ConfigError& e) {
-        throw_naming_case(e, name, overrides);
+        if (auto msg = naming_case(e, name, overrides)) throw ConfigError(e.where(), *msg);
+        throw;
       }
     }
   }

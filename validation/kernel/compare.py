@@ -9,7 +9,7 @@ matched to the case ARCH_tcg_KERNEL, ARCH_tcg_KERNEL_udelayN for the modified ke
 run.sh --widen-us N, with _debug after it for run.sh --config debug. For each: the measured Bad page state reports per writer iteration
 (Clopper-Pearson 95% over the writer's iterations: a report is one page freed while locked, at
 most one an iteration) and per guest second (exact Poisson 95%), counted over the span whose
-reports were all counted (counted_span), beside the predicted P(hit) per writer iteration and
+reports were all counted (counted_until), beside the predicted P(hit) per writer iteration and
 events per simulated second with racewin's intervals, and the loops' rates. They agree when the
 intervals overlap, or within a factor of three (the issue's test); a measured zero with an upper
 bound above the prediction is no disagreement, and a prediction with no hit whose upper bound is more
@@ -36,23 +36,16 @@ def poisson_rate(k: int, t: float) -> tuple:
     return (float(lo) / t, float(hi) / t)
 
 
-def counted_span(res: dict) -> tuple:
-    """(seconds from the loops' start, reports) over which every report was counted.
+def counted_until(res: dict) -> float | None:
+    """Seconds from the loops' start up to which every report was counted; None for the whole run.
 
     bad_page() (mm/page_alloc.c, v5.9) prints 60 reports, then keeps quiet until a minute after the
-    first of them; the next report after that minute prints "N messages suppressed" first. The
-    reports a run's last such minute suppressed are never printed: when its last minute printed its
-    60, the count is complete only up to the 60th, and the span ends there."""
+    first of them; the next report after that minute prints "N messages suppressed" first. So the
+    printed reports come in minutes of at most 60, and a run's last minute's suppressed reports are
+    never printed: when that minute printed its 60 (the printed count a multiple of 60), the count
+    is complete only up to the 60th."""
     reps = sorted(r["at_s"] for r in res["bad_page"]["reports"] if r.get("at_s") is not None)
-    end = res["loops"]["seconds"] if res.get("loops") else (res["run"]["guest_s"] or 0.0)
-    shown = 0
-    for _t in reps:
-        if shown == 60:          # printed, so the minute had ended: a new one starts here
-            shown = 0
-        shown += 1
-    if shown == 60:              # the last minute printed its 60: what came after is unknown
-        return reps[-1], res["bad_page"]["count"]
-    return end, res["bad_page"]["count"]
+    return reps[-1] if reps and len(reps) % 60 == 0 else None
 
 
 def iterations_by(res: dict, t: float) -> int:
@@ -73,16 +66,16 @@ def measured(res: dict) -> dict:
     loops = res["loops"] or {}
     n_all = (loops.get("write") or {}).get("iterations", 0)
     t_all = res["run"]["guest_s"] or 0.0
-    t, k = counted_span(res) if loops else (t_all, res["bad_page"]["count"])
-    cut = loops and t < loops["seconds"]
-    n = iterations_by(res, t) if cut else n_all
-    if not cut:
-        t = t_all
+    k = res["bad_page"]["count"]
+    cut = counted_until(res) if loops else None
+    if cut is not None and cut >= loops["seconds"]:
+        cut = None
+    n, t = (iterations_by(res, cut), cut) if cut is not None else (n_all, t_all)
     return {"k": k, "writer_iterations": n, "guest_s": t, "p": k / n if n else 0.0, "p_ci": clopper_pearson(min(k, n), n),
             "per_s": k / t if t else 0.0, "per_s_ci": poisson_rate(k, t) if t else (0.0, float("inf")),
             "writer_per_s": n_all / t_all if t_all else 0.0,
             "madvise_per_s": (loops.get("madvise") or {}).get("iterations", 0) / t_all if t_all else 0.0,
-            "valid": res["run"]["valid"], "counted_s": t if cut else None}
+            "valid": res["run"]["valid"], "counted_s": cut}
 
 
 def predicted(results: dict, case: str) -> dict | None:
